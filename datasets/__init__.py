@@ -1,0 +1,1 @@
+"""Loaders for public benchmark data sets, their canonical splits, and synthetic generators."""

@@ -1,0 +1,79 @@
+"""Reference forms of the mLSTM cell: step-by-step recurrent and fully parallel.
+
+Both are written as directly from the cell equations as possible; they are the ground
+truth that the chunkwise form and the Triton kernels are compared with.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .common import MLSTMState, denominator, empty_state, state_dtype
+
+
+def mlstm_recurrent(
+    q: Tensor, k: Tensor, v: Tensor, i: Tensor, f: Tensor, state: MLSTMState | None = None
+) -> tuple[Tensor, MLSTMState]:
+    """mLSTM one step at a time: O(S) sequential steps, O(1) memory per step.
+
+    Shapes as in :func:`xlstm_ts.kernels.mlstm`.
+    """
+    C, n, m = empty_state(q, v) if state is None else state
+    dtype = state_dtype(q.dtype)
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    q, k, v, i = q.to(dtype), k.to(dtype) * scale, v.to(dtype), i.to(dtype)
+    logf = F.logsigmoid(f.to(dtype))
+    hs = []
+    for t in range(q.shape[2]):
+        m_new = torch.maximum(logf[:, :, t] + m, i[:, :, t])
+        f_t = torch.exp(logf[:, :, t] + m - m_new)
+        i_t = torch.exp(i[:, :, t] - m_new)
+        k_t, v_t, q_t = k[:, :, t], v[:, :, t], q[:, :, t]
+        C = f_t[..., None, None] * C + i_t[..., None, None] * (k_t[..., :, None] * v_t[..., None, :])
+        n = f_t[..., None] * n + i_t[..., None] * k_t
+        m = m_new
+        num = torch.einsum("bhdv,bhd->bhv", C, q_t)
+        nq = (n * q_t).sum(-1)
+        hs.append(num / denominator(nq, m)[..., None])
+    h = torch.stack(hs, dim=2)
+    return h, (C, n, m)
+
+
+def mlstm_parallel(
+    q: Tensor, k: Tensor, v: Tensor, i: Tensor, f: Tensor, state: MLSTMState | None = None
+) -> tuple[Tensor, MLSTMState]:
+    """mLSTM over the whole sequence at once, like attention: O(S²) time and memory.
+
+    Row ``t`` is stabilised by ``m_t``, the maximum of its log decay weights, which equals
+    the recurrent stabiliser exactly. Shapes as in :func:`xlstm_ts.kernels.mlstm`.
+    """
+    C0, n0, m0 = empty_state(q, v) if state is None else state
+    dtype = state_dtype(q.dtype)
+    S = q.shape[2]
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    q, k, v, i = q.to(dtype), k.to(dtype) * scale, v.to(dtype), i.to(dtype)
+    logf_cum = torch.cumsum(F.logsigmoid(f.to(dtype)), dim=-1)  # F_t = Σ_{r≤t} logσ(f̃_r)
+
+    # log weight of input s in the memory at step t: F_t - F_s + ĩ_s (s ≤ t)
+    causal = torch.ones(S, S, dtype=torch.bool, device=q.device).tril()
+    log_d = logf_cum[..., :, None] - logf_cum[..., None, :] + i[..., None, :]
+    log_d = log_d.masked_fill(~causal, float("-inf"))
+    log_init = logf_cum + m0[..., None]  # log weight of the initial state at step t
+    m = torch.maximum(log_d.amax(-1), log_init)
+
+    weights = torch.exp(log_d - m[..., None]) * (q @ k.transpose(-1, -2))
+    w_init = torch.exp(log_init - m)
+    num = weights @ v + w_init[..., None] * (q @ C0)
+    nq = weights.sum(-1) + w_init * (q @ n0[..., None]).squeeze(-1)
+    h = num / denominator(nq, m)[..., None]
+
+    # final state: the last row of the same decay weights, applied to k vᵀ and k
+    w_last = torch.exp(log_d[..., -1, :] - m[..., -1:])
+    w0_last = torch.exp(log_init[..., -1] - m[..., -1])
+    C = torch.einsum("bhs,bhsd,bhsv->bhdv", w_last, k, v) + w0_last[..., None, None] * C0
+    n = torch.einsum("bhs,bhsd->bhd", w_last, k) + w0_last[..., None] * n0
+    return h, (C, n, m[..., -1])

@@ -1,0 +1,42 @@
+"""Reference form of the sLSTM cell: a loop over time in plain torch."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+SLSTMState = tuple[Tensor, Tensor, Tensor, Tensor]
+
+
+def empty_state(gates_x: Tensor) -> SLSTMState:
+    """The empty state ``h=0, c=0, n=0, m=-inf`` for gates shaped ``(B, S, 4, NH, DH)``."""
+    B, _, _, NH, DH = gates_x.shape
+    dtype = torch.float64 if gates_x.dtype == torch.float64 else torch.float32
+    zeros = gates_x.new_zeros(B, NH, DH, dtype=dtype)
+    return zeros, zeros, zeros, torch.full_like(zeros, float("-inf"))
+
+
+def slstm_recurrent(
+    gates_x: Tensor, R: Tensor, state: SLSTMState | None = None
+) -> tuple[Tensor, SLSTMState]:
+    """sLSTM one step at a time. Shapes as in :func:`xlstm_ts.kernels.slstm`."""
+    h, c, n, m = empty_state(gates_x) if state is None else state
+    dtype = h.dtype
+    gates_x, R = gates_x.to(dtype), R.to(dtype)
+    hs = []
+    for t in range(gates_x.shape[1]):
+        # heads mix only their own units: gate g of head j gets h[:, j] @ R[j, g]
+        pre = gates_x[:, t] + torch.einsum("bjd,jgde->bgje", h, R)
+        i_pre, f_pre, z_pre, o_pre = pre.unbind(1)
+        logf = F.logsigmoid(f_pre)
+        m_new = torch.maximum(logf + m, i_pre)
+        i_t = torch.exp(i_pre - m_new)
+        f_t = torch.exp(logf + m - m_new)
+        c = f_t * c + i_t * torch.tanh(z_pre)
+        n = f_t * n + i_t
+        m = m_new
+        h = torch.sigmoid(o_pre) * c / n
+        hs.append(h)
+    out = torch.stack(hs, dim=1)
+    return out, (h, c, n, m)

@@ -1,0 +1,22 @@
+"""Shared test set-up.
+
+``TRITON_INTERPRET=1`` must be in the environment before any module defining
+``@triton.jit`` functions is imported, so that Triton kernels run on the CPU.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TRITON_INTERPRET", "1")
+
+import pytest  # noqa: E402
+
+SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    """Folder of the real data sets shared with the project (``../shared/datasets``)."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"shared data sets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS
