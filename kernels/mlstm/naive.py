@@ -33,7 +33,9 @@ def mlstm_recurrent(
         f_t = torch.exp(logf[:, :, t] + m - m_new)
         i_t = torch.exp(i[:, :, t] - m_new)
         k_t, v_t, q_t = k[:, :, t], v[:, :, t], q[:, :, t]
-        C = f_t[..., None, None] * C + i_t[..., None, None] * (k_t[..., :, None] * v_t[..., None, :])
+        C = f_t[..., None, None] * C + i_t[..., None, None] * (
+            k_t[..., :, None] * v_t[..., None, :]
+        )
         n = f_t[..., None] * n + i_t[..., None] * k_t
         m = m_new
         num = torch.einsum("bhdv,bhd->bhv", C, q_t)

@@ -1,0 +1,84 @@
+"""Small layers shared by the xLSTM blocks."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class CausalConv1d(nn.Module):
+    """Depthwise causal convolution over time that can continue from a state.
+
+    The state is the last ``kernel_size - 1`` inputs, so a sequence processed in pieces
+    gives the same outputs as in one pass.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 4) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.conv = nn.Conv1d(channels, channels, kernel_size, groups=channels)
+
+    def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``x``: (B, S, C); ``state``: (B, kernel_size - 1, C) or ``None`` (zeros)."""
+        if state is None:
+            state = x.new_zeros(x.shape[0], self.kernel_size - 1, x.shape[2])
+        padded = torch.cat([state.to(x.dtype), x], dim=1)
+        y = self.conv(padded.transpose(1, 2)).transpose(1, 2)
+        return y, padded[:, padded.shape[1] - (self.kernel_size - 1) :]
+
+
+class HeadwiseLinear(nn.Module):
+    """Block-diagonal linear map: each block of ``features // num_blocks`` maps on its own."""
+
+    def __init__(self, features: int, num_blocks: int, bias: bool = False) -> None:
+        super().__init__()
+        if features % num_blocks:
+            raise ValueError(f"features={features} is not divisible by num_blocks={num_blocks}")
+        self.num_blocks = num_blocks
+        size = features // num_blocks
+        self.weight = nn.Parameter(torch.empty(num_blocks, size, size))
+        self.bias = nn.Parameter(torch.zeros(features)) if bias else None
+        nn.init.normal_(self.weight, std=math.sqrt(2 / (5 * size)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.shape
+        x = x.reshape(*shape[:-1], self.num_blocks, -1)
+        y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
+        return y if self.bias is None else y + self.bias
+
+
+class MultiHeadNorm(nn.Module):
+    """Layer norm within each head (a group norm over heads) with a learnable scale."""
+
+    def __init__(self, num_heads: int, head_dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.num_heads, self.head_dim, self.eps = num_heads, head_dim, eps
+        self.weight = nn.Parameter(torch.ones(num_heads * head_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x``: (..., NH, DH) → (..., NH * DH)."""
+        y = F.layer_norm(x, (self.head_dim,), eps=self.eps)
+        return y.flatten(-2) * self.weight
+
+
+class GatedMLP(nn.Module):
+    """Gated feed-forward layer (GELU gate) with hidden size ``factor × features``."""
+
+    def __init__(self, features: int, factor: float = 4 / 3, dropout: float = 0.0) -> None:
+        super().__init__()
+        hidden = 8 * math.ceil(factor * features / 8)
+        self.up = nn.Linear(features, 2 * hidden, bias=False)
+        self.down = nn.Linear(hidden, features, bias=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        gate, up = self.up(x).chunk(2, dim=-1)
+        return self.dropout(self.down(F.gelu(gate) * up))
+
+
+def forget_bias_init(num_heads: int, low: float = 3.0, high: float = 6.0) -> Tensor:
+    """Forget-gate biases spread over heads so that memory is long at initialisation."""
+    return torch.linspace(low, high, num_heads) if num_heads > 1 else torch.tensor([low])

@@ -1,0 +1,119 @@
+"""The mLSTM block: pre-up-projection, matrix memory."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from xlstm_ts.kernels import MLSTMState, mlstm
+
+from .layers import CausalConv1d, HeadwiseLinear, MultiHeadNorm, forget_bias_init
+
+MLSTMBlockState = tuple[Tensor, MLSTMState]
+"""Convolution state and cell memory ``(C, n, m)``."""
+
+
+class MLSTMBlock(nn.Module):
+    """Residual mLSTM block: ``x + layer(norm(x))``.
+
+    The layer projects up by ``proj_factor``, feeds q and k through a causal depthwise
+    convolution, runs the mLSTM cell per head, normalises each head, adds a learnable skip
+    from the convolution, gates with ``silu(z)`` and projects back down.
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the residual stream.
+    num_heads : int
+        Heads of the cell; ``proj_factor * d_model`` must divide by it.
+    proj_factor : float
+        Up-projection factor (2 in the xLSTM paper).
+    conv_kernel : int
+        Width of the causal convolution.
+    qkv_block_size : int
+        Block size of the block-diagonal q, k, v projections.
+    dropout : float
+        Dropout on the block's output.
+    mode, chunk_size, backend
+        Passed to :func:`xlstm_ts.kernels.mlstm`.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int = 4,
+        proj_factor: float = 2.0,
+        conv_kernel: int = 4,
+        qkv_block_size: int = 4,
+        dropout: float = 0.0,
+        mode: str = "chunkwise",
+        chunk_size: int = 64,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__()
+        inner = int(round(proj_factor * d_model))
+        if inner % num_heads:
+            raise ValueError(
+                f"proj_factor * d_model = {inner} must be divisible by num_heads={num_heads}"
+            )
+        if inner % qkv_block_size:
+            raise ValueError(f"inner width {inner} must be divisible by qkv_block_size")
+        self.num_heads, self.mode, self.chunk_size, self.backend = (
+            num_heads,
+            mode,
+            chunk_size,
+            backend,
+        )
+        self.norm = nn.LayerNorm(d_model)
+        self.up = nn.Linear(d_model, 2 * inner, bias=False)
+        self.conv = CausalConv1d(inner, conv_kernel)
+        self.q = HeadwiseLinear(inner, inner // qkv_block_size)
+        self.k = HeadwiseLinear(inner, inner // qkv_block_size)
+        self.v = HeadwiseLinear(inner, inner // qkv_block_size)
+        self.igate = nn.Linear(3 * inner, num_heads)
+        self.fgate = nn.Linear(3 * inner, num_heads)
+        self.out_norm = MultiHeadNorm(num_heads, inner // num_heads)
+        self.skip = nn.Parameter(torch.ones(inner))
+        self.down = nn.Linear(inner, d_model, bias=False)
+        self.dropout = nn.Dropout(dropout)
+        self.reset_gates()
+
+    def reset_gates(self) -> None:
+        """Gates start from their biases: long memory, small input gates."""
+        nn.init.zeros_(self.igate.weight)
+        nn.init.normal_(self.igate.bias, std=0.1)
+        nn.init.zeros_(self.fgate.weight)
+        with torch.no_grad():
+            self.fgate.bias.copy_(forget_bias_init(self.num_heads))
+
+    def forward(
+        self, x: Tensor, state: MLSTMBlockState | None = None
+    ) -> tuple[Tensor, MLSTMBlockState]:
+        """``x``: (B, S, d_model) → same shape, and the state after the last step."""
+        conv_state, cell_state = (None, None) if state is None else state
+        B, S, _ = x.shape
+        x_m, z = self.up(self.norm(x)).chunk(2, dim=-1)
+        x_conv, conv_state = self.conv(x_m, conv_state)
+        x_conv = F.silu(x_conv)
+        q, k, v = self.q(x_conv), self.k(x_conv), self.v(x_m)
+        qkv = torch.cat([q, k, v], dim=-1)
+        i, f = self.igate(qkv), self.fgate(qkv)  # (B, S, NH)
+
+        def heads(t: Tensor) -> Tensor:
+            return t.view(B, S, self.num_heads, -1).transpose(1, 2)
+
+        h, cell_state = mlstm(
+            heads(q),
+            heads(k),
+            heads(v),
+            i.transpose(1, 2),
+            f.transpose(1, 2),
+            cell_state,
+            mode="recurrent" if S == 1 else self.mode,
+            chunk_size=self.chunk_size,
+            backend=self.backend,
+        )
+        h = self.out_norm(h.transpose(1, 2)) + self.skip * x_conv
+        y = self.dropout(self.down(h * F.silu(z)))
+        return x + y, (conv_state, cell_state)
