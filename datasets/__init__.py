@@ -1,1 +1,40 @@
-"""Loaders for public benchmark data sets, their canonical splits, and synthetic generators."""
+"""Loaders for public benchmark data sets, their canonical splits, and synthetic generators.
+
+>>> from xlstm_ts import datasets
+>>> df = datasets.load("ETTh1")                      # from the data home
+>>> train, val, test = datasets.split(df, lookback=96)
+>>> co2 = datasets.load("co2")                       # bundled with statsmodels
+>>> l63 = datasets.lorenz63(5_000, seed=0)           # synthetic, seeded
+
+This sub-package depends only on numpy and pandas (and on statsmodels, imported when
+one of its bundled sets is loaded).
+"""
+
+from .download import download
+from .errors import ChecksumError, DatasetNotFoundError, DownloadError
+from .home import DATA_HOME_ENV, file_sha1, get_data_home
+from .load import load
+from .registry import DATASETS, DatasetInfo, get_info, list_datasets
+from .splits import SplitBounds, split, split_bounds
+from .synthetic import lorenz63, lorenz96, mackey_glass
+
+__all__ = [
+    "DATASETS",
+    "DATA_HOME_ENV",
+    "ChecksumError",
+    "DatasetInfo",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "SplitBounds",
+    "download",
+    "file_sha1",
+    "get_data_home",
+    "get_info",
+    "list_datasets",
+    "load",
+    "lorenz63",
+    "lorenz96",
+    "mackey_glass",
+    "split",
+    "split_bounds",
+]

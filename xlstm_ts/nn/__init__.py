@@ -1,5 +1,6 @@
 """The xLSTM network in torch: layers, the mLSTM and sLSTM blocks, and the stack."""
 
+from .forecast_net import InstanceNorm, XLSTMForecastNet
 from .layers import CausalConv1d, GatedMLP, HeadwiseLinear, MultiHeadNorm
 from .mlstm_block import MLSTMBlock
 from .slstm_block import SLSTMBlock
@@ -9,8 +10,10 @@ __all__ = [
     "CausalConv1d",
     "GatedMLP",
     "HeadwiseLinear",
+    "InstanceNorm",
     "MLSTMBlock",
     "MultiHeadNorm",
     "SLSTMBlock",
+    "XLSTMForecastNet",
     "XLSTMStack",
 ]

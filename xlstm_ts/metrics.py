@@ -1,0 +1,39 @@
+"""Forecast errors and the losses used for training."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def pinball_loss(pred: Tensor, target: Tensor, quantiles: Sequence[float]) -> Tensor:
+    """Mean quantile (pinball) loss.
+
+    ``pred``: (B, H, Q), ``target``: (B, H); NaN targets are left out of the mean.
+    """
+    q = torch.as_tensor(quantiles, dtype=pred.dtype, device=pred.device)
+    diff = target[..., None] - pred
+    loss = torch.maximum(q * diff, (q - 1) * diff)
+    return _masked_mean(loss, ~torch.isnan(target)[..., None].expand_as(loss))
+
+
+def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean squared error over non-missing targets; ``pred`` and ``target`` are (B, H)."""
+    return _masked_mean((pred - target).square(), ~torch.isnan(target))
+
+
+def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    return torch.where(mask, values, 0.0).sum() / mask.sum().clamp(min=1)
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean squared error."""
+    return float(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error."""
+    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))

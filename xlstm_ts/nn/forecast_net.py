@@ -1,0 +1,96 @@
+"""The forecasting network: instance normalisation, patches, xLSTM encoder, direct head."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .stack import XLSTMStack
+
+
+class InstanceNorm(nn.Module):
+    """Reversible instance normalisation: each context is standardised on its own.
+
+    The forecast is mapped back with the same statistics; missing values (NaN) in the
+    context are ignored by the statistics.
+    """
+
+    def __init__(self, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``x``: (B, L) → normalised ``x`` (NaN set to 0), mean (B, 1), scale (B, 1)."""
+        mean = torch.nanmean(x, dim=1, keepdim=True)
+        var = torch.nanmean((x - mean).square(), dim=1, keepdim=True)
+        # an all-missing context has no statistics: it is read as zeros
+        mean, var = torch.nan_to_num(mean), torch.nan_to_num(var)
+        scale = torch.sqrt(var + self.eps)
+        return torch.nan_to_num((x - mean) / scale), mean, scale
+
+
+class XLSTMForecastNet(nn.Module):
+    """Univariate direct multi-step forecaster with an xLSTM encoder.
+
+    The context is normalised per instance, cut into non-overlapping patches (left-padded
+    with zeros to a whole number of patches), embedded linearly, encoded by an
+    :class:`XLSTMStack`, and all patch encodings together are mapped by one linear head to
+    ``horizon × len(quantiles)`` outputs, which are de-normalised.
+
+    Parameters
+    ----------
+    context_length, horizon : int
+        Lengths of the input and of the forecast.
+    quantiles : sequence of float
+        Quantile levels of the outputs, increasing.
+    patch_len : int
+        Steps per patch (token).
+    d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
+        Passed to :class:`XLSTMStack`.
+    """
+
+    def __init__(
+        self,
+        context_length: int,
+        horizon: int,
+        quantiles: Sequence[float] = (0.5,),
+        patch_len: int = 16,
+        d_model: int = 64,
+        num_blocks: int = 2,
+        slstm_at: Sequence[int] = (),
+        num_heads: int = 4,
+        dropout: float = 0.0,
+        chunk_size: int = 64,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__()
+        self.context_length, self.horizon, self.patch_len = context_length, horizon, patch_len
+        self.num_quantiles = len(quantiles)
+        self.num_patches = math.ceil(context_length / patch_len)
+        self.norm = InstanceNorm()
+        self.embed = nn.Linear(patch_len, d_model)
+        self.encoder = XLSTMStack(
+            d_model,
+            num_blocks,
+            slstm_at,
+            num_heads,
+            dropout=dropout,
+            chunk_size=chunk_size,
+            backend=backend,
+        )
+        self.head_dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.num_patches * d_model, horizon * self.num_quantiles)
+
+    def forward(self, context: Tensor) -> Tensor:
+        """``context``: (B, context_length) → forecasts (B, horizon, num_quantiles)."""
+        x, mean, scale = self.norm(context)
+        pad = self.num_patches * self.patch_len - x.shape[1]
+        patches = F.pad(x, (pad, 0)).view(x.shape[0], self.num_patches, self.patch_len)
+        encoded, _ = self.encoder(self.embed(patches))
+        out = self.head(self.head_dropout(encoded.flatten(1)))
+        out = out.view(-1, self.horizon, self.num_quantiles)
+        return out * scale[..., None] + mean[..., None]

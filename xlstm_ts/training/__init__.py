@@ -1,0 +1,5 @@
+"""Training with Lightning."""
+
+from .module import ForecastModule
+
+__all__ = ["ForecastModule"]

@@ -1,0 +1,78 @@
+"""The LightningModule that trains a forecasting network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+
+from xlstm_ts.metrics import mse_loss, pinball_loss
+
+
+class ForecastModule(L.LightningModule):
+    """Trains a network mapping contexts (B, L) to forecasts (B, H, Q).
+
+    Parameters
+    ----------
+    network : nn.Module
+        The forecasting network.
+    quantiles : sequence of float
+        Quantile levels of the network's outputs.
+    point_index : int
+        Position of the point forecast (the median) among the quantiles.
+    loss : {"quantile", "mse"}
+        ``"quantile"``: pinball loss over all quantiles. ``"mse"``: squared error on the
+        point forecast plus the pinball loss of the other quantiles.
+    learning_rate, weight_decay : float
+        AdamW settings.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        quantiles: Sequence[float],
+        point_index: int,
+        loss: Literal["quantile", "mse"] = "quantile",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.network = network
+        self.quantiles = list(quantiles)
+        self.point_index = point_index
+        self.loss_kind = loss
+        self.learning_rate, self.weight_decay = learning_rate, weight_decay
+
+    def forward(self, context: Tensor) -> Tensor:
+        return self.network(context)
+
+    def loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        if self.loss_kind == "quantile":
+            return pinball_loss(pred, target, self.quantiles)
+        others = [k for k in range(len(self.quantiles)) if k != self.point_index]
+        loss = mse_loss(pred[..., self.point_index], target)
+        if others:
+            loss = loss + pinball_loss(
+                pred[..., others], target, [self.quantiles[k] for k in others]
+            )
+        return loss
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        context, target = batch
+        loss = self.loss(self(context), target)
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        context, target = batch
+        pred = self(context)
+        self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
+        self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(
+            self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
