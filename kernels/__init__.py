@@ -1,8 +1,9 @@
 """The sLSTM and mLSTM cell computations, one entry point per cell.
 
-Each cell has a pure-torch reference (always available, differentiable, any device) and
-room for faster backends next to it. ``backend="auto"`` picks the fastest backend that
-supports the input's device; ``"torch"`` forces the reference.
+Each cell has a pure-torch reference (always available, differentiable, any device) and a
+Triton backend (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``, imported on first
+use so that this package imports without Triton). ``backend="auto"`` picks Triton for
+CUDA tensors and the reference elsewhere; ``"torch"`` and ``"triton"`` force one.
 """
 
 from .dispatch import mlstm, slstm

@@ -1,9 +1,30 @@
-"""Entry points of the two cells: validate the inputs, then pick a backend."""
+"""Entry points of the two cells: validate the inputs, then pick a backend.
+
+Backends
+--------
+``"torch"``
+    The pure-torch reference (any device, any float dtype).
+``"triton"``
+    The Triton kernels (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``) for float32,
+    float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors they run
+    in Triton's interpreter, which must be switched on with ``TRITON_INTERPRET=1`` in the
+    environment before the kernels are first imported (slow: for tests only).
+``"auto"``
+    Triton for CUDA tensors of a supported dtype when ``triton`` imports (for the mLSTM:
+    in ``mode="chunkwise"``), the torch reference otherwise.
+
+The Triton modules are imported on first use, so this package imports without Triton.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+from functools import cache
+from types import ModuleType
 from typing import Literal
 
+import torch
 from torch import Tensor
 
 from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_parallel, mlstm_recurrent
@@ -13,18 +34,64 @@ MLSTMMode = Literal["parallel", "chunkwise", "recurrent"]
 Backend = Literal["auto", "torch", "triton"]
 _BACKENDS = ("auto", "torch", "triton")
 _MODES = ("parallel", "chunkwise", "recurrent")
+_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
-def _resolve_backend(backend: str, x: Tensor) -> str:
+@cache
+def triton_available() -> bool:
+    """Whether the ``triton`` package imports in this environment."""
+    try:
+        importlib.import_module("triton")
+    except ImportError:
+        return False
+    return True
+
+
+def _kernel_module(name: str) -> ModuleType:
+    # relative to this package, whatever name it is installed under
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def _resolve_backend(backend: str, x: Tensor, *, auto_triton: bool = True) -> str:
+    """The backend that runs ``x``: ``"torch"`` or ``"triton"``.
+
+    ``auto_triton=False`` keeps ``backend="auto"`` on the torch reference.
+    """
     if backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
-    if backend == "auto":
+    if backend == "torch":
         return "torch"
-    if backend == "triton":
-        raise NotImplementedError(
-            "the Triton backend is not available in this version; use backend='torch'"
+    if backend == "auto":
+        ok = auto_triton and x.is_cuda and x.dtype in _TRITON_DTYPES and triton_available()
+        return "triton" if ok else "torch"
+    if not triton_available():
+        raise RuntimeError(
+            "backend='triton' needs the 'triton' package, which does not import here; "
+            "install it (pip install triton) or use backend='torch'"
         )
-    return backend
+    if x.dtype not in _TRITON_DTYPES:
+        raise ValueError(
+            f"backend='triton' supports float32, float16 and bfloat16 inputs, got {x.dtype}; "
+            "use backend='torch' for other dtypes"
+        )
+    if not x.is_cuda and os.environ.get("TRITON_INTERPRET", "0") != "1":
+        raise RuntimeError(
+            "backend='triton' on CPU tensors runs Triton's interpreter, which needs "
+            "TRITON_INTERPRET=1 in the environment before the kernels are imported; move "
+            "the tensors to a CUDA device or use backend='torch'"
+        )
+    return "triton"
+
+
+def _triton_kernels(name: str, x: Tensor) -> ModuleType:
+    module = _kernel_module(name)
+    if not x.is_cuda and not module.INTERPRETED:
+        raise RuntimeError(
+            f"the Triton kernels in {module.__name__} were imported without "
+            "TRITON_INTERPRET=1 and cannot run on CPU tensors; set the variable before "
+            "the first call that imports them, or use backend='torch'"
+        )
+    return module
 
 
 def _check_shape(name: str, x: Tensor, shape: tuple[int, ...]) -> None:
@@ -61,9 +128,13 @@ def mlstm(
         All three compute the same result. ``parallel`` costs O(S²) memory, ``chunkwise``
         O(S), ``recurrent`` is a step-by-step loop (best for very short inputs).
     chunk_size : int
-        Steps per chunk in ``chunkwise`` mode; any ``S`` works.
+        Steps per chunk in ``chunkwise`` mode; any ``S`` works. The Triton backend rounds it
+        up to a power of two of at least 16 (this changes only rounding).
     backend : {"auto", "torch", "triton"}
-        Implementation to use; ``auto`` picks the fastest one available for the device.
+        Implementation to use. ``auto`` takes the Triton kernels for CUDA tensors in
+        ``chunkwise`` mode when ``triton`` imports, the torch reference otherwise.
+        ``triton`` runs every mode with the chunkwise Triton kernels (same result); on CPU
+        tensors it needs ``TRITON_INTERPRET=1`` (Triton's interpreter, for tests).
 
     Returns
     -------
@@ -92,9 +163,12 @@ def mlstm(
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    _resolve_backend(backend, q)
-
-    if mode == "parallel":
+    # A forced Triton backend serves every mode with the chunkwise kernels (same result);
+    # "auto" takes Triton only for "chunkwise" and keeps the torch forms for the others.
+    if _resolve_backend(backend, v, auto_triton=mode == "chunkwise") == "triton":
+        kernels = _triton_kernels("mlstm.triton_chunk", v)
+        h, new_state = kernels.mlstm_chunkwise_triton(q, k, v, i, f, state, chunk_size=chunk_size)
+    elif mode == "parallel":
         h, new_state = mlstm_parallel(q, k, v, i, f, state)
     elif mode == "recurrent":
         h, new_state = mlstm_recurrent(q, k, v, i, f, state)
@@ -123,7 +197,9 @@ def slstm(
     state : tuple of Tensor, optional
         Initial ``(h, c, n, m)``, each ``(B, NH, DH)``; ``None`` is ``h=c=n=0, m=-inf``.
     backend : {"auto", "torch", "triton"}
-        Implementation to use.
+        Implementation to use. ``auto`` takes the fused Triton kernel for CUDA tensors when
+        ``triton`` imports, the torch reference otherwise; ``triton`` forces it (on CPU
+        tensors only with ``TRITON_INTERPRET=1``).
 
     Returns
     -------
@@ -141,6 +217,9 @@ def slstm(
     if state is not None:
         for name, x in zip(("h", "c", "n", "m"), state, strict=True):
             _check_shape(f"state {name}", x, (B, NH, DH))
-    _resolve_backend(backend, gates_x)
-    h, new_state = slstm_recurrent(gates_x, R, state)
+    if _resolve_backend(backend, gates_x) == "triton":
+        kernels = _triton_kernels("slstm.triton_fused", gates_x)
+        h, new_state = kernels.slstm_triton(gates_x, R, state)
+    else:
+        h, new_state = slstm_recurrent(gates_x, R, state)
     return h.to(gates_x.dtype), new_state

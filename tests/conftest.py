@@ -10,6 +10,11 @@ from pathlib import Path
 os.environ.setdefault("TRITON_INTERPRET", "1")
 
 import pytest  # noqa: E402
+import torch  # noqa: E402
+
+# Tests use small tensors, for which extra intra-op threads only add overhead; on a busy
+# machine spinning threads can slow them down a hundredfold.
+torch.set_num_threads(1)
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

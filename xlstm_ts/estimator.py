@@ -328,12 +328,12 @@ class XLSTMForecaster(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
             )
 
-    def _contexts(self, panel: Panel) -> torch.Tensor:
+    def _contexts(self, series_values: list[np.ndarray]) -> torch.Tensor:
         rows = []
-        for series, values in zip(panel.ids, panel.values, strict=True):
+        for k, values in enumerate(series_values):
             if len(values) < self.context_length:
                 raise ValueError(
-                    f"series {series!r} has {len(values)} steps; forecasting needs the last "
+                    f"series number {k} has {len(values)} steps; forecasting needs the last "
                     f"context_length={self.context_length}"
                 )
             rows.append(values[-self.context_length :])
@@ -342,24 +342,26 @@ class XLSTMForecaster(BaseEstimator):
     def _forecast(self, X: pd.DataFrame | None, h: int | None) -> tuple[Panel, np.ndarray]:
         """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
         self._check_fitted()
-        h = self.horizon if h is None else h
-        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
-            raise ValueError(f"h must be a positive integer, got {h!r}")
         panel = self.panel_ if X is None else self._panel(X)
         if X is not None:
             self._check_same_freq(panel)
-        contexts = self._contexts(panel)
+        return panel, self._forecast_values(panel.values, self.horizon if h is None else h)
+
+    def _forecast_values(self, values: list[np.ndarray], h: int) -> np.ndarray:
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"h must be a positive integer, got {h!r}")
+        contexts = self._contexts(values)
         point = self.quantile_levels_.index(0.5)
         outputs = []
         with torch.no_grad():
             for _ in range(math.ceil(h / self.horizon)):
-                out = self.model_(contexts)
                 # monotone rearrangement: sorted quantile outputs never cross
-                out = out.sort(dim=-1).values
+                out = self.model_(contexts).sort(dim=-1).values
                 outputs.append(out)
                 # beyond the horizon, forecasts are recursive on the median
-                contexts = torch.cat([contexts, out[..., point]], dim=1)[:, -self.context_length :]
-        return panel, torch.cat(outputs, dim=1)[:, :h].numpy().astype(np.float64)
+                contexts = torch.cat([contexts, out[..., point]], dim=1)
+                contexts = contexts[:, -self.context_length :]
+        return torch.cat(outputs, dim=1)[:, :h].numpy().astype(np.float64)
 
     def _check_same_freq(self, panel: Panel) -> None:
         to_offset = pd.tseries.frequencies.to_offset
@@ -433,19 +435,10 @@ class XLSTMForecaster(BaseEstimator):
         """
         self._check_fitted()
         panel = self._panel(X)
+        self._check_same_freq(panel)
         H = self.horizon
-        history = Panel(
-            [v[:-H] for v in panel.values],
-            panel.ids,
-            panel.last_times,
-            panel.freq,
-            panel.layout,
-            panel.target,
-            panel.index_name,
-        )
-        contexts = self._contexts(history)
-        with torch.no_grad():
-            pred = self.model_(contexts)[..., self.quantile_levels_.index(0.5)].numpy()
+        history = [v[:-H] for v in panel.values]
+        pred = self._forecast_values(history, H)[..., self.quantile_levels_.index(0.5)]
         actual = np.stack([v[-H:] for v in panel.values])
         mask = ~np.isnan(actual)
         return -mse(actual[mask], pred[mask])

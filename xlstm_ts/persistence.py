@@ -87,7 +87,7 @@ def save_forecaster(model: Any, folder: Path) -> None:
     }
     tensors = {f"model.{k}": v.contiguous() for k, v in model.model_.state_dict().items()}
     for k, values in enumerate(panel.values):
-        tensors[f"{_HISTORY}{k}"] = torch.as_tensor(values[-model.context_length :])
+        tensors[f"{_HISTORY}{k}"] = torch.tensor(np.array(values[-model.context_length :]))
     folder.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(folder / WEIGHTS_FILE))
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))

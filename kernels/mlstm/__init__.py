@@ -1,4 +1,7 @@
-"""The mLSTM cell: torch reference forms (recurrent, parallel, chunkwise)."""
+"""The mLSTM cell: torch reference forms (recurrent, parallel, chunkwise).
+
+The chunkwise Triton kernels live in :mod:`.triton_chunk`, imported on demand.
+"""
 
 from .chunk import mlstm_chunkwise
 from .common import MLSTMState, empty_state

@@ -10,6 +10,7 @@ Two input shapes are understood:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -64,8 +65,10 @@ def _freq_of(index: pd.Index, series: Hashable, freq: str | int | None) -> str |
                     f"series {series!r} has {len(index)} timestamps; at least 3 are needed to "
                     "infer the frequency (or pass freq=...)"
                 )
-            freq = pd.infer_freq(index)
-            if freq is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pandas 3 announces offsets instead of str
+                inferred = pd.infer_freq(index)
+            if inferred is None:
                 gaps = pd.Series(index[1:] - index[:-1])
                 row = int((gaps != gaps.mode()[0]).to_numpy().argmax()) + 1
                 raise ValueError(
@@ -73,7 +76,7 @@ def _freq_of(index: pd.Index, series: Hashable, freq: str | int | None) -> str |
                     f"{index[row]} ({gaps.iloc[row - 1]}) differs from the usual step "
                     f"({gaps.mode()[0]}); resample it to a regular frequency or pass freq=..."
                 )
-            return freq
+            return pd.tseries.frequencies.to_offset(inferred).freqstr
         expected = pd.date_range(index[0], periods=len(index), freq=freq)
         if not expected.equals(index):
             row = int((expected != index).argmax())

@@ -1,0 +1,208 @@
+"""XLSTMForecaster: the sklearn contract, pandas in and out, persistence, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from xlstm_ts import XLSTMForecaster
+
+TINY = dict(
+    horizon=12,
+    context_length=48,
+    d_model=16,
+    num_blocks=2,
+    slstm_at=(1,),
+    num_heads=2,
+    patch_len=8,
+    max_epochs=2,
+    batch_size=32,
+    windows_per_epoch=128,
+    validation_size=24,
+    progress_bar=False,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def etth1_wide(request) -> pd.DataFrame:
+    from conftest import SHARED_DATASETS
+
+    path = SHARED_DATASETS / "ETTh1.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    df = pd.read_csv(path, parse_dates=["date"], index_col="date")
+    return df[["OT", "HUFL"]].iloc[:400]
+
+
+@pytest.fixture(scope="module")
+def etth1_long(etth1_wide) -> pd.DataFrame:
+    long = etth1_wide.reset_index().melt(id_vars="date", var_name="unique_id", value_name="y")
+    return long.rename(columns={"date": "ds"})
+
+
+@pytest.fixture(scope="module")
+def fitted_wide(etth1_wide) -> XLSTMForecaster:
+    return XLSTMForecaster(**TINY).fit(etth1_wide)
+
+
+def test_get_params_set_params_and_clone_round_trip():
+    model = XLSTMForecaster(**TINY)
+    assert model.get_params()["slstm_at"] == (1,)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    twin.set_params(horizon=5, d_model=8)
+    assert (twin.horizon, twin.d_model) == (5, 8)
+    assert model.horizon == 12
+
+
+def test_fit_returns_self_and_learns_attributes(fitted_wide):
+    assert fitted_wide.freq_ == "h"
+    assert fitted_wide.n_epochs_ == 2
+    assert np.isfinite(fitted_wide.best_val_loss_)
+    assert fitted_wide.quantile_levels_ == [0.1, 0.5, 0.9]
+
+
+def test_wide_forecast_has_future_timestamps(fitted_wide, etth1_wide):
+    pred = fitted_wide.predict()
+    expected = pd.date_range(etth1_wide.index[-1], periods=13, freq="h")[1:]
+    assert pred.index.equals(expected)
+    assert list(pred.columns) == ["OT", "HUFL"]
+    assert np.isfinite(pred.to_numpy()).all()
+    # forecasts are on the data's scale, not the normalised one
+    assert abs(pred["OT"].mean() - etth1_wide["OT"].iloc[-48:].mean()) < 5 * etth1_wide["OT"].std()
+
+
+def test_long_input_gives_long_output(etth1_long):
+    model = XLSTMForecaster(**TINY).fit(etth1_long)
+    pred = model.predict()
+    assert list(pred.columns) == ["unique_id", "ds", "y"]
+    assert len(pred) == 2 * 12
+    last = etth1_long["ds"].max()
+    for _, part in pred.groupby("unique_id"):
+        assert part["ds"].tolist() == list(pd.date_range(last, periods=13, freq="h")[1:])
+    assert np.isfinite(pred["y"]).all()
+
+
+def test_predict_from_new_history_and_longer_h(fitted_wide, etth1_wide):
+    history = etth1_wide.iloc[:300]
+    pred = fitted_wide.predict(history, h=30)
+    assert len(pred) == 30
+    assert pred.index[0] == history.index[-1] + pd.Timedelta(hours=1)
+    # the first horizon equals the direct forecast from the same history
+    direct = fitted_wide.predict(history)
+    np.testing.assert_allclose(pred.iloc[:12].to_numpy(), direct.to_numpy())
+
+
+def test_quantiles_are_ordered_and_median_is_the_point_forecast(fitted_wide):
+    q = fitted_wide.predict_quantiles()
+    for series in ("OT", "HUFL"):
+        lo, mid, hi = (q[(series, f"q{level}")].to_numpy() for level in (0.1, 0.5, 0.9))
+        assert (lo <= mid).all() and (mid <= hi).all()
+        np.testing.assert_allclose(mid, fitted_wide.predict()[series].to_numpy())
+    with pytest.raises(ValueError, match="were not trained"):
+        fitted_wide.predict_quantiles(quantiles=[0.25])
+
+
+def test_score_is_negative_mse_on_the_last_horizon(fitted_wide, etth1_wide):
+    score = fitted_wide.score(etth1_wide)
+    pred = fitted_wide.predict(etth1_wide.iloc[:-12])
+    expected = -np.mean((pred.to_numpy() - etth1_wide.iloc[-12:].to_numpy()) ** 2)
+    assert score == pytest.approx(expected, rel=1e-5)
+
+
+def test_save_and_load_give_identical_predictions(fitted_wide, tmp_path):
+    fitted_wide.save(tmp_path / "model")
+    files = sorted(p.name for p in (tmp_path / "model").iterdir())
+    assert files == ["config.json", "model.safetensors"]
+    loaded = XLSTMForecaster.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.predict(), fitted_wide.predict())
+    pd.testing.assert_frame_equal(
+        loaded.predict_quantiles(h=20), fitted_wide.predict_quantiles(h=20)
+    )
+    assert loaded.get_params() == {
+        k: list(v) if isinstance(v, tuple) else v for k, v in fitted_wide.get_params().items()
+    }
+
+
+def test_same_random_state_gives_identical_forecasts(etth1_wide):
+    a = XLSTMForecaster(**TINY).fit(etth1_wide).predict()
+    b = XLSTMForecaster(**TINY).fit(etth1_wide).predict()
+    pd.testing.assert_frame_equal(a, b)
+    c = XLSTMForecaster(**{**TINY, "random_state": 1}).fit(etth1_wide).predict()
+    assert not np.allclose(a.to_numpy(), c.to_numpy())
+
+
+def test_integer_index_and_missing_values(etth1_wide):
+    df = etth1_wide.reset_index(drop=True)
+    df.iloc[[10, 200, 390], 0] = np.nan
+    with pytest.raises(ValueError, match="allow_missing=True"):
+        XLSTMForecaster(**TINY).fit(df)
+    model = XLSTMForecaster(**{**TINY, "allow_missing": True, "max_epochs": 1}).fit(df)
+    pred = model.predict()
+    assert pred.index.tolist() == list(range(400, 412))
+    assert np.isfinite(pred.to_numpy()).all()
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def long_frame(n=200, ids=("a", "b")):
+    ds = pd.date_range("2020-01-01", periods=n, freq="D")
+    rng = np.random.default_rng(0)
+    return pd.concat(
+        [pd.DataFrame({"unique_id": i, "ds": ds, "y": rng.normal(size=n)}) for i in ids],
+        ignore_index=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "make,error,match",
+    [
+        (lambda: np.zeros((100, 2)), TypeError, "must be a pandas DataFrame"),
+        (lambda: long_frame().rename(columns={"y": "value"}), ValueError, r"missing column.*'y'"),
+        (lambda: long_frame().assign(y="x"), TypeError, "must be numeric"),
+        (lambda: long_frame().assign(ds="2020"), TypeError, "time column 'ds'"),
+        (
+            lambda: long_frame().assign(y=lambda d: d.y.where(d.index != 7)),
+            ValueError,
+            r"series 'a' has a non-finite target value nan",
+        ),
+        (
+            lambda: long_frame().assign(y=lambda d: d.y.where(d.index != 250, np.inf)),
+            ValueError,
+            r"series 'b' has a non-finite target value inf",
+        ),
+        (
+            lambda: pd.concat([long_frame(), long_frame().iloc[[3]]]),
+            ValueError,
+            "duplicate timestamps",
+        ),
+        (lambda: long_frame().drop(index=[5, 6]), ValueError, "irregular time index"),
+        (lambda: long_frame(n=50), ValueError, r"series 'a' has 50 steps"),
+    ],
+)
+def test_bad_input_is_named(make, error, match):
+    model = XLSTMForecaster(**{**TINY, "validation_size": 0})
+    with pytest.raises(error, match=match):
+        model.fit(make())
+
+
+@pytest.mark.parametrize("param,value", [("horizon", 0), ("horizon", -3), ("context_length", 1.5)])
+def test_non_positive_horizon_is_rejected(param, value):
+    with pytest.raises(ValueError, match=f"{param} must be a positive integer"):
+        XLSTMForecaster(**{**TINY, param: value}).fit(long_frame())
+
+
+def test_predict_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        XLSTMForecaster().predict()
+    with pytest.raises(NotFittedError):
+        XLSTMForecaster().save("unused")
+
+
+def test_predict_rejects_other_frequency(fitted_wide, etth1_wide):
+    daily = etth1_wide.resample("D").mean()
+    with pytest.raises(ValueError, match="fitted on 'h'"):
+        fitted_wide.predict(daily)
