@@ -95,6 +95,16 @@ def test_predict_from_new_history_and_longer_h(fitted_wide, etth1_wide):
     np.testing.assert_allclose(pred.iloc[:12].to_numpy(), direct.to_numpy())
 
 
+def test_predict_contexts_matches_predict(fitted_wide, etth1_wide):
+    contexts = etth1_wide.to_numpy().T[:, -48:]
+    np.testing.assert_allclose(
+        fitted_wide.predict_contexts(contexts), fitted_wide.predict().to_numpy().T, rtol=1e-6
+    )
+    assert fitted_wide.predict_contexts(contexts, h=5, quantiles=True).shape == (2, 5, 3)
+    with pytest.raises(ValueError, match=r"shape \(n, 48\)"):
+        fitted_wide.predict_contexts(contexts[:, :10])
+
+
 def test_quantiles_are_ordered_and_median_is_the_point_forecast(fitted_wide):
     q = fitted_wide.predict_quantiles()
     for series in ("OT", "HUFL"):

@@ -348,20 +348,48 @@ class XLSTMForecaster(BaseEstimator):
         return panel, self._forecast_values(panel.values, self.horizon if h is None else h)
 
     def _forecast_values(self, values: list[np.ndarray], h: int) -> np.ndarray:
+        return self._forecast_contexts(self._contexts(values), h)
+
+    def _forecast_contexts(self, contexts: torch.Tensor, h: int, batch: int = 4096) -> np.ndarray:
+        """Quantile forecasts (n, h, Q) from contexts (n, context_length)."""
         if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
             raise ValueError(f"h must be a positive integer, got {h!r}")
-        contexts = self._contexts(values)
         point = self.quantile_levels_.index(0.5)
-        outputs = []
+        results = []
         with torch.no_grad():
-            for _ in range(math.ceil(h / self.horizon)):
-                # monotone rearrangement: sorted quantile outputs never cross
-                out = self.model_(contexts).sort(dim=-1).values
-                outputs.append(out)
-                # beyond the horizon, forecasts are recursive on the median
-                contexts = torch.cat([contexts, out[..., point]], dim=1)
-                contexts = contexts[:, -self.context_length :]
-        return torch.cat(outputs, dim=1)[:, :h].numpy().astype(np.float64)
+            for ctx in contexts.split(batch):
+                outputs = []
+                for _ in range(math.ceil(h / self.horizon)):
+                    # monotone rearrangement: sorted quantile outputs never cross
+                    out = self.model_(ctx).sort(dim=-1).values
+                    outputs.append(out)
+                    # beyond the horizon, forecasts are recursive on the median
+                    ctx = torch.cat([ctx, out[..., point]], dim=1)[:, -self.context_length :]
+                results.append(torch.cat(outputs, dim=1)[:, :h])
+        return torch.cat(results).numpy().astype(np.float64)
+
+    def predict_contexts(
+        self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
+    ) -> np.ndarray:
+        """Forecasts from raw context windows, for evaluating many windows at once.
+
+        Parameters
+        ----------
+        contexts : array of shape (n, context_length)
+            Each row is the history of one window, oldest first, on the data's scale.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``.
+        quantiles : bool
+            Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
+        """
+        self._check_fitted()
+        contexts = np.asarray(contexts, dtype=np.float32)
+        if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
+            raise ValueError(
+                f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
+            )
+        out = self._forecast_contexts(torch.from_numpy(contexts), self.horizon if h is None else h)
+        return out if quantiles else out[..., self.quantile_levels_.index(0.5)]
 
     def _check_same_freq(self, panel: Panel) -> None:
         to_offset = pd.tseries.frequencies.to_offset
