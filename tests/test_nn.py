@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from xlstm_ts.nn import CausalConv1d, MLSTMBlock, SLSTMBlock, XLSTMStack
+from xlstm_ts.nn import CausalConv1d, MLSTMBlock, SLSTMBlock, XLSTMForecastNet, XLSTMStack
 
 
 def make_stack(**kw):
@@ -89,3 +89,26 @@ def test_bad_configuration_raises():
         SLSTMBlock(10, num_heads=4)
     with pytest.raises(ValueError, match="expected 2"):
         XLSTMStack(16, num_blocks=2, num_heads=2)(torch.randn(1, 3, 16), [None])
+
+
+@pytest.mark.parametrize("linear_skip", [False, True])
+def test_forecast_net_shapes_scale_and_padding(linear_skip):
+    torch.manual_seed(0)
+    net = XLSTMForecastNet(
+        context_length=50,
+        horizon=7,
+        quantiles=(0.1, 0.5, 0.9),
+        patch_len=8,
+        d_model=16,
+        num_heads=2,
+        linear_skip=linear_skip,
+    )
+    assert net.num_patches == 7  # 50 steps left-padded to 56
+    x = torch.randn(4, 50)
+    out = net(x)
+    assert out.shape == (4, 7, 3)
+    # instance normalisation: shifting and scaling the context does the same to the forecast
+    torch.testing.assert_close(net(3 * x + 100), 3 * out + 100, rtol=1e-4, atol=1e-3)
+    out.sum().backward()
+    if linear_skip:
+        assert net.skip.weight.grad.abs().sum() > 0

@@ -62,6 +62,9 @@ class XLSTMForecaster(BaseEstimator):
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
+    linear_skip : bool
+        Add a linear path from the (normalised) context to the forecast beside the
+        encoder, which then learns what a linear forecaster misses.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -124,6 +127,7 @@ class XLSTMForecaster(BaseEstimator):
         patch_len: int = 16,
         dropout: float = 0.1,
         chunk_size: int = 64,
+        linear_skip: bool = False,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
@@ -157,6 +161,7 @@ class XLSTMForecaster(BaseEstimator):
         self.patch_len = patch_len
         self.dropout = dropout
         self.chunk_size = chunk_size
+        self.linear_skip = linear_skip
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -226,6 +231,7 @@ class XLSTMForecaster(BaseEstimator):
             dropout=self.dropout,
             chunk_size=self.chunk_size,
             backend=self.backend,
+            linear_skip=self.linear_skip,
         )
 
     def fit(self, X: pd.DataFrame, y: None = None) -> XLSTMForecaster:

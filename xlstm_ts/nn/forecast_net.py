@@ -39,7 +39,9 @@ class XLSTMForecastNet(nn.Module):
     The context is normalised per instance, cut into non-overlapping patches (left-padded
     with zeros to a whole number of patches), embedded linearly, encoded by an
     :class:`XLSTMStack`, and all patch encodings together are mapped by one linear head to
-    ``horizon × len(quantiles)`` outputs, which are de-normalised.
+    ``horizon × len(quantiles)`` outputs, which are de-normalised. With ``linear_skip``,
+    a linear map from the normalised context straight to the horizon is added to every
+    quantile: the encoder then learns what a linear forecaster misses.
 
     Parameters
     ----------
@@ -51,6 +53,8 @@ class XLSTMForecastNet(nn.Module):
         Steps per patch (token).
     d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
         Passed to :class:`XLSTMStack`.
+    linear_skip : bool
+        Add the linear path from context to forecast.
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class XLSTMForecastNet(nn.Module):
         dropout: float = 0.0,
         chunk_size: int = 64,
         backend: str = "auto",
+        linear_skip: bool = False,
     ) -> None:
         super().__init__()
         self.context_length, self.horizon, self.patch_len = context_length, horizon, patch_len
@@ -84,6 +89,7 @@ class XLSTMForecastNet(nn.Module):
         )
         self.head_dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.num_patches * d_model, horizon * self.num_quantiles)
+        self.skip = nn.Linear(context_length, horizon) if linear_skip else None
 
     def forward(self, context: Tensor) -> Tensor:
         """``context``: (B, context_length) → forecasts (B, horizon, num_quantiles)."""
@@ -93,4 +99,6 @@ class XLSTMForecastNet(nn.Module):
         encoded, _ = self.encoder(self.embed(patches))
         out = self.head(self.head_dropout(encoded.flatten(1)))
         out = out.view(-1, self.horizon, self.num_quantiles)
+        if self.skip is not None:
+            out = out + self.skip(x)[..., None]
         return out * scale[..., None] + mean[..., None]
