@@ -62,9 +62,12 @@ class XLSTMForecaster(BaseEstimator):
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
-    linear_skip : bool
+    linear_skip : bool or "ridge"
         Add a linear path from the (normalised) context to the forecast beside the
-        encoder, which then learns what a linear forecaster misses.
+        encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
+        from the ridge-regression solution on the training windows (penalty chosen on the
+        validation windows) with the encoder's head at zero, so training begins from a
+        strong linear forecaster.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -127,7 +130,7 @@ class XLSTMForecaster(BaseEstimator):
         patch_len: int = 16,
         dropout: float = 0.1,
         chunk_size: int = 64,
-        linear_skip: bool = False,
+        linear_skip: bool | Literal["ridge"] = False,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
@@ -192,6 +195,10 @@ class XLSTMForecaster(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.linear_skip not in (True, False, "ridge"):
+            raise ValueError(
+                f"linear_skip must be True, False or 'ridge', got {self.linear_skip!r}"
+            )
         if self.loss not in ("quantile", "mse"):
             raise ValueError(f"loss must be 'quantile' or 'mse', got {self.loss!r}")
         v = self.validation_size
@@ -231,7 +238,7 @@ class XLSTMForecaster(BaseEstimator):
             dropout=self.dropout,
             chunk_size=self.chunk_size,
             backend=self.backend,
-            linear_skip=self.linear_skip,
+            linear_skip=bool(self.linear_skip),
         )
 
     def fit(self, X: pd.DataFrame, y: None = None) -> XLSTMForecaster:
@@ -244,7 +251,7 @@ class XLSTMForecaster(BaseEstimator):
         import lightning as L
         from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-        from xlstm_ts.training import ForecastModule
+        from xlstm_ts.training import ForecastModule, ridge_init_skip
 
         self._check_params()
         self.quantile_levels_ = self._quantile_levels()
@@ -276,6 +283,8 @@ class XLSTMForecaster(BaseEstimator):
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
         )
+        if self.linear_skip == "ridge":
+            self.ridge_lambda_ = ridge_init_skip(module.network, train, val if has_val else None)
         data = WindowDataModule(
             train, val if has_val else None, self.batch_size, self.windows_per_epoch, seed
         )

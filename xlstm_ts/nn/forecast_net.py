@@ -40,8 +40,9 @@ class XLSTMForecastNet(nn.Module):
     with zeros to a whole number of patches), embedded linearly, encoded by an
     :class:`XLSTMStack`, and all patch encodings together are mapped by one linear head to
     ``horizon × len(quantiles)`` outputs, which are de-normalised. With ``linear_skip``,
-    a linear map from the normalised context straight to the horizon is added to every
-    quantile: the encoder then learns what a linear forecaster misses.
+    a linear forecast from the normalised context, centred on its last value (as in
+    NLinear), is added to every quantile: the encoder then learns what a linear
+    forecaster misses.
 
     Parameters
     ----------
@@ -100,5 +101,10 @@ class XLSTMForecastNet(nn.Module):
         out = self.head(self.head_dropout(encoded.flatten(1)))
         out = out.view(-1, self.horizon, self.num_quantiles)
         if self.skip is not None:
-            out = out + self.skip(x)[..., None]
+            out = out + self.linear_forecast(x)[..., None]
         return out * scale[..., None] + mean[..., None]
+
+    def linear_forecast(self, x: Tensor) -> Tensor:
+        """The skip path on a normalised context ``x`` (B, L) → (B, horizon)."""
+        last = x[:, -1:]
+        return self.skip(x - last) + last
