@@ -103,6 +103,9 @@ class XLSTMForecaster(BaseEstimator):
         Epochs trained.
     best_val_loss_ : float or None
         Best validation loss.
+    ridge_lambda_ : float
+        Relative ridge penalty chosen for the linear skip path (with
+        ``linear_skip="ridge"`` only).
 
     Examples
     --------
@@ -241,21 +244,8 @@ class XLSTMForecaster(BaseEstimator):
             linear_skip=bool(self.linear_skip),
         )
 
-    def fit(self, X: pd.DataFrame, y: None = None) -> XLSTMForecaster:
-        """Train on the series of ``X`` (a long or a wide frame).
-
-        Returns
-        -------
-        self
-        """
-        import lightning as L
-        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-
-        from xlstm_ts.training import ForecastModule, ridge_init_skip
-
-        self._check_params()
-        self.quantile_levels_ = self._quantile_levels()
-        panel = self._panel(X)
+    def _window_datasets(self, panel: Panel) -> tuple[WindowDataset, WindowDataset]:
+        """Training windows and validation windows (the end of each series)."""
         lengths = [len(v) for v in panel.values]
         val_steps = [self._validation_steps(n) for n in lengths]
         for series, n, v in zip(panel.ids, lengths, val_steps, strict=True):
@@ -269,8 +259,55 @@ class XLSTMForecaster(BaseEstimator):
         train_starts, val_starts = split_starts(
             lengths, self.context_length, self.horizon, val_steps
         )
-        train = WindowDataset(panel.values, train_starts, self.context_length, self.horizon)
-        val = WindowDataset(panel.values, val_starts, self.context_length, self.horizon)
+        return (
+            WindowDataset(panel.values, train_starts, self.context_length, self.horizon),
+            WindowDataset(panel.values, val_starts, self.context_length, self.horizon),
+        )
+
+    def _trainer_kwargs(self, root: str, checkpoint: Any | None) -> dict[str, Any]:
+        """``lightning.Trainer`` arguments: ours, then the user's ``trainer_kwargs``."""
+        from lightning.pytorch.callbacks import EarlyStopping
+
+        callbacks: list[Any] = []
+        if checkpoint is not None:
+            callbacks.append(checkpoint)
+            if self.early_stopping_patience is not None:
+                callbacks.append(EarlyStopping("val_loss", patience=self.early_stopping_patience))
+        kwargs: dict[str, Any] = dict(
+            max_epochs=self.max_epochs,
+            accelerator=self.accelerator,
+            devices=self.devices,
+            strategy=self.strategy,
+            precision=self.precision,
+            gradient_clip_val=self.gradient_clip_val,
+            enable_progress_bar=self.progress_bar,
+            enable_checkpointing=checkpoint is not None,
+            enable_model_summary=False,
+            logger=False,
+            deterministic=self.random_state is not None,
+            default_root_dir=root,
+            num_sanity_val_steps=0,
+        )
+        kwargs.update(self.trainer_kwargs or {})
+        kwargs["callbacks"] = callbacks + list(kwargs.get("callbacks") or [])
+        return kwargs
+
+    def fit(self, X: pd.DataFrame, y: None = None) -> XLSTMForecaster:
+        """Train on the series of ``X`` (a long or a wide frame).
+
+        Returns
+        -------
+        self
+        """
+        import lightning as L
+        from lightning.pytorch.callbacks import ModelCheckpoint
+
+        from xlstm_ts.training import ForecastModule, ridge_init_skip
+
+        self._check_params()
+        self.quantile_levels_ = self._quantile_levels()
+        panel = self._panel(X)
+        train, val = self._window_datasets(panel)
         has_val = len(val) > 0
 
         seed = 0 if self.random_state is None else int(self.random_state)
@@ -289,32 +326,8 @@ class XLSTMForecaster(BaseEstimator):
             train, val if has_val else None, self.batch_size, self.windows_per_epoch, seed
         )
         with tempfile.TemporaryDirectory(prefix="xlstm_ts_") as tmp:
-            callbacks: list[Any] = []
-            checkpoint = None
-            if has_val:
-                checkpoint = ModelCheckpoint(dirpath=tmp, monitor="val_loss", mode="min")
-                callbacks.append(checkpoint)
-                if self.early_stopping_patience is not None:
-                    callbacks.append(
-                        EarlyStopping("val_loss", patience=self.early_stopping_patience)
-                    )
-            kwargs: dict[str, Any] = dict(
-                max_epochs=self.max_epochs,
-                accelerator=self.accelerator,
-                devices=self.devices,
-                strategy=self.strategy,
-                precision=self.precision,
-                gradient_clip_val=self.gradient_clip_val,
-                enable_progress_bar=self.progress_bar,
-                enable_checkpointing=has_val,
-                enable_model_summary=False,
-                logger=False,
-                deterministic=self.random_state is not None,
-                default_root_dir=tmp,
-                num_sanity_val_steps=0,
-            )
-            kwargs.update(self.trainer_kwargs or {})
-            kwargs["callbacks"] = callbacks + list(kwargs.get("callbacks") or [])
+            checkpoint = ModelCheckpoint(dirpath=tmp, monitor="val_loss") if has_val else None
+            kwargs = self._trainer_kwargs(tmp, checkpoint)
             trainer = L.Trainer(**kwargs)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", ".*does not have many workers.*")
