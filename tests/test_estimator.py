@@ -232,3 +232,14 @@ def test_ridge_start_forecasts_a_linear_process_exactly():
     params["linear_skip"] = False
     untrained = XLSTMForecaster(**params).fit(df.iloc[:-12]).predict()["y"]
     assert np.abs(untrained - series[-12:]).max() > 0.1
+
+
+def test_ridge_start_is_kept_when_training_makes_it_worse():
+    t = np.arange(600)
+    series = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(2 * np.pi * t / 7) + 3
+    df = pd.DataFrame({"y": series}, index=pd.RangeIndex(600))
+    # a wild learning rate ruins every epoch; the validated ridge start must survive
+    params = {**TINY, "linear_skip": "ridge", "learning_rate": 50.0, "max_epochs": 2}
+    model = XLSTMForecaster(**params).fit(df.iloc[:-12])
+    np.testing.assert_allclose(model.predict()["y"], series[-12:], atol=1e-2)
+    assert model.best_val_loss_ < 1e-3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import tempfile
 import warnings
@@ -67,7 +68,8 @@ class XLSTMForecaster(BaseEstimator):
         encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
         from the ridge-regression solution on the training windows (penalty chosen on the
         validation windows) with the encoder's head at zero, so training begins from a
-        strong linear forecaster.
+        strong linear forecaster; if no epoch beats that start on the validation loss,
+        the start is kept.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -331,16 +333,24 @@ class XLSTMForecaster(BaseEstimator):
             trainer = L.Trainer(**kwargs)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", ".*does not have many workers.*")
+                start = None
+                if self.linear_skip == "ridge" and checkpoint is not None:
+                    # the ridge start is a model in its own right: keep it if no epoch beats it
+                    metrics = trainer.validate(module, datamodule=data, verbose=False)
+                    start = (metrics[0]["val_loss"], copy.deepcopy(module.state_dict()))
                 trainer.fit(module, datamodule=data)
+            self.best_val_loss_ = None
             if checkpoint is not None and checkpoint.best_model_path:
                 state = torch.load(
                     checkpoint.best_model_path, map_location="cpu", weights_only=True
                 )["state_dict"]
                 module.load_state_dict(state)
-                score = checkpoint.best_model_score
-                self.best_val_loss_ = None if score is None else float(score)
-            else:
-                self.best_val_loss_ = None
+                self.best_val_loss_ = float(checkpoint.best_model_score)
+            if start is not None and (
+                self.best_val_loss_ is None or start[0] <= self.best_val_loss_
+            ):
+                module.load_state_dict(start[1])
+                self.best_val_loss_ = float(start[0])
             # every process must have read the best checkpoint before rank 0 deletes it
             trainer.strategy.barrier()
         self.model_ = module.network.cpu().eval()
