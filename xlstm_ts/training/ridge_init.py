@@ -30,8 +30,10 @@ def ridge_init_skip(
 ) -> float:
     """Set ``network.skip`` to the ridge solution and zero the encoder's head.
 
-    The network then starts as a ridge forecaster (NLinear-style, on instance-normalised
-    windows) and training learns a correction to it. The penalty is the one with the
+    The network then starts as a ridge forecaster of the NLinear kind, fitted by squared
+    error in the data's units (each normalised window is weighted by its scale, so the
+    fit equals a ridge on the raw windows centred on their last value), and training
+    learns a correction to it. The penalty is the one with the
     smallest squared error on the validation windows (the middle of the grid when there
     are none). Returns the chosen relative penalty.
     """
@@ -40,7 +42,7 @@ def ridge_init_skip(
         X, last, mean, scale = _centred(network, context)
         Y = (target.double() - mean) / scale - last
         keep = ~torch.isnan(Y).any(dim=1)  # windows with a missing target are left out
-        X, Y = X[keep], Y[keep]
+        X, Y = X[keep] * scale[keep], Y[keep] * scale[keep]
         gram, cross = gram + X.T @ X, cross + X.T @ Y
     penalty = torch.eye(gram.shape[0], dtype=gram.dtype) * gram.diagonal()[:-1].mean()
     penalty[-1, -1] = 0  # the intercept is not penalised
