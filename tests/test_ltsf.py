@@ -1,0 +1,226 @@
+"""The long-horizon benchmark protocol and its baselines."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xlstm_ts import ltsf
+from xlstm_ts.baselines import ETSOrigins, RidgeNLinear, season_length, seasonal_naive
+from xlstm_ts.cli import main
+from xlstm_ts.data import split_starts
+
+
+def _synthetic(values: np.ndarray, lookback: int, name: str = "synthetic") -> ltsf.LTSFData:
+    """LTSFData over (C, T) values already on their final scale, split 70/10/20."""
+    from sklearn.preprocessing import StandardScaler
+    from xlstm_ts.datasets import split_bounds
+
+    bounds = split_bounds(None, lookback, n_rows=values.shape[1])
+    scaler = StandardScaler(with_mean=False, with_std=False).fit(values.T)
+    columns = [f"c{i}" for i in range(len(values))]
+    return ltsf.LTSFData(name, np.ascontiguousarray(values), columns, lookback, bounds, "h", scaler)
+
+
+# ---------------------------------------------------------------------------- protocol
+def test_etth1_splits_scaling_and_window_counts(shared_datasets):
+    L, H = 96, 192
+    data = ltsf.prepare("ETTh1", lookback=L, data_home=shared_datasets)
+    assert tuple(data.bounds) == ((0, 8640), (8640 - L, 11520), (11520 - L, 14400))
+    assert data.values.shape == (7, 14400) and data.freq == "h"
+
+    raw = pd.read_csv(shared_datasets / "ETTh1.csv").drop(columns="date").to_numpy()
+    # the scaler sees the training rows only
+    np.testing.assert_allclose(data.scaler.mean_, raw[:8640].mean(axis=0))
+    np.testing.assert_allclose(data.scaler.scale_, raw[:8640].std(axis=0))
+    np.testing.assert_allclose(data.values[:, :8640].mean(axis=1), 0, atol=1e-9)
+    np.testing.assert_allclose(
+        data.values.T, (raw[:14400] - raw[:8640].mean(0)) / raw[:8640].std(0)
+    )
+
+    test = data.windows("test", H)
+    assert test.n_per_channel == (14400 - 11520) - H + 1  # n_test_rows − H + 1, no drop_last
+    assert len(test) == 7 * test.n_per_channel
+    assert test.origins[0] == 11520 and test.origins[-1] + H == 14400
+    X, Y = test.channel(3)
+    assert np.shares_memory(X, data.values)  # a view, not a copy of every window
+    np.testing.assert_array_equal(X[0], data.values[3, 11520 - L : 11520])
+    np.testing.assert_array_equal(Y[-1], data.values[3, 14400 - H :])
+    assert data.windows("val", H).n_per_channel == 11520 - 8640 - H + 1
+    assert data.windows("train", H).n_per_channel == 8640 - L - H + 1
+
+    # every window of every channel enters the metric
+    class Zero:
+        def predict(self, contexts, channel, origins):
+            return np.zeros((len(contexts), H))
+
+    scores = ltsf.evaluate(Zero(), test, block_size=1000)
+    targets = np.stack([sliding for sliding in (test.channel(c)[1] for c in range(7))])
+    assert scores["n_windows"] == 7 * 2689
+    assert scores["mse"] == pytest.approx(np.mean(targets**2), rel=1e-12)
+    assert scores["mae"] == pytest.approx(np.mean(np.abs(targets)), rel=1e-12)
+
+
+def test_take_and_blocks_agree_with_the_views():
+    data = _synthetic(np.arange(200.0).reshape(2, 100), lookback=10)
+    w = data.windows("train", 5)
+    X, Y = w.take(np.array([0, w.n_per_channel + 3]))
+    np.testing.assert_array_equal(X[1], np.arange(103.0, 113.0))
+    np.testing.assert_array_equal(Y[0], np.arange(10.0, 15.0))
+    blocks = list(w.blocks(7))
+    assert sum(len(b[0]) for b in blocks) == len(w)
+    with pytest.raises(ValueError, match="needs at least 45 rows"):
+        data.windows("val", 35)
+
+
+def test_xlstm_validation_windows_are_the_protocols():
+    data = _synthetic(np.zeros((1, 1000)), lookback=48)
+    H = 24
+    train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]
+    train, val = split_starts([val_stop], 48, H, [val_stop - train_stop])
+    assert train[0] == (0, data.windows("train", H).n_per_channel - 1)
+    origins = data.windows("val", H).origins
+    assert val[0] == (origins[0] - 48, origins[-1] - 48)
+    with pytest.raises(ValueError, match="context_length"):
+        ltsf.XLSTMModel(context_length=12)
+
+
+# ---------------------------------------------------------------------------- ridge
+def test_ridge_matches_lstsq_on_the_penalised_system():
+    rng = np.random.default_rng(0)
+    data = _synthetic(rng.standard_normal((2, 80)), lookback=6)
+    H, lam = 3, 0.1
+    train = data.windows("train", H)
+    model = RidgeNLinear(lambdas=(lam,), block_size=5).fit(train)
+
+    X, Y = train.take(np.arange(len(train)))
+    last = X[:, -1:]
+    F = np.hstack([X[:, :-1] - last, np.ones_like(last)])
+    scale = np.mean(np.sum(F[:, :-1] ** 2, axis=0))
+    P = np.sqrt(lam * scale) * np.eye(F.shape[1])[:-1]  # no penalty on the intercept
+    W, *_ = np.linalg.lstsq(np.vstack([F, P]), np.vstack([Y - last, np.zeros((5, H))]))
+    np.testing.assert_allclose(model.coef_[:-1], W[:-1], atol=1e-10)
+    np.testing.assert_allclose(model.coef_[-1], 0)
+    np.testing.assert_allclose(model.intercept_, W[-1], atol=1e-10)
+    np.testing.assert_allclose(model.predict(X), F @ W + last, atol=1e-10)
+
+
+def test_ridge_validation_errors_come_from_the_sums_exactly():
+    rng = np.random.default_rng(1)
+    data = _synthetic(rng.standard_normal((3, 300)).cumsum(axis=1), lookback=8)
+    train, val = data.windows("train", 4), data.windows("val", 4)
+    model = RidgeNLinear(lambdas=(1e-3, 1.0, 100.0)).fit(train, val)
+    Xv, Yv = val.take(np.arange(len(val)))
+    for lam, score in model.val_mse_.items():
+        other = RidgeNLinear(lambdas=(lam,)).fit(train)
+        assert score == pytest.approx(np.mean((other.predict(Xv) - Yv) ** 2), rel=1e-9)
+    assert model.lambda_ == min(model.val_mse_, key=model.val_mse_.get)
+
+
+def test_ridge_recovers_a_known_linear_process():
+    # y_t − y_{t−1} = 0.5 (y_{t−1} − y_{t−2}) + ε: with last-value normalisation the exact
+    # forecasts are y_{t+1} − y_t = −0.5 (y_{t−1} − y_t), y_{t+2} − y_t = −0.75 (y_{t−1} − y_t)
+    rng = np.random.default_rng(2)
+    d = np.zeros(6000)
+    eps = rng.standard_normal(6000)
+    for t in range(1, 6000):
+        d[t] = 0.5 * d[t - 1] + eps[t]
+    data = _synthetic(d.cumsum()[None], lookback=5)
+    model = RidgeNLinear(lambdas=(1e-8,)).fit(data.windows("train", 2))
+    expected = np.zeros((5, 2))
+    expected[3] = [-0.5, -0.75]
+    np.testing.assert_allclose(model.coef_, expected, atol=0.05)
+    np.testing.assert_allclose(model.intercept_, 0, atol=0.1)
+
+
+# ---------------------------------------------------------------------------- classical
+def test_seasonal_naive_is_exact_on_a_periodic_series():
+    np.testing.assert_array_equal(seasonal_naive(np.arange(10.0), 4, 6), [6, 7, 8, 9, 6, 7])
+    assert (season_length("h"), season_length("15min"), season_length("10min")) == (24, 96, 144)
+    assert (season_length("D"), season_length("W-TUE"), season_length("MS")) == (7, 52, 12)
+    t = np.arange(600)
+    data = _synthetic(np.stack([np.sin(2 * np.pi * t / 24), (t % 24) ** 2.0]), lookback=48)
+    model = ltsf.SeasonalNaiveModel()
+    assert model.fit(data, 30, 0) == {"season": 24}
+    scores = ltsf.evaluate(model, data.windows("test", 30))
+    assert scores["mse"] < 1e-20 and scores["n_windows"] == 2 * (120 - 30 + 1)
+
+
+def test_ets_from_one_filter_pass_equals_statsmodels_forecasts():
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    rng = np.random.default_rng(3)
+    t = np.arange(320)
+    y = np.sin(2 * np.pi * t / 12) + 0.01 * t + 0.3 * rng.standard_normal(320)
+    ets = ETSOrigins(season=12).fit(y[:200])
+    origins = np.array([200, 237, 251, 300])
+    ours = ets.forecast(y, origins, horizon=20)
+    spec = dict(error="add", trend="add", damped_trend=True, seasonal="add", seasonal_periods=12)
+    for origin, row in zip(origins, ours, strict=True):
+        model = ETSModel(y[:origin], **spec, initialization_method="known", **ets.initial_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = model.smooth([ets.params_[n] for n in model.param_names]).forecast(20)
+        np.testing.assert_allclose(row, expected, atol=1e-10)
+    # no trend, no season: a constant forecast at the filtered level
+    flat = ETSOrigins(season=1, trend=None).fit(y[:200]).forecast(y, origins, 5)
+    np.testing.assert_allclose(flat, flat[:, :1] * np.ones(5))
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    t = np.arange(600)
+    frame = pd.DataFrame(
+        {
+            "time": pd.date_range("2024-01-01", periods=600, freq="h"),
+            "a": np.sin(2 * np.pi * t / 24) + 0.1 * rng.standard_normal(600),
+            "b": np.cos(2 * np.pi * t / 24) + 0.01 * t,
+            "c": rng.standard_normal(600).cumsum(),
+        }
+    )
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "results.json"
+    # fmt: off
+    code = main([
+        "benchmark", "--csv", str(tmp_path / "data.csv"), "--target", "a", "b",
+        "--lookback", "48", "--horizons", "24", "--seeds", "0", "1",
+        "--models", "xlstm", "ridge", "dlinear", "seasonal_naive", "ets",
+        "--param", "d_model=16", "--param", "num_blocks=1", "--param", "num_heads=2",
+        "--param", "patch_len=8", "--param", "max_epochs=1", "--param", "accelerator=cpu",
+        "--model-param", "dlinear:max_epochs=1", "--output", str(out),
+    ])
+    # fmt: on
+    assert code == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].startswith("| H | xlstm MSE / MAE | ridge MSE / MAE")
+    assert table.splitlines()[2].startswith("| 24 |") and "±" in table
+
+    result = json.loads(out.read_text())
+    assert result["config"]["lookback"] == 48 and result["config"]["dataset"] == "data"
+    assert result["config"]["model_params"]["xlstm"]["d_model"] == 16
+    assert result["data"]["channels"] == ["a", "b"] and result["data"]["freq"] == "h"
+    # 600 rows split 70/10/20: test rows [480 − 48, 600)
+    assert result["data"]["bounds"]["test"] == [432, 600]
+    assert result["data"]["windows_per_channel"]["24"]["test"] == 120 - 24 + 1
+    runs = result["runs"]
+    seeds = {m: sorted(str(r["seed"]) for r in runs if r["model"] == m) for m in {"xlstm", "ets"}}
+    assert seeds == {"xlstm": ["0", "1"], "ets": ["None"]}
+    assert len(runs) == 2 + 1 + 2 + 1 + 1
+    for run in runs:
+        assert run["n_windows"] == 2 * 97 and run["horizon"] == 24
+        assert np.isfinite(run["mse"]) and np.isfinite(run["mae"]) and run["fit_seconds"] >= 0
+    xlstm = next(r for r in runs if r["model"] == "xlstm")
+    assert xlstm["info"]["epochs"] == 1 and xlstm["info"]["best_val_loss"] is not None
+    ridge = next(r for r in runs if r["model"] == "ridge")
+    assert ridge["mse"] < 0.5 and "lambda" in ridge["info"]
+    assert {"torch", "numpy", "statsmodels", "xlstm_ts"} <= set(result["versions"])
+
+
+def test_benchmark_cli_reports_bad_input(tmp_path):
+    with pytest.raises(SystemExit, match="--dataset NAME or --csv PATH"):
+        main(["benchmark", "--lookback", "48"])
+    with pytest.raises(SystemExit, match="model:key=value"):
+        main(["benchmark", "--dataset", "ETTh1", "--lookback", "48", "--model-param", "x=1"])
