@@ -7,6 +7,7 @@ import math
 import tempfile
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,12 +23,17 @@ from xlstm_ts.data import (
     WindowDataset,
     forecasts_to_frame,
     frame_to_panel,
+    future_covariates,
     split_starts,
 )
 from xlstm_ts.metrics import mse
 from xlstm_ts.nn import XLSTMForecastNet
 
 _FITTED = "model_"
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(array, dtype=torch.float32)
 
 
 class XLSTMForecaster(BaseEstimator):
@@ -52,6 +58,13 @@ class XLSTMForecaster(BaseEstimator):
         forecast (default all).
     freq : str or int, optional
         Frequency of the series; inferred with pandas when ``None`` (and checked either way).
+    past_covariates : sequence of str
+        Columns observed alongside the target, known only up to the forecast origin (long
+        frames: per row; wide frames: shared by all series and not forecast themselves).
+    future_covariates : sequence of str
+        Columns also known over the horizon (calendar features, planned values): the
+        model sees them over the context and the horizon; ``predict`` then needs their
+        future values in ``X_future``. With covariates, ``h`` is at most ``horizon``.
     quantiles : sequence of float
         Quantile levels to learn; 0.5 is added if missing.
     loss : {"quantile", "mse"}
@@ -125,6 +138,8 @@ class XLSTMForecaster(BaseEstimator):
         time_col: str = "ds",
         target: str | Sequence[str] | None = None,
         freq: str | int | None = None,
+        past_covariates: Sequence[str] = (),
+        future_covariates: Sequence[str] = (),
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         loss: Literal["quantile", "mse"] = "quantile",
         allow_missing: bool = False,
@@ -159,6 +174,8 @@ class XLSTMForecaster(BaseEstimator):
         self.time_col = time_col
         self.target = target
         self.freq = freq
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
         self.quantiles = quantiles
         self.loss = loss
         self.allow_missing = allow_missing
@@ -219,6 +236,10 @@ class XLSTMForecaster(BaseEstimator):
         steps = int(round(v * n)) if isinstance(v, float) else int(v)
         return max(steps, self.horizon)
 
+    def _covariate_names(self) -> list[str]:
+        """Covariate columns, the future-known ones last."""
+        return [*self.past_covariates, *self.future_covariates]
+
     def _panel(self, X: Any) -> Panel:
         return frame_to_panel(
             X,
@@ -227,6 +248,7 @@ class XLSTMForecaster(BaseEstimator):
             target=self.target,
             freq=self.freq,
             allow_missing=self.allow_missing,
+            covariates=self._covariate_names(),
         )
 
     # ------------------------------------------------------------------ fitting
@@ -244,6 +266,8 @@ class XLSTMForecaster(BaseEstimator):
             chunk_size=self.chunk_size,
             backend=self.backend,
             linear_skip=bool(self.linear_skip),
+            n_covariates=len(self._covariate_names()),
+            n_future=len(self.future_covariates),
         )
 
     def _window_datasets(self, panel: Panel) -> tuple[WindowDataset, WindowDataset]:
@@ -261,9 +285,15 @@ class XLSTMForecaster(BaseEstimator):
         train_starts, val_starts = split_starts(
             lengths, self.context_length, self.horizon, val_steps
         )
+        windows = dict(
+            context_length=self.context_length,
+            horizon=self.horizon,
+            covariates=panel.covariates,
+            n_future=len(self.future_covariates),
+        )
         return (
-            WindowDataset(panel.values, train_starts, self.context_length, self.horizon),
-            WindowDataset(panel.values, val_starts, self.context_length, self.horizon),
+            WindowDataset(panel.values, train_starts, **windows),
+            WindowDataset(panel.values, val_starts, **windows),
         )
 
     def _trainer_kwargs(self, root: str, checkpoint: Any | None) -> dict[str, Any]:
@@ -366,40 +396,71 @@ class XLSTMForecaster(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
             )
 
-    def _contexts(self, series_values: list[np.ndarray]) -> torch.Tensor:
-        rows = []
-        for k, values in enumerate(series_values):
-            if len(values) < self.context_length:
+    def _contexts(self, panel: Panel) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last ``context_length`` steps of each series' target (n, L) and covariates
+        (n, L, n_covariates)."""
+        L = self.context_length
+        for series, values in zip(panel.ids, panel.values, strict=True):
+            if len(values) < L:
                 raise ValueError(
-                    f"series number {k} has {len(values)} steps; forecasting needs the last "
-                    f"context_length={self.context_length}"
+                    f"series {series!r} has {len(values)} steps; forecasting needs the last "
+                    f"context_length={L}"
                 )
-            rows.append(values[-self.context_length :])
-        return torch.as_tensor(np.stack(rows), dtype=torch.float32)
+        contexts = np.stack([v[-L:] for v in panel.values])
+        covariates = np.stack([c[-L:] for c in panel.covariates])
+        return _tensor(contexts), _tensor(covariates)
 
-    def _forecast(self, X: pd.DataFrame | None, h: int | None) -> tuple[Panel, np.ndarray]:
+    def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> torch.Tensor:
+        """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
+        names = list(self.future_covariates)
+        if not names:
+            return torch.zeros(len(panel.values), self.horizon, 0)
+        if X_future is None:
+            raise ValueError(
+                f"this model uses future covariates {names}: pass their values for the "
+                f"{self.horizon} steps after each series' end as X_future"
+            )
+        kw = dict(id_col=self.id_col, time_col=self.time_col)
+        return _tensor(np.stack(future_covariates(X_future, panel, names, self.horizon, **kw)))
+
+    def _forecast(
+        self, X: pd.DataFrame | None, h: int | None, X_future: pd.DataFrame | None = None
+    ) -> tuple[Panel, np.ndarray]:
         """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
         self._check_fitted()
         panel = self.panel_ if X is None else self._panel(X)
         if X is not None:
             self._check_same_freq(panel)
-        return panel, self._forecast_values(panel.values, self.horizon if h is None else h)
+        h = self.horizon if h is None else h
+        future = self._future(panel, X_future)
+        return panel, self._forecast_inputs(*self._contexts(panel), future, h=h)
 
-    def _forecast_values(self, values: list[np.ndarray], h: int) -> np.ndarray:
-        return self._forecast_contexts(self._contexts(values), h)
-
-    def _forecast_contexts(self, contexts: torch.Tensor, h: int, batch: int = 4096) -> np.ndarray:
-        """Quantile forecasts (n, h, Q) from contexts (n, context_length)."""
+    def _forecast_inputs(
+        self,
+        contexts: torch.Tensor,
+        covariates: torch.Tensor,
+        future: torch.Tensor,
+        h: int,
+        batch: int = 4096,
+    ) -> np.ndarray:
+        """Quantile forecasts (n, h, Q) from the network's inputs."""
         if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
             raise ValueError(f"h must be a positive integer, got {h!r}")
+        if covariates.shape[-1] and h > self.horizon:
+            raise ValueError(
+                f"h={h} exceeds horizon={self.horizon}: with covariates the forecast cannot "
+                "continue recursively (their values beyond the horizon are unknown)"
+            )
         point = self.quantile_levels_.index(0.5)
         results = []
         with torch.no_grad():
-            for ctx in contexts.split(batch):
+            for ctx, cov, fut in zip(
+                contexts.split(batch), covariates.split(batch), future.split(batch), strict=True
+            ):
                 outputs = []
                 for _ in range(math.ceil(h / self.horizon)):
                     # monotone rearrangement: sorted quantile outputs never cross
-                    out = self.model_(ctx).sort(dim=-1).values
+                    out = self.model_(ctx, cov, fut).sort(dim=-1).values
                     outputs.append(out)
                     # beyond the horizon, forecasts are recursive on the median
                     ctx = torch.cat([ctx, out[..., point]], dim=1)[:, -self.context_length :]
@@ -421,12 +482,19 @@ class XLSTMForecaster(BaseEstimator):
             Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
         """
         self._check_fitted()
+        if self._covariate_names():
+            raise ValueError(
+                "predict_contexts takes target contexts only, but this model uses "
+                f"covariates {self._covariate_names()}; use predict(X, X_future=...)"
+            )
         contexts = np.asarray(contexts, dtype=np.float32)
         if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
             raise ValueError(
                 f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
             )
-        out = self._forecast_contexts(torch.from_numpy(contexts), self.horizon if h is None else h)
+        ctx = torch.from_numpy(contexts)
+        empty = torch.zeros(len(ctx), self.horizon, 0)
+        out = self._forecast_inputs(ctx, empty, empty, self.horizon if h is None else h)
         return out if quantiles else out[..., self.quantile_levels_.index(0.5)]
 
     def _check_same_freq(self, panel: Panel) -> None:
@@ -436,7 +504,12 @@ class XLSTMForecaster(BaseEstimator):
         if not same:
             raise ValueError(f"X has frequency {a!r}, but the model was fitted on {b!r}")
 
-    def predict(self, X: pd.DataFrame | None = None, h: int | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """Point forecasts (the median) with real future timestamps.
 
         Parameters
@@ -446,7 +519,11 @@ class XLSTMForecaster(BaseEstimator):
             forecasts after the end of the training data. The model is not refitted.
         h : int, optional
             Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
-            continues recursively from its own median.
+            continues recursively from its own median (not with covariates).
+        X_future : DataFrame, optional
+            Values of the ``future_covariates`` over the ``horizon`` steps after each
+            series' end, shaped like ``X`` (long: id, time and covariate columns; wide:
+            future timestamps as index). Needed only when the model has future covariates.
 
         Returns
         -------
@@ -454,7 +531,7 @@ class XLSTMForecaster(BaseEstimator):
             Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
             future timestamps as index, one column per series.
         """
-        panel, forecasts = self._forecast(X, h)
+        panel, forecasts = self._forecast(X, h, X_future)
         point = self.quantile_levels_.index(0.5)
         name = panel.target
         return forecasts_to_frame(
@@ -470,14 +547,15 @@ class XLSTMForecaster(BaseEstimator):
         X: pd.DataFrame | None = None,
         h: int | None = None,
         quantiles: Sequence[float] | None = None,
+        X_future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
 
         ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
         by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
-        gives columns ``(series, "q…")``.
+        gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
         """
-        panel, forecasts = self._forecast(X, h)
+        panel, forecasts = self._forecast(X, h, X_future)
         levels = self.quantile_levels_ if quantiles is None else [float(q) for q in quantiles]
         unknown = [q for q in levels if q not in self.quantile_levels_]
         if unknown:
@@ -496,15 +574,23 @@ class XLSTMForecaster(BaseEstimator):
     def score(self, X: pd.DataFrame, y: None = None) -> float:
         """Negative mean squared error of the forecast of the last ``horizon`` steps of ``X``.
 
-        The model forecasts from ``X`` without its last ``horizon`` steps; higher is better,
-        as scikit-learn's model selection expects.
+        The model forecasts from ``X`` without its last ``horizon`` steps (whose future
+        covariates, if any, it is given); higher is better, as scikit-learn's model
+        selection expects.
         """
         self._check_fitted()
         panel = self._panel(X)
         self._check_same_freq(panel)
         H = self.horizon
-        history = [v[:-H] for v in panel.values]
-        pred = self._forecast_values(history, H)[..., self.quantile_levels_.index(0.5)]
+        history = replace(
+            panel,
+            values=[v[:-H] for v in panel.values],
+            covariates=[c[:-H] for c in panel.covariates],
+        )
+        n_future = len(self.future_covariates)
+        future = _tensor(np.stack([c[-H:, c.shape[1] - n_future :] for c in panel.covariates]))
+        pred = self._forecast_inputs(*self._contexts(history), future, H)
+        pred = pred[..., self.quantile_levels_.index(0.5)]
         actual = np.stack([v[-H:] for v in panel.values])
         mask = ~np.isnan(actual)
         return -mse(actual[mask], pred[mask])

@@ -2,7 +2,8 @@
 
 A saved forecaster is a folder holding ``config.json`` (format version, parameters and
 fitted metadata) and ``model.safetensors`` (network weights and the last context of each
-series). Neither format can carry code, so loading never runs anything from the files.
+series and of its covariates). Neither format can carry code, so loading never runs
+anything from the files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 _HISTORY = "history."
+_COVARIATES = "covariates."
 
 
 def _jsonable(value: Any) -> Any:
@@ -86,8 +88,10 @@ def save_forecaster(model: Any, folder: Path) -> None:
         },
     }
     tensors = {f"model.{k}": v.contiguous() for k, v in model.model_.state_dict().items()}
-    for k, values in enumerate(panel.values):
-        tensors[f"{_HISTORY}{k}"] = torch.tensor(np.array(values[-model.context_length :]))
+    L = model.context_length
+    for k, (values, covariates) in enumerate(zip(panel.values, panel.covariates, strict=True)):
+        tensors[f"{_HISTORY}{k}"] = torch.tensor(np.array(values[-L:]))
+        tensors[f"{_COVARIATES}{k}"] = torch.tensor(np.array(covariates[-L:]))
     folder.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(folder / WEIGHTS_FILE))
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
@@ -125,6 +129,7 @@ def load_forecaster(cls: type, folder: Path) -> Any:
         layout=fitted["layout"],
         target=fitted["target"],
         index_name=fitted["index_name"],
+        covariates=[tensors[f"{_COVARIATES}{k}"].numpy() for k in range(len(ids))],
     )
     model.freq_ = fitted["freq"]
     model.n_epochs_ = fitted["n_epochs"]

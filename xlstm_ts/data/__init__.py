@@ -1,6 +1,12 @@
 """Data adapters: pandas frames to per-series arrays and windows, and forecasts back."""
 
-from .frames import Panel, forecasts_to_frame, frame_to_panel, future_index
+from .frames import (
+    Panel,
+    forecasts_to_frame,
+    frame_to_panel,
+    future_covariates,
+    future_index,
+)
 from .windows import WindowDataModule, WindowDataset, split_starts
 
 __all__ = [
@@ -9,6 +15,7 @@ __all__ = [
     "WindowDataset",
     "forecasts_to_frame",
     "frame_to_panel",
+    "future_covariates",
     "future_index",
     "split_starts",
 ]

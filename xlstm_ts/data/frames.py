@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +41,9 @@ class Panel:
         Name of the target column in long frames.
     index_name : hashable
         Name of the time index of wide frames.
+    covariates : list of ndarray
+        One float64 array (time, n_covariates) per series, aligned with ``values``;
+        ``n_covariates`` is 0 when there are none.
     """
 
     values: list[np.ndarray]
@@ -50,6 +53,7 @@ class Panel:
     layout: Layout
     target: str
     index_name: Hashable = None
+    covariates: list[np.ndarray] = field(default_factory=list)
 
 
 def _is_long(df: pd.DataFrame, id_col: str, time_col: str) -> bool:
@@ -101,9 +105,11 @@ def _freq_of(index: pd.Index, series: Hashable, freq: str | int | None) -> str |
     )
 
 
-def _check_values(values: pd.Series, series: Hashable, allow_missing: bool) -> np.ndarray:
+def _check_values(
+    values: pd.Series, series: Hashable, allow_missing: bool, what: str = "target"
+) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        raise TypeError(f"target of series {series!r} must be numeric, got dtype {values.dtype}")
+        raise TypeError(f"{what} of series {series!r} must be numeric, got dtype {values.dtype}")
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(arr)
     if allow_missing:
@@ -111,7 +117,7 @@ def _check_values(values: pd.Series, series: Hashable, allow_missing: bool) -> n
     if bad.any():
         pos = int(bad.argmax())
         raise ValueError(
-            f"series {series!r} has a non-finite target value {arr[pos]} at "
+            f"series {series!r} has a non-finite {what} value {arr[pos]} at "
             f"{values.index[pos]}; clean it, or pass allow_missing=True to train around NaN"
         )
     return arr
@@ -133,21 +139,34 @@ def frame_to_panel(
     target: str | Sequence[str] | None = None,
     freq: str | int | None = None,
     allow_missing: bool = False,
+    covariates: Sequence[str] = (),
 ) -> Panel:
     """Validate a long or wide frame and split it into series.
 
+    ``covariates`` name extra numeric columns that go with every series: per row in a long
+    frame, shared by all series in a wide frame (where they are not forecast themselves).
     Raises ``TypeError``/``ValueError`` that name the column, series or value at fault.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame, got {type(df).__name__}")
     if df.empty:
         raise ValueError("X is empty")
+    missing = [c for c in covariates if c not in df.columns]
+    if missing:
+        raise ValueError(f"covariate column(s) {missing} not found; X has {list(df.columns)}")
     if _is_long(df, id_col, time_col):
-        return _long_to_panel(df, id_col, time_col, target, freq, allow_missing)
-    return _wide_to_panel(df, target, freq, allow_missing)
+        return _long_to_panel(df, id_col, time_col, target, freq, allow_missing, covariates)
+    return _wide_to_panel(df, target, freq, allow_missing, covariates)
 
 
-def _long_to_panel(df, id_col, time_col, target, freq, allow_missing) -> Panel:
+def _covariates(frame: pd.DataFrame, names: Sequence[str], series: Hashable, allow_missing):
+    columns = [
+        _check_values(frame[c], series, allow_missing, what=f"covariate {c!r}") for c in names
+    ]
+    return np.stack(columns, axis=1) if columns else np.zeros((len(frame), 0))
+
+
+def _long_to_panel(df, id_col, time_col, target, freq, allow_missing, covariates) -> Panel:
     target = "y" if target is None else target
     if not isinstance(target, str):
         raise TypeError(f"target must be one column name for a long frame, got {target!r}")
@@ -163,29 +182,30 @@ def _long_to_panel(df, id_col, time_col, target, freq, allow_missing) -> Panel:
             f"time column {time_col!r} must hold datetimes or integers, got dtype "
             f"{times.dtype}; convert it with pd.to_datetime"
         )
-    values, ids, last_times, freqs = [], [], [], []
+    values, ids, last_times, freqs, covs = [], [], [], [], []
     for series, group in df.groupby(id_col, sort=False):
         group = group.set_index(time_col).sort_index()
         index = _time_index(group.index, series)
         freqs.append(_freq_of(index, series, freq))
         values.append(_check_values(group[target], series, allow_missing))
+        covs.append(_covariates(group, covariates, series, allow_missing))
         ids.append(series)
         last_times.append(index[-1])
-    return Panel(values, ids, last_times, _common_freq(freqs, ids), "long", target)
+    freq = _common_freq(freqs, ids)
+    return Panel(values, ids, last_times, freq, "long", target, covariates=covs)
 
 
-def _wide_to_panel(df, target, freq, allow_missing) -> Panel:
+def _wide_to_panel(df, target, freq, allow_missing, covariates) -> Panel:
     if not isinstance(df.index, pd.DatetimeIndex) and not pd.api.types.is_integer_dtype(df.index):
         raise TypeError(
             "a wide frame needs a DatetimeIndex or an integer index (one column per series); "
             f"got a {type(df.index).__name__}. For a long frame, name the id and time "
             "columns with id_col= and time_col="
         )
-    columns = (
-        list(df.columns)
-        if target is None
-        else ([target] if isinstance(target, str) else list(target))
-    )
+    if target is None:
+        columns = [c for c in df.columns if c not in covariates]
+    else:
+        columns = [target] if isinstance(target, str) else list(target)
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"column(s) {missing} not found; the frame has {list(df.columns)}")
@@ -194,7 +214,8 @@ def _wide_to_panel(df, target, freq, allow_missing) -> Panel:
     step = _freq_of(index, "(index)", freq)
     values = [_check_values(df[c], c, allow_missing) for c in columns]
     last = [index[-1]] * len(columns)
-    return Panel(values, columns, last, step, "wide", "y", index_name=df.index.name)
+    shared = _covariates(df, covariates, "(all columns)", allow_missing)
+    return Panel(values, columns, last, step, "wide", "y", df.index.name, [shared] * len(columns))
 
 
 def _common_freq(freqs: list, ids: list) -> str | int:
@@ -213,6 +234,47 @@ def future_index(last: Any, freq: str | int, h: int) -> pd.Index:
     if isinstance(freq, int):
         return pd.Index(last + freq * np.arange(1, h + 1))
     return pd.date_range(last, periods=h + 1, freq=freq)[1:]
+
+
+def future_covariates(
+    future: Any,
+    panel: Panel,
+    names: Sequence[str],
+    h: int,
+    *,
+    id_col: str,
+    time_col: str,
+) -> list[np.ndarray]:
+    """Values of the covariates ``names`` at the ``h`` steps after each series' end.
+
+    ``future`` is shaped like the training frame (long: id, time and covariate columns;
+    wide: the future timestamps as index and the covariate columns). Extra rows are
+    ignored; a missing timestamp is an error that names it.
+    """
+    if not isinstance(future, pd.DataFrame):
+        raise TypeError(
+            f"X_future must be a pandas DataFrame with the future values of {list(names)}, "
+            f"got {type(future).__name__}"
+        )
+    missing = [c for c in names if c not in future.columns]
+    if missing:
+        raise ValueError(f"X_future lacks the future covariate column(s) {missing}")
+    out = []
+    for k, series in enumerate(panel.ids):
+        if panel.layout == "long":
+            rows = future[future[id_col] == series].set_index(time_col)
+        else:
+            rows = future
+        wanted = future_index(panel.last_times[k], panel.freq, h)
+        absent = wanted.difference(rows.index)
+        if len(absent):
+            raise ValueError(
+                f"X_future has no row for series {series!r} at {absent[0]}; it needs the "
+                f"{h} steps after {panel.last_times[k]}"
+            )
+        rows = rows.loc[wanted]
+        out.append(_covariates(rows, names, series, allow_missing=False))
+    return out
 
 
 def forecasts_to_frame(

@@ -9,7 +9,11 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 
 class WindowDataset(Dataset):
-    """All windows ``(context, target)`` whose start lies in a per-series range.
+    """All windows whose start lies in a per-series range.
+
+    Item ``j`` is ``(context, covariates, future_covariates, target)``: the target's
+    context (L,), every covariate over the context (L, n_covariates), the last
+    ``n_future`` covariates over the horizon (H, n_future), and the target (H,).
 
     Window ``j`` is found from its index by arithmetic (a search over cumulative counts),
     so no window is ever materialised: memory is that of the series themselves.
@@ -23,6 +27,10 @@ class WindowDataset(Dataset):
         range is written ``(0, -1)``.
     context_length, horizon : int
         Lengths of the two parts of a window.
+    covariates : list of ndarray, optional
+        One (time, n_covariates) array per series; the future-known ones come last.
+    n_future : int
+        How many of the covariates are known over the horizon.
     """
 
     def __init__(
@@ -31,8 +39,14 @@ class WindowDataset(Dataset):
         starts: list[tuple[int, int]],
         context_length: int,
         horizon: int,
+        covariates: list[np.ndarray] | None = None,
+        n_future: int = 0,
     ) -> None:
         self.series = [np.asarray(s, dtype=np.float32) for s in series]
+        if not covariates:
+            covariates = [np.zeros((len(s), 0)) for s in series]
+        self.covariates = [np.asarray(c, dtype=np.float32) for c in covariates]
+        self.n_future = n_future
         self.first = np.array([lo for lo, _ in starts], dtype=np.int64)
         counts = np.array([max(hi - lo + 1, 0) for lo, hi in starts], dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
@@ -41,13 +55,16 @@ class WindowDataset(Dataset):
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    def __getitem__(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, j: int) -> tuple[torch.Tensor, ...]:
         k = int(np.searchsorted(self.offsets, j, side="right")) - 1
         start = int(self.first[k] + j - self.offsets[k])
-        window = self.series[k][start : start + self.context_length + self.horizon]
+        split, stop = start + self.context_length, start + self.context_length + self.horizon
+        series, cov = self.series[k], self.covariates[k]
         return (
-            torch.from_numpy(window[: self.context_length]),
-            torch.from_numpy(window[self.context_length :]),
+            torch.from_numpy(series[start:split]),
+            torch.from_numpy(cov[start:split]),
+            torch.from_numpy(cov[split:stop, cov.shape[1] - self.n_future :]),
+            torch.from_numpy(series[split:stop]),
         )
 
 

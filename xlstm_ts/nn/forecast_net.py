@@ -24,7 +24,7 @@ class InstanceNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``x``: (B, L) → normalised ``x`` (NaN set to 0), mean (B, 1), scale (B, 1)."""
+        """``x``: (B, L, ...) → normalised ``x`` (NaN set to 0), mean and scale over ``L``."""
         mean = torch.nanmean(x, dim=1, keepdim=True)
         var = torch.nanmean((x - mean).square(), dim=1, keepdim=True)
         # an all-missing context has no statistics: it is read as zeros
@@ -44,6 +44,10 @@ class XLSTMForecastNet(nn.Module):
     NLinear), is added to every quantile: the encoder then learns what a linear
     forecaster misses.
 
+    Covariates, normalised per instance too, enter each patch's embedding beside the
+    target; covariates known over the horizon (the last ``n_future``, normalised with
+    their context statistics) are also mapped linearly onto the forecast.
+
     Parameters
     ----------
     context_length, horizon : int
@@ -56,6 +60,10 @@ class XLSTMForecastNet(nn.Module):
         Passed to :class:`XLSTMStack`.
     linear_skip : bool
         Add the linear path from context to forecast.
+    n_covariates : int
+        Covariates seen over the context.
+    n_future : int
+        How many of them (the last ones) are also known over the horizon.
     """
 
     def __init__(
@@ -72,13 +80,18 @@ class XLSTMForecastNet(nn.Module):
         chunk_size: int = 64,
         backend: str = "auto",
         linear_skip: bool = False,
+        n_covariates: int = 0,
+        n_future: int = 0,
     ) -> None:
         super().__init__()
         self.context_length, self.horizon, self.patch_len = context_length, horizon, patch_len
         self.num_quantiles = len(quantiles)
         self.num_patches = math.ceil(context_length / patch_len)
         self.norm = InstanceNorm()
-        self.embed = nn.Linear(patch_len, d_model)
+        if not 0 <= n_future <= n_covariates:
+            raise ValueError(f"n_future={n_future} must lie in [0, n_covariates={n_covariates}]")
+        self.n_covariates, self.n_future = n_covariates, n_future
+        self.embed = nn.Linear(patch_len * (1 + n_covariates), d_model)
         self.encoder = XLSTMStack(
             d_model,
             num_blocks,
@@ -91,14 +104,34 @@ class XLSTMForecastNet(nn.Module):
         self.head_dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.num_patches * d_model, horizon * self.num_quantiles)
         self.skip = nn.Linear(context_length, horizon) if linear_skip else None
+        self.future = (
+            nn.Linear(horizon * n_future, horizon * self.num_quantiles) if n_future else None
+        )
 
-    def forward(self, context: Tensor) -> Tensor:
-        """``context``: (B, context_length) → forecasts (B, horizon, num_quantiles)."""
+    def forward(
+        self,
+        context: Tensor,
+        covariates: Tensor | None = None,
+        future_covariates: Tensor | None = None,
+    ) -> Tensor:
+        """Forecasts (B, horizon, num_quantiles).
+
+        ``context``: (B, context_length); ``covariates``: (B, context_length,
+        n_covariates); ``future_covariates``: (B, horizon, n_future).
+        """
         x, mean, scale = self.norm(context)
-        pad = self.num_patches * self.patch_len - x.shape[1]
-        patches = F.pad(x, (pad, 0)).view(x.shape[0], self.num_patches, self.patch_len)
+        B, pad = x.shape[0], self.num_patches * self.patch_len - x.shape[1]
+        features = x[..., None]
+        if self.n_covariates:
+            cov, cov_mean, cov_scale = self.norm(covariates)
+            features = torch.cat([features, cov], dim=-1)
+        patches = F.pad(features, (0, 0, pad, 0)).view(B, self.num_patches, -1)
         encoded, _ = self.encoder(self.embed(patches))
         out = self.head(self.head_dropout(encoded.flatten(1)))
+        if self.future is not None:
+            known = slice(self.n_covariates - self.n_future, None)
+            future = (future_covariates - cov_mean[..., known]) / cov_scale[..., known]
+            out = out + self.future(future.flatten(1))
         out = out.view(-1, self.horizon, self.num_quantiles)
         if self.skip is not None:
             out = out + self.linear_forecast(x)[..., None]

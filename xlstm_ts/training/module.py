@@ -13,7 +13,9 @@ from xlstm_ts.metrics import mse_loss, pinball_loss
 
 
 class ForecastModule(L.LightningModule):
-    """Trains a network mapping contexts (B, L) to forecasts (B, H, Q).
+    """Trains a network mapping a window's inputs to forecasts (B, H, Q).
+
+    Batches are ``(*inputs, target)``: the inputs go to the network as they are.
 
     Parameters
     ----------
@@ -46,8 +48,8 @@ class ForecastModule(L.LightningModule):
         self.loss_kind = loss
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
 
-    def forward(self, context: Tensor) -> Tensor:
-        return self.network(context)
+    def forward(self, *inputs: Tensor) -> Tensor:
+        return self.network(*inputs)
 
     def loss(self, pred: Tensor, target: Tensor) -> Tensor:
         if self.loss_kind == "quantile":
@@ -60,15 +62,15 @@ class ForecastModule(L.LightningModule):
             )
         return loss
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        context, target = batch
-        loss = self.loss(self(context), target)
+    def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+        *inputs, target = batch
+        loss = self.loss(self(*inputs), target)
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        context, target = batch
-        pred = self(context)
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
+        *inputs, target = batch
+        pred = self(*inputs)
         self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
         self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
 

@@ -38,7 +38,7 @@ def ridge_init_skip(
     are none). Returns the chosen relative penalty.
     """
     gram = cross = 0.0
-    for context, target in DataLoader(train, batch_size=batch_size):
+    for context, *_, target in DataLoader(train, batch_size=batch_size):
         X, last, mean, scale = _centred(network, context)
         Y = (target.double() - mean) / scale - last
         keep = ~torch.isnan(Y).any(dim=1)  # windows with a missing target are left out
@@ -51,7 +51,7 @@ def ridge_init_skip(
     best = list(solutions)[len(solutions) // 2]
     if val is not None and len(val) > 0:
         errors = dict.fromkeys(solutions, 0.0)
-        for context, target in DataLoader(val, batch_size=batch_size):
+        for context, *_, target in DataLoader(val, batch_size=batch_size):
             X, last, mean, scale = _centred(network, context)
             for lam, W in solutions.items():
                 pred = (X @ W + last) * scale + mean
