@@ -13,11 +13,10 @@ RELATIVE_LAMBDAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
 def _centred(network: nn.Module, context: Tensor) -> tuple[Tensor, ...]:
-    """Features of the skip path (context minus its last value, and 1) and the statistics."""
+    """Features of the skip path (the context minus its last value) and the statistics."""
     x, mean, scale = network.norm(context)
     last = x[:, -1:]
-    features = torch.cat([x - last, torch.ones_like(last)], dim=1)
-    return features.double(), last.double(), mean.double(), scale.double()
+    return (x - last).double(), last.double(), mean.double(), scale.double()
 
 
 @torch.no_grad()
@@ -44,8 +43,8 @@ def ridge_init_skip(
         keep = ~torch.isnan(Y).any(dim=1)  # windows with a missing target are left out
         X, Y = X[keep] * scale[keep], Y[keep] * scale[keep]
         gram, cross = gram + X.T @ X, cross + X.T @ Y
-    penalty = torch.eye(gram.shape[0], dtype=gram.dtype) * gram.diagonal()[:-1].mean()
-    penalty[-1, -1] = 0  # the intercept is not penalised
+    # no intercept: on long horizons a fitted level offset generalises worse
+    penalty = torch.eye(gram.shape[0], dtype=gram.dtype) * gram.diagonal().mean()
     solutions = {lam: torch.linalg.solve(gram + lam * penalty, cross) for lam in relative_lambdas}
 
     best = list(solutions)[len(solutions) // 2]
@@ -58,9 +57,8 @@ def ridge_init_skip(
                 errors[lam] += torch.nansum((pred - target.double()) ** 2).item()
         best = min(errors, key=errors.get)
 
-    W = solutions[best]
-    network.skip.weight.copy_(W[:-1].T)
-    network.skip.bias.copy_(W[-1])
+    network.skip.weight.copy_(solutions[best].T)
+    nn.init.zeros_(network.skip.bias)
     nn.init.zeros_(network.head.weight)
     nn.init.zeros_(network.head.bias)
     return best
