@@ -218,12 +218,18 @@ def test_predict_rejects_other_frequency(fitted_wide, etth1_wide):
         fitted_wide.predict(daily)
 
 
+def sinusoids(n=600) -> pd.DataFrame:
+    """Two sinusoids and a level: a series that follows a linear recursion."""
+    t = np.arange(n)
+    series = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(2 * np.pi * t / 7) + 3
+    return pd.DataFrame({"y": series}, index=pd.RangeIndex(n))
+
+
 def test_ridge_start_forecasts_a_linear_process_exactly():
     # two sinusoids and a level follow a linear recursion, so the ridge-initialised skip
     # path forecasts them almost exactly; learning rate 0 keeps the encoder's head at zero
-    t = np.arange(600)
-    series = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(2 * np.pi * t / 7) + 3
-    df = pd.DataFrame({"y": series}, index=pd.RangeIndex(600))
+    df = sinusoids()
+    series = df["y"].to_numpy()
     params = {**TINY, "linear_skip": "ridge", "learning_rate": 0.0, "max_epochs": 1}
     model = XLSTMForecaster(**params).fit(df.iloc[:-12])
     np.testing.assert_allclose(model.predict()["y"], series[-12:], atol=1e-2)
@@ -235,9 +241,8 @@ def test_ridge_start_forecasts_a_linear_process_exactly():
 
 
 def test_ridge_start_is_kept_when_training_makes_it_worse():
-    t = np.arange(600)
-    series = np.sin(2 * np.pi * t / 12) + 0.5 * np.cos(2 * np.pi * t / 7) + 3
-    df = pd.DataFrame({"y": series}, index=pd.RangeIndex(600))
+    df = sinusoids()
+    series = df["y"].to_numpy()
     # a wild learning rate ruins every epoch; the validated ridge start must survive
     params = {**TINY, "linear_skip": "ridge", "learning_rate": 50.0, "max_epochs": 2}
     model = XLSTMForecaster(**params).fit(df.iloc[:-12])
