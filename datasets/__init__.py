@@ -2,7 +2,7 @@
 
 >>> from xlstm_ts import datasets
 >>> df = datasets.load("ETTh1")                      # from the data home
->>> train, val, test = datasets.split(df, lookback=96)
+>>> train, val, test = datasets.split(df, context_length=96)
 >>> co2 = datasets.load("co2")                       # bundled with statsmodels
 >>> l63 = datasets.lorenz63(5_000, seed=0)           # synthetic, seeded
 

@@ -1,7 +1,7 @@
 """Canonical train/validation/test splits of the long-horizon benchmarks.
 
 The rules are those of the Informer/Autoformer/DLinear data loaders, so results are
-comparable with the published tables. For a lookback ``L`` (the model's input length):
+comparable with the published tables. For a context length ``L`` (the model's input length):
 
 * ``ett_hour`` (ETTh1, ETTh2): the first 12/4/4 months of 30 days, i.e.
   train ``[0, 8640)``, val ``[8640 - L, 11520)``, test ``[11520 - L, 14400)``.
@@ -13,7 +13,7 @@ comparable with the published tables. For a lookback ``L`` (the model's input le
   train ``[0, n_train)``, val ``[n_train - L, n - n_test)``, test ``[n - n_test - L, n)``.
 
 Validation and test parts start ``L`` rows early so that their first window has a full
-lookback; the targets of every window still lie inside the part.
+context; the targets of every window still lie inside the part.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class SplitBounds(NamedTuple):
     test: tuple[int, int]
 
 
-def _rule_bounds(rule: SplitRule, n_rows: int, lookback: int) -> SplitBounds:
+def _rule_bounds(rule: SplitRule, n_rows: int, context_length: int) -> SplitBounds:
     if rule == "ratio":
         n_train = int(n_rows * 0.7)
         n_test = int(n_rows * 0.2)
@@ -53,15 +53,15 @@ def _rule_bounds(rule: SplitRule, n_rows: int, lookback: int) -> SplitBounds:
                 f"the {rule} split uses the first {end} rows; the data have only {n_rows}"
             )
         n_rows = end
-    if lookback > n_train:
+    if context_length > n_train:
         raise ValueError(
-            f"lookback={lookback} is longer than the training part ({n_train} rows); "
-            f"expected 0 <= lookback <= {n_train}"
+            f"context_length={context_length} is longer than the training part ({n_train} rows); "
+            f"expected 0 <= context_length <= {n_train}"
         )
     return SplitBounds(
         train=(0, n_train),
-        val=(n_train - lookback, val_end),
-        test=(val_end - lookback, n_rows),
+        val=(n_train - context_length, val_end),
+        test=(val_end - context_length, n_rows),
     )
 
 
@@ -76,14 +76,16 @@ def _check_count(name: str, value: int, minimum: int) -> int:
     return count
 
 
-def split_bounds(name: str | None, lookback: int = 0, *, n_rows: int | None = None) -> SplitBounds:
+def split_bounds(
+    name: str | None, context_length: int = 0, *, n_rows: int | None = None
+) -> SplitBounds:
     """Row bounds of the canonical train/validation/test parts.
 
     Parameters
     ----------
     name : str or None
         A registered data set (its rule is used), or ``None`` for the 70/10/20 rule.
-    lookback : int, default 0
+    context_length : int, default 0
         Input length ``L``; validation and test start ``L`` rows early.
     n_rows : int, optional
         Number of rows of the data. Defaults to the registry's count; required when
@@ -92,16 +94,16 @@ def split_bounds(name: str | None, lookback: int = 0, *, n_rows: int | None = No
     Returns
     -------
     SplitBounds
-        ``(start, stop)`` per part. E.g. ETTh1 with ``lookback=96``:
+        ``(start, stop)`` per part. E.g. ETTh1 with ``context_length=96``:
         train ``(0, 8640)``, val ``(8544, 11520)``, test ``(11424, 14400)``.
 
     Raises
     ------
     ValueError
-        Unknown name, a negative lookback, a lookback longer than the training part, or
+        Unknown name, a negative context_length, a context_length longer than the training part, or
         too few rows for an ETT rule.
     """
-    lookback = _check_count("lookback", lookback, 0)
+    context_length = _check_count("context_length", context_length, 0)
     if name is None:
         if n_rows is None:
             raise ValueError("n_rows is required when name is None (the 70/10/20 rule)")
@@ -110,12 +112,12 @@ def split_bounds(name: str | None, lookback: int = 0, *, n_rows: int | None = No
         info = get_info(name)
         rule = info.split_rule
         n_rows = info.n_rows if n_rows is None else n_rows
-    return _rule_bounds(rule, _check_count("n_rows", n_rows, 1), lookback)
+    return _rule_bounds(rule, _check_count("n_rows", n_rows, 1), context_length)
 
 
 def split(
     data: pd.DataFrame | str,
-    lookback: int = 0,
+    context_length: int = 0,
     *,
     name: str | None = None,
     data_home: str | os.PathLike[str] | None = None,
@@ -127,7 +129,7 @@ def split(
     ----------
     data : DataFrame or str
         A frame, or a registered name to :func:`~xlstm_ts.datasets.load` first.
-    lookback : int, default 0
+    context_length : int, default 0
         Input length ``L``; validation and test start ``L`` rows early (see
         :func:`split_bounds` for the exact rows).
     name : str, optional
@@ -147,6 +149,6 @@ def split(
         raise TypeError(f"data must be a DataFrame or a data set name; got {type(data).__name__}")
     if name is None:
         name = data.attrs.get("dataset")
-    bounds = split_bounds(name, lookback, n_rows=len(data))
+    bounds = split_bounds(name, context_length, n_rows=len(data))
     train, val, test = (data.iloc[start:stop] for start, stop in bounds)
     return train, val, test

@@ -206,7 +206,7 @@ def test_bad_missing_option(data_home):
 
 def test_etth1_split_rows(data_home):
     df = load("ETTh1")
-    train, val, test = split(df, lookback=96)
+    train, val, test = split(df, context_length=96)
     assert len(train) == 8640
     assert len(val) == 2880 + 96
     assert len(test) == 2880 + 96
@@ -239,13 +239,13 @@ def test_split_of_ili_and_of_unnamed_frames(shared_datasets):
 
 
 def test_split_errors():
-    with pytest.raises(ValueError, match="lookback must be an int >= 0"):
+    with pytest.raises(ValueError, match="context_length must be an int >= 0"):
         split_bounds("ETTh1", -1)
     with pytest.raises(ValueError, match="longer than the training part"):
         split_bounds("ETTh1", 9000)
     with pytest.raises(ValueError, match="first 14400 rows"):
         split_bounds("ETTh1", 96, n_rows=1000)
-    with pytest.raises(ValueError, match="lookback must be an int >= 0; got 1.5"):
+    with pytest.raises(ValueError, match="context_length must be an int >= 0; got 1.5"):
         split_bounds("ETTh1", 1.5)
     assert split_bounds("ETTh1", np.int64(96)).val == (8544, 11520)
     with pytest.raises(ValueError, match="n_rows is required"):

@@ -201,7 +201,8 @@ def test_bad_input_is_named(make, error, match):
 
 @pytest.mark.parametrize("param,value", [("horizon", 0), ("horizon", -3), ("context_length", 1.5)])
 def test_non_positive_horizon_is_rejected(param, value):
-    with pytest.raises(ValueError, match=f"{param} must be a positive integer"):
+    expected = rf"The '{param}' parameter of XLSTMForecaster must be an int in the range \[1, inf\)"
+    with pytest.raises(ValueError, match=rf"{expected}\. Got {value} instead"):
         XLSTMForecaster(**{**TINY, param: value}).fit(long_frame())
 
 
@@ -230,12 +231,12 @@ def test_ridge_start_forecasts_a_linear_process_exactly():
     # path forecasts them almost exactly; learning rate 0 keeps the encoder's head at zero
     df = sinusoids()
     series = df["y"].to_numpy()
-    params = {**TINY, "linear_skip": "ridge", "learning_rate": 0.0, "max_epochs": 1}
+    params = {**TINY, "linear_path": "ridge", "learning_rate": 0.0, "max_epochs": 1}
     model = XLSTMForecaster(**params).fit(df.iloc[:-12])
     np.testing.assert_allclose(model.predict()["y"], series[-12:], atol=1e-2)
     assert model.ridge_lambda_ in (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
     # without the ridge start the same untrained model is far off
-    params["linear_skip"] = False
+    params["linear_path"] = False
     untrained = XLSTMForecaster(**params).fit(df.iloc[:-12]).predict()["y"]
     assert np.abs(untrained - series[-12:]).max() > 0.1
 
@@ -244,7 +245,7 @@ def test_ridge_start_is_kept_when_training_makes_it_worse():
     df = sinusoids()
     series = df["y"].to_numpy()
     # a wild learning rate ruins every epoch; the validated ridge start must survive
-    params = {**TINY, "linear_skip": "ridge", "learning_rate": 50.0, "max_epochs": 2}
+    params = {**TINY, "linear_path": "ridge", "learning_rate": 50.0, "max_epochs": 2}
     model = XLSTMForecaster(**params).fit(df.iloc[:-12])
     np.testing.assert_allclose(model.predict()["y"], series[-12:], atol=1e-2)
     assert model.best_val_loss_ < 1e-3

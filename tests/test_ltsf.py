@@ -13,21 +13,22 @@ from xlstm_ts.cli import main
 from xlstm_ts.data import split_starts
 
 
-def _synthetic(values: np.ndarray, lookback: int, name: str = "synthetic") -> ltsf.LTSFData:
+def _synthetic(values: np.ndarray, context_length: int, name: str = "synthetic") -> ltsf.LTSFData:
     """LTSFData over (C, T) values already on their final scale, split 70/10/20."""
     from sklearn.preprocessing import StandardScaler
     from xlstm_ts.datasets import split_bounds
 
-    bounds = split_bounds(None, lookback, n_rows=values.shape[1])
+    bounds = split_bounds(None, context_length, n_rows=values.shape[1])
     scaler = StandardScaler(with_mean=False, with_std=False).fit(values.T)
     columns = [f"c{i}" for i in range(len(values))]
-    return ltsf.LTSFData(name, np.ascontiguousarray(values), columns, lookback, bounds, "h", scaler)
+    values = np.ascontiguousarray(values)
+    return ltsf.LTSFData(name, values, columns, context_length, bounds, "h", scaler)
 
 
 # ---------------------------------------------------------------------------- protocol
 def test_etth1_splits_scaling_and_window_counts(shared_datasets):
     L, H = 96, 192
-    data = ltsf.prepare("ETTh1", lookback=L, data_home=shared_datasets)
+    data = ltsf.prepare("ETTh1", context_length=L, data_home=shared_datasets)
     assert tuple(data.bounds) == ((0, 8640), (8640 - L, 11520), (11520 - L, 14400))
     assert data.values.shape == (7, 14400) and data.freq == "h"
 
@@ -41,15 +42,15 @@ def test_etth1_splits_scaling_and_window_counts(shared_datasets):
     )
 
     test = data.windows("test", H)
-    assert test.n_per_channel == (14400 - 11520) - H + 1  # n_test_rows − H + 1, no drop_last
-    assert len(test) == 7 * test.n_per_channel
-    assert test.origins[0] == 11520 and test.origins[-1] + H == 14400
-    X, Y = test.channel(3)
+    assert test.counts[0] == (14400 - 11520) - H + 1  # n_test_rows − H + 1, no drop_last
+    assert len(test) == 7 * test.counts[0]
+    assert test.origins(0)[0] == 11520 and test.origins(6)[-1] + H == 14400
+    X, Y = test.series_windows(3)
     assert np.shares_memory(X, data.values)  # a view, not a copy of every window
     np.testing.assert_array_equal(X[0], data.values[3, 11520 - L : 11520])
     np.testing.assert_array_equal(Y[-1], data.values[3, 14400 - H :])
-    assert data.windows("val", H).n_per_channel == 11520 - 8640 - H + 1
-    assert data.windows("train", H).n_per_channel == 8640 - L - H + 1
+    assert data.windows("val", H).counts[0] == 11520 - 8640 - H + 1
+    assert data.windows("train", H).counts[0] == 8640 - L - H + 1
 
     # every window of every channel enters the metric
     class Zero:
@@ -57,16 +58,16 @@ def test_etth1_splits_scaling_and_window_counts(shared_datasets):
             return np.zeros((len(contexts), H))
 
     scores = ltsf.evaluate(Zero(), test, block_size=1000)
-    targets = np.stack([sliding for sliding in (test.channel(c)[1] for c in range(7))])
+    targets = np.stack([sliding for sliding in (test.series_windows(c)[1] for c in range(7))])
     assert scores["n_windows"] == 7 * 2689
     assert scores["mse"] == pytest.approx(np.mean(targets**2), rel=1e-12)
     assert scores["mae"] == pytest.approx(np.mean(np.abs(targets)), rel=1e-12)
 
 
 def test_take_and_blocks_agree_with_the_views():
-    data = _synthetic(np.arange(200.0).reshape(2, 100), lookback=10)
+    data = _synthetic(np.arange(200.0).reshape(2, 100), context_length=10)
     w = data.windows("train", 5)
-    X, Y = w.take(np.array([0, w.n_per_channel + 3]))
+    X, Y = w.take(np.array([0, w.counts[0] + 3]))
     np.testing.assert_array_equal(X[1], np.arange(103.0, 113.0))
     np.testing.assert_array_equal(Y[0], np.arange(10.0, 15.0))
     blocks = list(w.blocks(7))
@@ -76,12 +77,12 @@ def test_take_and_blocks_agree_with_the_views():
 
 
 def test_xlstm_validation_windows_are_the_protocols():
-    data = _synthetic(np.zeros((1, 1000)), lookback=48)
+    data = _synthetic(np.zeros((1, 1000)), context_length=48)
     H = 24
     train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]
     train, val = split_starts([val_stop], 48, H, [val_stop - train_stop])
-    assert train[0] == (0, data.windows("train", H).n_per_channel - 1)
-    origins = data.windows("val", H).origins
+    assert train[0] == (0, data.windows("train", H).counts[0] - 1)
+    origins = data.windows("val", H).origins(0)
     assert val[0] == (origins[0] - 48, origins[-1] - 48)
     with pytest.raises(ValueError, match="context_length"):
         ltsf.XLSTMModel(context_length=12)
@@ -90,7 +91,7 @@ def test_xlstm_validation_windows_are_the_protocols():
 # ---------------------------------------------------------------------------- ridge
 def test_ridge_matches_lstsq_on_the_penalised_system():
     rng = np.random.default_rng(0)
-    data = _synthetic(rng.standard_normal((2, 80)), lookback=6)
+    data = _synthetic(rng.standard_normal((2, 80)), context_length=6)
     H, lam = 3, 0.1
     train = data.windows("train", H)
     model = RidgeNLinear(lambdas=(lam,), block_size=5).fit(train)
@@ -109,7 +110,7 @@ def test_ridge_matches_lstsq_on_the_penalised_system():
 
 def test_ridge_validation_errors_come_from_the_sums_exactly():
     rng = np.random.default_rng(1)
-    data = _synthetic(rng.standard_normal((3, 300)).cumsum(axis=1), lookback=8)
+    data = _synthetic(rng.standard_normal((3, 300)).cumsum(axis=1), context_length=8)
     train, val = data.windows("train", 4), data.windows("val", 4)
     model = RidgeNLinear(lambdas=(1e-3, 1.0, 100.0)).fit(train, val)
     Xv, Yv = val.take(np.arange(len(val)))
@@ -127,7 +128,7 @@ def test_ridge_recovers_a_known_linear_process():
     eps = rng.standard_normal(6000)
     for t in range(1, 6000):
         d[t] = 0.5 * d[t - 1] + eps[t]
-    data = _synthetic(d.cumsum()[None], lookback=5)
+    data = _synthetic(d.cumsum()[None], context_length=5)
     model = RidgeNLinear(lambdas=(1e-8,)).fit(data.windows("train", 2))
     expected = np.zeros((5, 2))
     expected[3] = [-0.5, -0.75]
@@ -141,7 +142,7 @@ def test_seasonal_naive_is_exact_on_a_periodic_series():
     assert (season_length("h"), season_length("15min"), season_length("10min")) == (24, 96, 144)
     assert (season_length("D"), season_length("W-TUE"), season_length("MS")) == (7, 52, 12)
     t = np.arange(600)
-    data = _synthetic(np.stack([np.sin(2 * np.pi * t / 24), (t % 24) ** 2.0]), lookback=48)
+    data = _synthetic(np.stack([np.sin(2 * np.pi * t / 24), (t % 24) ** 2.0]), context_length=48)
     model = ltsf.SeasonalNaiveModel()
     assert model.fit(data, 30, 0) == {"season": 24}
     scores = ltsf.evaluate(model, data.windows("test", 30))
@@ -186,7 +187,7 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
     # fmt: off
     code = main([
         "benchmark", "--csv", str(tmp_path / "data.csv"), "--target", "a", "b",
-        "--lookback", "48", "--horizons", "24", "--seeds", "0", "1",
+        "--context-length", "48", "--horizons", "24", "--seeds", "0", "1",
         "--models", "xlstm", "ridge", "dlinear", "seasonal_naive", "ets",
         "--param", "d_model=16", "--param", "num_blocks=1", "--param", "num_heads=2",
         "--param", "patch_len=8", "--param", "max_epochs=1", "--param", "accelerator=cpu",
@@ -199,7 +200,7 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
     assert table.splitlines()[2].startswith("| 24 |") and "±" in table
 
     result = json.loads(out.read_text())
-    assert result["config"]["lookback"] == 48 and result["config"]["dataset"] == "data"
+    assert result["config"]["context_length"] == 48 and result["config"]["dataset"] == "data"
     assert result["config"]["model_params"]["xlstm"]["d_model"] == 16
     assert result["data"]["channels"] == ["a", "b"] and result["data"]["freq"] == "h"
     # 600 rows split 70/10/20: test rows [480 − 48, 600)
@@ -221,6 +222,6 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
 
 def test_benchmark_cli_reports_bad_input(tmp_path):
     with pytest.raises(SystemExit, match="--dataset NAME or --csv PATH"):
-        main(["benchmark", "--lookback", "48"])
+        main(["benchmark", "--context-length", "48"])
     with pytest.raises(SystemExit, match="model:key=value"):
-        main(["benchmark", "--dataset", "ETTh1", "--lookback", "48", "--model-param", "x=1"])
+        main(["benchmark", "--dataset", "ETTh1", "--context-length", "48", "--model-param", "x=1"])

@@ -91,8 +91,8 @@ def test_bad_configuration_raises():
         XLSTMStack(16, num_blocks=2, num_heads=2)(torch.randn(1, 3, 16), [None])
 
 
-@pytest.mark.parametrize("linear_skip", [False, True])
-def test_forecast_net_shapes_scale_and_padding(linear_skip):
+@pytest.mark.parametrize("linear_path", [False, True])
+def test_forecast_net_shapes_scale_and_padding(linear_path):
     torch.manual_seed(0)
     net = XLSTMForecastNet(
         context_length=50,
@@ -101,7 +101,7 @@ def test_forecast_net_shapes_scale_and_padding(linear_skip):
         patch_len=8,
         d_model=16,
         num_heads=2,
-        linear_skip=linear_skip,
+        linear_path=linear_path,
     )
     assert net.num_patches == 7  # 50 steps left-padded to 56
     x = torch.randn(4, 50)
@@ -110,5 +110,5 @@ def test_forecast_net_shapes_scale_and_padding(linear_skip):
     # instance normalisation: shifting and scaling the context does the same to the forecast
     torch.testing.assert_close(net(3 * x + 100), 3 * out + 100, rtol=1e-4, atol=1e-3)
     out.sum().backward()
-    if linear_skip:
-        assert net.skip.weight.grad.abs().sum() > 0
+    if linear_path:
+        assert net.linear_path.weight.grad.abs().sum() > 0

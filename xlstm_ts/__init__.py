@@ -9,13 +9,13 @@ __version__ = "0.1.0"
 __all__ = ["XLSTMForecaster", "__version__"]
 
 if TYPE_CHECKING:
-    from .estimator import XLSTMForecaster
+    from .estimators import XLSTMForecaster
 
 
 def __getattr__(name: str) -> Any:
     # imported on first use, so that light sub-packages (datasets) stay light
     if name == "XLSTMForecaster":
-        from .estimator import XLSTMForecaster
+        from .estimators import XLSTMForecaster
 
         return XLSTMForecaster
     raise AttributeError(f"module 'xlstm_ts' has no attribute {name!r}")

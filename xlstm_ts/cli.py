@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,22 +102,15 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_csv(path: Path, time_col: str | None) -> tuple[pd.DataFrame, str]:
-    df = pd.read_csv(path)
-    if time_col is None:
-        time_col = df.columns[0]
-    if time_col not in df.columns:
-        raise SystemExit(f"error: time column {time_col!r} not in {path} ({list(df.columns)})")
-    if not pd.api.types.is_integer_dtype(df[time_col]):
-        df[time_col] = pd.to_datetime(df[time_col])
-    return df, time_col
-
-
 def forecast(args: argparse.Namespace) -> int:
     """Fit on a CSV file and write the forecast, with quantiles, as CSV."""
     from xlstm_ts import XLSTMForecaster
+    from xlstm_ts.data import read_csv
 
-    df, time_col = _read_csv(Path(args.file), args.time_col)
+    try:
+        df, time_col = read_csv(args.file, args.time_col)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
     context = args.context_length or 4 * args.horizon
     params = dict(
         horizon=args.horizon,
@@ -155,70 +144,11 @@ def forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _param_value(text: str) -> Any:
-    """A Python literal (``64``, ``1e-3``, ``(1,)``, ``None``, ``True``), else the string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _parse_params(items: Sequence[str], option: str) -> dict[str, Any]:
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"error: {option} expects key=value; got {item!r}")
-        params[key.strip()] = _param_value(value.strip())
-    return params
-
-
 def benchmark(args: argparse.Namespace) -> int:
-    """Run the long-horizon benchmark, print a markdown table and write JSON."""
-    from xlstm_ts import ltsf
+    """Run the long-horizon benchmark (see :mod:`xlstm_ts.ltsf.command`)."""
+    from xlstm_ts.ltsf import command
 
-    if args.dataset is None and args.csv is None:
-        raise SystemExit("error: give --dataset NAME or --csv PATH")
-    model_params: dict[str, dict[str, Any]] = {}
-    if args.param:
-        model_params["xlstm"] = _parse_params(args.param, "--param")
-    for item in args.model_param or []:
-        model, sep, rest = item.partition(":")
-        if not sep or model not in ltsf.MODELS:
-            raise SystemExit(
-                f"error: --model-param expects model:key=value with a model among "
-                f"{sorted(ltsf.MODELS)}; got {item!r}"
-            )
-        model_params.setdefault(model, {}).update(_parse_params([rest], "--model-param"))
-    if args.season is not None:
-        for model in ("seasonal_naive", "ets"):
-            model_params.setdefault(model, {})["season"] = args.season
-    # parameters of models that are not run are dropped rather than rejected
-    model_params = {m: p for m, p in model_params.items() if m in args.models}
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    try:
-        data = ltsf.prepare(
-            args.dataset,
-            lookback=args.lookback,
-            csv=args.csv,
-            target=args.target,
-            time_col=args.time_col,
-            data_home=args.data_home,
-        )
-        result = ltsf.run_benchmark(
-            data, args.horizons, args.models, args.seeds, model_params=model_params
-        )
-    except ValueError as exc:
-        raise SystemExit(f"error: {exc}") from exc
-    result["config"]["command"] = "xlstm-ts " + " ".join(args.argv)
-    print(ltsf.format_table(result))
-    if args.output:
-        Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"results written to {args.output}", file=sys.stderr)
-    return 0
+    return command.run(args, args.argv[1:])  # without the word "benchmark"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,41 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark",
         help="long-horizon benchmark (canonical splits, train-only scaling, all test windows)",
     )
-    source = p.add_argument_group("data")
-    source.add_argument("--dataset", help="registered data set, e.g. ETTh1")
-    source.add_argument("--csv", help="wide CSV file (time column, one column per series)")
-    source.add_argument("--target", nargs="+", help="columns to use (default: all)")
-    source.add_argument("--time-col", help="time column of --csv (default: the first)")
-    source.add_argument("--data-home", help="folder of the registered data files")
-    p.add_argument("--lookback", type=int, required=True, help="context length L")
-    p.add_argument("--horizons", type=int, nargs="+", default=[96, 192, 336, 720])
-    p.add_argument(
-        "--models",
-        nargs="+",
-        default=["xlstm", "ridge", "dlinear", "seasonal_naive", "ets"],
-        choices=["xlstm", "ridge", "dlinear", "seasonal_naive", "ets"],
-    )
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument(
-        "--param",
-        action="append",
-        metavar="KEY=VALUE",
-        help="XLSTMForecaster parameter (repeatable), e.g. --param d_model=64",
-    )
-    p.add_argument(
-        "--model-param",
-        action="append",
-        metavar="MODEL:KEY=VALUE",
-        help="parameter of another model (repeatable), e.g. dlinear:max_epochs=5",
-    )
-    p.add_argument(
-        "--season",
-        type=int,
-        help="season of seasonal_naive and ets (default: "
-        "from the frequency, e.g. 24 for hourly data)",
-    )
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--output", help="JSON file to write")
+    from xlstm_ts.ltsf.command import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=benchmark, argv=list(sys.argv[1:] if argv is None else argv))
 
     args = parser.parse_args(argv)

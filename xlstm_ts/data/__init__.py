@@ -1,21 +1,24 @@
-"""Data adapters: pandas frames to per-series arrays and windows, and forecasts back."""
+"""Data adapters: pandas frames to per-series arrays and back, and windows over arrays.
 
-from .frames import (
-    Panel,
-    forecasts_to_frame,
-    frame_to_panel,
-    future_covariates,
-    future_index,
-)
-from .windows import WindowDataModule, WindowDataset, split_starts
+Nothing here knows the network or the training loop.
+"""
+
+from .csv import read_csv
+from .frames import Panel, forecasts_to_frame, frame_to_panel, future_covariate_values
+from .frequency import future_index, infer_freq, same_freq
+from .windows import Windows, final_windows, split_starts, train_val_windows
 
 __all__ = [
     "Panel",
-    "WindowDataModule",
-    "WindowDataset",
+    "Windows",
+    "final_windows",
     "forecasts_to_frame",
     "frame_to_panel",
-    "future_covariates",
+    "future_covariate_values",
     "future_index",
+    "infer_freq",
+    "read_csv",
+    "same_freq",
     "split_starts",
+    "train_val_windows",
 ]

@@ -10,13 +10,14 @@ Two input shapes are understood:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from .frequency import common_freq, future_index, index_freq
 
 Layout = Literal["long", "wide"]
 
@@ -55,54 +56,27 @@ class Panel:
     index_name: Hashable = None
     covariates: list[np.ndarray] = field(default_factory=list)
 
+    @classmethod
+    def from_arrays(cls, values: Any, ids: Sequence[Hashable] | None = None) -> Panel:
+        """Series given as arrays (one per series, or the rows of a 2-D array), on an
+        integer time index ``0, 1, …`` (step 1), without covariates.
+
+        This is how arrays reach the estimators without a frame (the benchmark does so);
+        forecasts come back as a wide frame.
+        """
+        values = [np.asarray(v, dtype=np.float64) for v in values]
+        if not values or any(v.ndim != 1 or len(v) == 0 for v in values):
+            raise ValueError("from_arrays needs one non-empty 1-D array per series")
+        ids = list(range(len(values))) if ids is None else list(ids)
+        if len(ids) != len(values):
+            raise ValueError(f"{len(ids)} ids for {len(values)} series")
+        covariates = [np.zeros((len(v), 0)) for v in values]
+        last = [len(v) - 1 for v in values]
+        return cls(values, ids, last, 1, "wide", "y", None, covariates)
+
 
 def _is_long(df: pd.DataFrame, id_col: str, time_col: str) -> bool:
     return id_col in df.columns or time_col in df.columns
-
-
-def _freq_of(index: pd.Index, series: Hashable, freq: str | int | None) -> str | int:
-    """Check that ``index`` (sorted, unique) is regular and return its frequency."""
-    if isinstance(index, pd.DatetimeIndex):
-        if freq is None:
-            if len(index) < 3:
-                raise ValueError(
-                    f"series {series!r} has {len(index)} timestamps; at least 3 are needed to "
-                    "infer the frequency (or pass freq=...)"
-                )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # pandas 3 announces offsets instead of str
-                inferred = pd.infer_freq(index)
-            if inferred is None:
-                gaps = pd.Series(index[1:] - index[:-1])
-                row = int((gaps != gaps.mode()[0]).to_numpy().argmax()) + 1
-                raise ValueError(
-                    f"series {series!r} has an irregular time index: the step at "
-                    f"{index[row]} ({gaps.iloc[row - 1]}) differs from the usual step "
-                    f"({gaps.mode()[0]}); resample it to a regular frequency or pass freq=..."
-                )
-            return pd.tseries.frequencies.to_offset(inferred).freqstr
-        expected = pd.date_range(index[0], periods=len(index), freq=freq)
-        if not expected.equals(index):
-            row = int((expected != index).argmax())
-            raise ValueError(
-                f"series {series!r} does not follow freq={freq!r}: expected {expected[row]} "
-                f"at position {row}, found {index[row]}"
-            )
-        return freq
-    if pd.api.types.is_integer_dtype(index):
-        steps = np.diff(index.to_numpy())
-        step = int(freq) if freq is not None else int(steps[0]) if len(steps) else 1
-        if len(steps) and (steps != step).any():
-            row = int((steps != step).argmax()) + 1
-            raise ValueError(
-                f"series {series!r} has an irregular integer index: step {steps[row - 1]} "
-                f"before {index[row]}, expected {step}"
-            )
-        return step
-    raise TypeError(
-        f"the time index of series {series!r} must hold datetimes or integers, "
-        f"got dtype {index.dtype}"
-    )
 
 
 def _check_values(
@@ -186,12 +160,12 @@ def _long_to_panel(df, id_col, time_col, target, freq, allow_missing, covariates
     for series, group in df.groupby(id_col, sort=False):
         group = group.set_index(time_col).sort_index()
         index = _time_index(group.index, series)
-        freqs.append(_freq_of(index, series, freq))
+        freqs.append(index_freq(index, series, freq))
         values.append(_check_values(group[target], series, allow_missing))
         covs.append(_covariates(group, covariates, series, allow_missing))
         ids.append(series)
         last_times.append(index[-1])
-    freq = _common_freq(freqs, ids)
+    freq = common_freq(freqs, ids)
     return Panel(values, ids, last_times, freq, "long", target, covariates=covs)
 
 
@@ -211,32 +185,14 @@ def _wide_to_panel(df, target, freq, allow_missing, covariates) -> Panel:
         raise ValueError(f"column(s) {missing} not found; the frame has {list(df.columns)}")
     df = df.sort_index()
     index = _time_index(df.index, columns[0] if len(columns) == 1 else "(all columns)")
-    step = _freq_of(index, "(index)", freq)
+    step = index_freq(index, "(index)", freq)
     values = [_check_values(df[c], c, allow_missing) for c in columns]
     last = [index[-1]] * len(columns)
     shared = _covariates(df, covariates, "(all columns)", allow_missing)
     return Panel(values, columns, last, step, "wide", "y", df.index.name, [shared] * len(columns))
 
 
-def _common_freq(freqs: list, ids: list) -> str | int:
-    offsets = [pd.tseries.frequencies.to_offset(f) if isinstance(f, str) else f for f in freqs]
-    for series, offset in zip(ids, offsets, strict=True):
-        if offset != offsets[0]:
-            raise ValueError(
-                f"series {series!r} has frequency {offset}, but series {ids[0]!r} has "
-                f"{offsets[0]}; all series must share one frequency"
-            )
-    return freqs[0]
-
-
-def future_index(last: Any, freq: str | int, h: int) -> pd.Index:
-    """The ``h`` timestamps (or integer steps) after ``last``."""
-    if isinstance(freq, int):
-        return pd.Index(last + freq * np.arange(1, h + 1))
-    return pd.date_range(last, periods=h + 1, freq=freq)[1:]
-
-
-def future_covariates(
+def future_covariate_values(
     future: Any,
     panel: Panel,
     names: Sequence[str],

@@ -1,33 +1,38 @@
-"""Training and validation windows, sampled lazily from per-series arrays."""
+"""Windows ``(context, target)`` cut from per-series arrays: the one window primitive.
+
+Training, validation, prediction, ``score`` and the benchmark all take their windows
+from :class:`Windows`; nothing else slices contexts out of series.
+"""
 
 from __future__ import annotations
 
-import lightning as L
+from collections.abc import Hashable, Iterator, Sequence
+
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.data import Dataset
 
 
-class WindowDataset(Dataset):
-    """All windows whose start lies in a per-series range.
+class Windows(Dataset):
+    """Every window whose start lies in a per-series range, found by arithmetic.
 
-    Item ``j`` is ``(context, covariates, future_covariates, target)``: the target's
-    context (L,), every covariate over the context (L, n_covariates), the last
-    ``n_future`` covariates over the horizon (H, n_future), and the target (H,).
-
-    Window ``j`` is found from its index by arithmetic (a search over cumulative counts),
-    so no window is ever materialised: memory is that of the series themselves.
+    Window ``j`` of series ``k`` has its context at ``[s, s + L)`` and its target at
+    ``[s + L, s + L + H)`` with ``s = starts[k][0] + j``; windows are numbered series
+    after series. No window is materialised: items are sliced on demand and blocks are
+    copied from views (:func:`numpy.lib.stride_tricks.sliding_window_view`), so memory is
+    that of the series themselves.
 
     Parameters
     ----------
-    series : list of ndarray
-        One array per series.
-    starts : list of (int, int)
-        For each series, the first and last allowed window start (inclusive); an empty
-        range is written ``(0, -1)``.
+    series : sequence of ndarray
+        One 1-D array per series (any float dtype; items are float32 tensors).
+    starts : sequence of (int, int)
+        For each series, the first and last window start (inclusive); ``(0, -1)`` is an
+        empty range.
     context_length, horizon : int
-        Lengths of the two parts of a window.
-    covariates : list of ndarray, optional
+        ``L`` and ``H`` (``H = 0`` for windows that only have a context).
+    covariates : sequence of ndarray, optional
         One (time, n_covariates) array per series; the future-known ones come last.
     n_future : int
         How many of the covariates are known over the horizon.
@@ -35,41 +40,100 @@ class WindowDataset(Dataset):
 
     def __init__(
         self,
-        series: list[np.ndarray],
-        starts: list[tuple[int, int]],
+        series: Sequence[np.ndarray],
+        starts: Sequence[tuple[int, int]],
         context_length: int,
         horizon: int,
-        covariates: list[np.ndarray] | None = None,
+        covariates: Sequence[np.ndarray] | None = None,
         n_future: int = 0,
     ) -> None:
-        self.series = [np.asarray(s, dtype=np.float32) for s in series]
-        if not covariates:
-            covariates = [np.zeros((len(s), 0)) for s in series]
-        self.covariates = [np.asarray(c, dtype=np.float32) for c in covariates]
-        self.n_future = n_future
+        self.series = list(series)
+        self.covariates = (
+            list(covariates) if covariates else [np.zeros((len(s), 0)) for s in self.series]
+        )
+        self.context_length, self.horizon, self.n_future = context_length, horizon, n_future
         self.first = np.array([lo for lo, _ in starts], dtype=np.int64)
-        counts = np.array([max(hi - lo + 1, 0) for lo, hi in starts], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(counts)])
-        self.context_length, self.horizon = context_length, horizon
+        self.counts = np.array([max(hi - lo + 1, 0) for lo, hi in starts], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
+        for k, (lo, hi) in enumerate(starts):
+            if hi >= lo and (lo < 0 or hi + context_length + horizon > len(self.series[k])):
+                raise ValueError(
+                    f"window starts [{lo}, {hi}] do not fit series {k} of length "
+                    f"{len(self.series[k])} with context_length {context_length} and "
+                    f"horizon {horizon}"
+                )
 
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
+    def locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Series number and start step of the windows numbered ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64)
+        k = np.searchsorted(self.offsets, idx, side="right") - 1
+        return k, self.first[k] + idx - self.offsets[k]
+
+    def origins(self, k: int) -> np.ndarray:
+        """Step of the first target value of each window of series ``k``."""
+        return self.first[k] + self.context_length + np.arange(self.counts[k])
+
     def __getitem__(self, j: int) -> tuple[torch.Tensor, ...]:
-        k = int(np.searchsorted(self.offsets, j, side="right")) - 1
-        start = int(self.first[k] + j - self.offsets[k])
+        """``(context (L,), covariates (L, n_cov), future covariates (H, n_future),
+        target (H,))`` as float32 tensors."""
+        k, start = (int(a[0]) for a in self.locate(np.array([j])))
         split, stop = start + self.context_length, start + self.context_length + self.horizon
-        series, cov = self.series[k], self.covariates[k]
-        return (
-            torch.from_numpy(series[start:split]),
-            torch.from_numpy(cov[start:split]),
-            torch.from_numpy(cov[split:stop, cov.shape[1] - self.n_future :]),
-            torch.from_numpy(series[split:stop]),
+        values, cov = self.series[k], self.covariates[k]
+        parts = (
+            values[start:split],
+            cov[start:split],
+            cov[split:stop, cov.shape[1] - self.n_future :],
+            values[split:stop],
         )
+        return tuple(torch.from_numpy(np.asarray(p, dtype=np.float32)) for p in parts)
+
+    def series_windows(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Views ``(contexts (n, L), targets (n, H))`` of every window of series ``k``."""
+        lo, n = int(self.first[k]), int(self.counts[k])
+        w = sliding_window_view(self.series[k], self.context_length + self.horizon)[lo : lo + n]
+        return w[:, : self.context_length], w[:, self.context_length :]
+
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Copies ``(contexts (n, L), targets (n, H))`` of the windows numbered ``idx``."""
+        k, start = self.locate(idx)
+        width = self.context_length + self.horizon
+        out = np.empty((len(k), width), dtype=np.result_type(*self.series))
+        for series in np.unique(k):
+            rows = k == series
+            out[rows] = sliding_window_view(self.series[series], width)[start[rows]]
+        return out[:, : self.context_length], out[:, self.context_length :]
+
+    def iter_blocks(self, size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(series, origins, contexts, targets)`` for blocks of at most ``size`` windows,
+        series by series (copies)."""
+        for k in range(len(self.series)):
+            X, Y = self.series_windows(k)
+            origins = self.origins(k)
+            for a in range(0, len(X), size):
+                yield (
+                    k,
+                    origins[a : a + size],
+                    np.ascontiguousarray(X[a : a + size]),
+                    np.ascontiguousarray(Y[a : a + size]),
+                )
+
+    def blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every window once as ``(contexts, targets)``, at most ``size`` at a time."""
+        for _, _, X, Y in self.iter_blocks(size):
+            yield X, Y
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """All windows stacked: contexts, covariates, future covariates and targets
+        (float32), for small sets such as the last window of each series."""
+        items = [self[j] for j in range(len(self))]
+        return tuple(torch.stack(part).numpy() for part in zip(*items, strict=True))
 
 
 def split_starts(
-    lengths: list[int], context_length: int, horizon: int, validation_steps: list[int]
+    lengths: Sequence[int], context_length: int, horizon: int, validation_steps: Sequence[int]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Window-start ranges for training and validation.
 
@@ -84,34 +148,53 @@ def split_starts(
     return train, val
 
 
-class WindowDataModule(L.LightningDataModule):
-    """Training and validation windows for Lightning.
+def train_val_windows(
+    values: Sequence[np.ndarray],
+    ids: Sequence[Hashable],
+    context_length: int,
+    horizon: int,
+    validation_steps: Sequence[int],
+    covariates: Sequence[np.ndarray] | None = None,
+    n_future: int = 0,
+) -> tuple[Windows, Windows]:
+    """Training windows and validation windows (the last ``validation_steps`` of each
+    series), after checking that every series is long enough."""
+    lengths = [len(v) for v in values]
+    for series, n, v in zip(ids, lengths, validation_steps, strict=True):
+        need = context_length + horizon + v
+        if n < need:
+            raise ValueError(
+                f"series {series!r} has {n} steps; context_length + horizon"
+                + (f" + validation ({v})" if v else "")
+                + f" = {need} are needed. Shorten context_length or validation_size"
+            )
+    train, val = split_starts(lengths, context_length, horizon, validation_steps)
+    kw = dict(covariates=covariates, n_future=n_future)
+    return (
+        Windows(values, train, context_length, horizon, **kw),
+        Windows(values, val, context_length, horizon, **kw),
+    )
 
-    ``windows_per_epoch`` caps an epoch at that many windows drawn at random without
-    replacement (all windows when ``None``).
-    """
 
-    def __init__(
-        self,
-        train: WindowDataset,
-        val: WindowDataset | None,
-        batch_size: int,
-        windows_per_epoch: int | None = None,
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        self.train, self.val = train, val
-        self.batch_size, self.windows_per_epoch, self.seed = batch_size, windows_per_epoch, seed
-
-    def train_dataloader(self) -> DataLoader:
-        generator = torch.Generator().manual_seed(self.seed)
-        num = (
-            None if self.windows_per_epoch is None else min(self.windows_per_epoch, len(self.train))
-        )
-        sampler = RandomSampler(self.train, num_samples=num, generator=generator)
-        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler)
-
-    def val_dataloader(self) -> DataLoader | list:
-        if self.val is None or len(self.val) == 0:
-            return []
-        return DataLoader(self.val, batch_size=self.batch_size * 2, shuffle=False)
+def final_windows(
+    values: Sequence[np.ndarray],
+    ids: Sequence[Hashable],
+    context_length: int,
+    horizon: int = 0,
+    covariates: Sequence[np.ndarray] | None = None,
+    n_future: int = 0,
+) -> Windows:
+    """The last window of each series: its target is the last ``horizon`` steps (none
+    when ``horizon=0``, the window to forecast the future from)."""
+    for series, v in zip(ids, values, strict=True):
+        if len(v) < context_length + horizon:
+            raise ValueError(
+                f"series {series!r} has {len(v)} steps; "
+                + (
+                    f"scoring needs context_length + horizon = {context_length + horizon}"
+                    if horizon
+                    else f"forecasting needs the last context_length={context_length}"
+                )
+            )
+    starts = [(len(v) - context_length - horizon,) * 2 for v in values]
+    return Windows(values, starts, context_length, horizon, covariates, n_future)

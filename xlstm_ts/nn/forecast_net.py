@@ -39,10 +39,12 @@ class XLSTMForecastNet(nn.Module):
     The context is normalised per instance, cut into non-overlapping patches (left-padded
     with zeros to a whole number of patches), embedded linearly, encoded by an
     :class:`XLSTMStack`, and all patch encodings together are mapped by one linear head to
-    ``horizon × len(quantiles)`` outputs, which are de-normalised. With ``linear_skip``,
+    ``horizon × len(quantiles)`` outputs, which are de-normalised. With ``linear_path``,
     a linear forecast from the normalised context, centred on its last value (as in
     NLinear), is added to every quantile: the encoder then learns what a linear
-    forecaster misses.
+    forecaster misses. :meth:`set_linear_path` sets that path from a solution (e.g. a
+    ridge regression) and zeroes the encoder's head, so the network starts as that
+    linear forecaster.
 
     Covariates, normalised per instance too, enter each patch's embedding beside the
     target; covariates known over the horizon (the last ``n_future``, normalised with
@@ -58,7 +60,7 @@ class XLSTMForecastNet(nn.Module):
         Steps per patch (token).
     d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
         Passed to :class:`XLSTMStack`.
-    linear_skip : bool
+    linear_path : bool
         Add the linear path from context to forecast.
     n_covariates : int
         Covariates seen over the context.
@@ -79,7 +81,7 @@ class XLSTMForecastNet(nn.Module):
         dropout: float = 0.0,
         chunk_size: int = 64,
         backend: str = "auto",
-        linear_skip: bool = False,
+        linear_path: bool = False,
         n_covariates: int = 0,
         n_future: int = 0,
     ) -> None:
@@ -103,7 +105,7 @@ class XLSTMForecastNet(nn.Module):
         )
         self.head_dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.num_patches * d_model, horizon * self.num_quantiles)
-        self.skip = nn.Linear(context_length, horizon) if linear_skip else None
+        self.linear_path = nn.Linear(context_length, horizon) if linear_path else None
         self.future = (
             nn.Linear(horizon * n_future, horizon * self.num_quantiles) if n_future else None
         )
@@ -112,12 +114,13 @@ class XLSTMForecastNet(nn.Module):
         self,
         context: Tensor,
         covariates: Tensor | None = None,
-        future_covariates: Tensor | None = None,
+        future: Tensor | None = None,
     ) -> Tensor:
         """Forecasts (B, horizon, num_quantiles).
 
         ``context``: (B, context_length); ``covariates``: (B, context_length,
-        n_covariates); ``future_covariates``: (B, horizon, n_future).
+        n_covariates); ``future``: the future-known covariates over the horizon (B, horizon,
+        n_future).
         """
         x, mean, scale = self.norm(context)
         B, pad = x.shape[0], self.num_patches * self.patch_len - x.shape[1]
@@ -130,14 +133,38 @@ class XLSTMForecastNet(nn.Module):
         out = self.head(self.head_dropout(encoded.flatten(1)))
         if self.future is not None:
             known = slice(self.n_covariates - self.n_future, None)
-            future = (future_covariates - cov_mean[..., known]) / cov_scale[..., known]
+            future = (future - cov_mean[..., known]) / cov_scale[..., known]
             out = out + self.future(future.flatten(1))
         out = out.view(-1, self.horizon, self.num_quantiles)
-        if self.skip is not None:
-            out = out + self.linear_forecast(x)[..., None]
+        if self.linear_path is not None:
+            last = x[:, -1:]
+            out = out + (self.linear_path(x - last) + last)[..., None]
         return out * scale[..., None] + mean[..., None]
 
-    def linear_forecast(self, x: Tensor) -> Tensor:
-        """The skip path on a normalised context ``x`` (B, L) → (B, horizon)."""
+    @torch.no_grad()
+    def linear_path_inputs(self, context: Tensor) -> tuple[Tensor, Tensor]:
+        """What the linear path sees, in the data's units: ``(features, offset)``.
+
+        With weights ``W`` (horizon, L) the path forecasts ``features @ Wᵀ + offset``
+        (and the encoder adds its part): ``features`` is the normalised context minus its
+        last value, times the context's scale, and ``offset`` the last value on the data's
+        scale. A least-squares fit of ``target − offset`` on ``features`` is thus a fit of
+        the path by squared error in the data's units.
+        """
+        x, mean, scale = self.norm(context)
         last = x[:, -1:]
-        return self.skip(x - last) + last
+        return (x - last) * scale, last * scale + mean
+
+    @torch.no_grad()
+    def set_linear_path(self, weight: Tensor) -> None:
+        """Set the linear path's weights (horizon, L) and zero its bias, the encoder's head
+        and the future-covariate map: the network then forecasts exactly as that linear
+        map."""
+        if self.linear_path is None:
+            raise ValueError("this network was built without a linear path (linear_path=False)")
+        self.linear_path.weight.copy_(torch.as_tensor(weight, dtype=self.linear_path.weight.dtype))
+        nn.init.zeros_(self.linear_path.bias)
+        for layer in (self.head, self.future):
+            if layer is not None:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)

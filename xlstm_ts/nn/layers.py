@@ -31,21 +31,21 @@ class CausalConv1d(nn.Module):
 
 
 class HeadwiseLinear(nn.Module):
-    """Block-diagonal linear map: each block of ``features // num_blocks`` maps on its own."""
+    """Block-diagonal linear map: each group of ``features // num_groups`` maps on its own."""
 
-    def __init__(self, features: int, num_blocks: int, bias: bool = False) -> None:
+    def __init__(self, features: int, num_groups: int, bias: bool = False) -> None:
         super().__init__()
-        if features % num_blocks:
-            raise ValueError(f"features={features} is not divisible by num_blocks={num_blocks}")
-        self.num_blocks = num_blocks
-        size = features // num_blocks
-        self.weight = nn.Parameter(torch.empty(num_blocks, size, size))
+        if features % num_groups:
+            raise ValueError(f"features={features} is not divisible by num_groups={num_groups}")
+        self.num_groups = num_groups
+        size = features // num_groups
+        self.weight = nn.Parameter(torch.empty(num_groups, size, size))
         self.bias = nn.Parameter(torch.zeros(features)) if bias else None
         nn.init.normal_(self.weight, std=math.sqrt(2 / (5 * size)))
 
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape
-        x = x.reshape(*shape[:-1], self.num_blocks, -1)
+        x = x.reshape(*shape[:-1], self.num_groups, -1)
         y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
         return y if self.bias is None else y + self.bias
 

@@ -18,8 +18,9 @@ class MLSTMBlock(nn.Module):
     """Residual mLSTM block: ``x + layer(norm(x))``.
 
     The layer projects up by ``proj_factor``, feeds q and k through a causal depthwise
-    convolution, runs the mLSTM cell per head, normalises each head, adds a learnable skip
-    from the convolution, gates with ``silu(z)`` and projects back down.
+    convolution, runs the mLSTM cell per head, normalises each head, adds the
+    convolution's output scaled by a learnable per-channel gain (``conv_skip``), gates
+    with ``silu(z)`` and projects back down.
 
     Parameters
     ----------
@@ -74,7 +75,7 @@ class MLSTMBlock(nn.Module):
         self.igate = nn.Linear(3 * inner, num_heads)
         self.fgate = nn.Linear(3 * inner, num_heads)
         self.out_norm = MultiHeadNorm(num_heads, inner // num_heads)
-        self.skip = nn.Parameter(torch.ones(inner))
+        self.conv_skip = nn.Parameter(torch.ones(inner))
         self.down = nn.Linear(inner, d_model, bias=False)
         self.dropout = nn.Dropout(dropout)
         self.reset_gates()
@@ -114,6 +115,6 @@ class MLSTMBlock(nn.Module):
             chunk_size=self.chunk_size,
             backend=self.backend,
         )
-        h = self.out_norm(h.transpose(1, 2)) + self.skip * x_conv
+        h = self.out_norm(h.transpose(1, 2)) + self.conv_skip * x_conv
         y = self.dropout(self.down(h * F.silu(z)))
         return x + y, (conv_state, cell_state)

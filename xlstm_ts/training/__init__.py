@@ -1,6 +1,15 @@
-"""Training with Lightning."""
+"""Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
+from .datamodule import WindowDataModule
 from .module import ForecastModule
-from .ridge_init import ridge_init_skip
+from .ridge_start import ridge_start
+from .run import FitResult, TrainConfig, fit_module
 
-__all__ = ["ForecastModule", "ridge_init_skip"]
+__all__ = [
+    "FitResult",
+    "ForecastModule",
+    "TrainConfig",
+    "WindowDataModule",
+    "fit_module",
+    "ridge_start",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -29,7 +29,9 @@ class ForecastModule(L.LightningModule):
         ``"quantile"``: pinball loss over all quantiles. ``"mse"``: squared error on the
         point forecast plus the pinball loss of the other quantiles.
     learning_rate, weight_decay : float
-        AdamW settings.
+        AdamW settings (``weight_decay=0`` is Adam).
+    lr_decay : float, optional
+        Multiply the learning rate by this factor after every epoch; constant when ``None``.
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class ForecastModule(L.LightningModule):
         loss: Literal["quantile", "mse"] = "quantile",
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
+        lr_decay: float | None = None,
     ) -> None:
         super().__init__()
         self.network = network
@@ -47,6 +50,7 @@ class ForecastModule(L.LightningModule):
         self.point_index = point_index
         self.loss_kind = loss
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
+        self.lr_decay = lr_decay
 
     def forward(self, *inputs: Tensor) -> Tensor:
         return self.network(*inputs)
@@ -74,7 +78,11 @@ class ForecastModule(L.LightningModule):
         self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
         self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.AdamW(
             self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
         )
+        if self.lr_decay is None:
+            return optimizer
+        decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
+        return {"optimizer": optimizer, "lr_scheduler": decay}

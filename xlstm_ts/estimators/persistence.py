@@ -1,9 +1,9 @@
-"""Saving and loading forecasters: weights in safetensors, everything else in JSON.
+"""Saving and loading fitted estimators: weights in safetensors, everything else in JSON.
 
-A saved forecaster is a folder holding ``config.json`` (format version, parameters and
-fitted metadata) and ``model.safetensors`` (network weights and the last context of each
-series and of its covariates). Neither format can carry code, so loading never runs
-anything from the files.
+A saved forecaster is a folder holding ``config.json`` (format version, class name,
+parameters, network configuration and fitted metadata) and ``model.safetensors`` (the
+network's weights and the last context of each series and of its covariates). Neither
+format can carry code, so loading never runs anything from the files.
 """
 
 from __future__ import annotations
@@ -19,23 +19,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from xlstm_ts.data import Panel
+from xlstm_ts.jsonable import jsonable
 
-FORMAT_VERSION = 1
+from .state import ForecasterState
+
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
-_HISTORY = "history."
-_COVARIATES = "covariates."
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types for parameter values (tuples become lists, numpy scalars numbers)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
+_NETWORK, _HISTORY, _COVARIATES = "model.", "history.", "covariates."
 
 
 def _encode_time(t: Any) -> dict[str, Any]:
@@ -59,36 +50,43 @@ def _encode_id(series: Any) -> Any:
     return series
 
 
-def save_forecaster(model: Any, folder: Path) -> None:
-    """Write a fitted forecaster to ``folder`` (created if needed)."""
-    params = {k: _jsonable(v) for k, v in model.get_params().items()}
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    params = {k: jsonable(v) for k, v in params.items()}
     try:
-        json.dumps(params["trainer_kwargs"])
-    except TypeError:
+        json.dumps(params["trainer_kwargs"], allow_nan=False)
+    except (TypeError, ValueError):
         warnings.warn(
             "trainer_kwargs hold objects that JSON cannot store; they are saved as None",
-            stacklevel=3,
+            stacklevel=4,
         )
         params["trainer_kwargs"] = None
-    panel: Panel = model.panel_
+    return params
+
+
+def save_state(
+    folder: Path, class_name: str, params: dict[str, Any], state: ForecasterState
+) -> None:
+    """Write an estimator's parameters and fitted state to ``folder`` (created if needed)."""
+    panel = state.panel
     config = {
         "format_version": FORMAT_VERSION,
-        "class": type(model).__name__,
-        "params": params,
+        "class": class_name,
+        "params": _params(params),
+        "network": jsonable(state.network_config),
         "fitted": {
-            "quantile_levels": model.quantile_levels_,
             "freq": panel.freq,
             "layout": panel.layout,
             "target": panel.target,
-            "index_name": _encode_id(panel.index_name) if panel.index_name is not None else None,
+            "index_name": None if panel.index_name is None else _encode_id(panel.index_name),
             "ids": [_encode_id(s) for s in panel.ids],
             "last_times": [_encode_time(t) for t in panel.last_times],
-            "n_epochs": model.n_epochs_,
-            "best_val_loss": model.best_val_loss_,
+            "n_epochs": state.n_epochs,
+            "best_val_loss": state.best_val_loss,
+            "ridge_lambda": state.ridge_lambda,
         },
     }
-    tensors = {f"model.{k}": v.contiguous() for k, v in model.model_.state_dict().items()}
-    L = model.context_length
+    tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
+    L = state.network_config["context_length"]
     for k, (values, covariates) in enumerate(zip(panel.values, panel.covariates, strict=True)):
         tensors[f"{_HISTORY}{k}"] = torch.tensor(np.array(values[-L:]))
         tensors[f"{_COVARIATES}{k}"] = torch.tensor(np.array(covariates[-L:]))
@@ -97,8 +95,8 @@ def save_forecaster(model: Any, folder: Path) -> None:
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
-def load_forecaster(cls: type, folder: Path) -> Any:
-    """Read a forecaster written by :func:`save_forecaster`."""
+def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
+    """Read what :func:`save_state` wrote: ``(class name, parameters, state)``."""
     config_path = folder / CONFIG_FILE
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path} not found: is {folder} a saved forecaster?")
@@ -109,19 +107,13 @@ def load_forecaster(cls: type, folder: Path) -> Any:
             f"{folder} has format version {version!r}; this version of xlstm_ts reads "
             f"version {FORMAT_VERSION}"
         )
-    params = config["params"]
-    model = cls(**params)
-    fitted = config["fitted"]
-    model.quantile_levels_ = [float(q) for q in fitted["quantile_levels"]]
     tensors = load_file(str(folder / WEIGHTS_FILE))
-    network = model._build_network()
-    prefix = "model."
-    network.load_state_dict(
-        {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-    )
-    model.model_ = network.eval()
+    network = ForecasterState.build_network(config["network"])
+    n = len(_NETWORK)
+    network.load_state_dict({k[n:]: v for k, v in tensors.items() if k.startswith(_NETWORK)})
+    fitted = config["fitted"]
     ids = fitted["ids"]
-    model.panel_ = Panel(
+    panel = Panel(
         values=[tensors[f"{_HISTORY}{k}"].numpy() for k in range(len(ids))],
         ids=ids,
         last_times=[_decode_time(t) for t in fitted["last_times"]],
@@ -131,7 +123,12 @@ def load_forecaster(cls: type, folder: Path) -> Any:
         index_name=fitted["index_name"],
         covariates=[tensors[f"{_COVARIATES}{k}"].numpy() for k in range(len(ids))],
     )
-    model.freq_ = fitted["freq"]
-    model.n_epochs_ = fitted["n_epochs"]
-    model.best_val_loss_ = fitted["best_val_loss"]
-    return model
+    state = ForecasterState(
+        network=network.eval(),
+        network_config=config["network"],
+        panel=panel,
+        n_epochs=fitted["n_epochs"],
+        best_val_loss=fitted["best_val_loss"],
+        ridge_lambda=fitted["ridge_lambda"],
+    )
+    return config["class"], config["params"], state

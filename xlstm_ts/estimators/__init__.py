@@ -1,0 +1,6 @@
+"""The estimators: thin scikit-learn classes over the data adapters and the training."""
+
+from .forecaster import XLSTMForecaster
+from .state import ForecasterState
+
+__all__ = ["ForecasterState", "XLSTMForecaster"]

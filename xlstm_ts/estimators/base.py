@@ -1,0 +1,278 @@
+"""What every window forecaster shares: pandas in and out, prediction, scoring, saving.
+
+:class:`BaseForecaster` turns frames into series, cuts the windows to forecast from,
+runs the network's recursive rollout and turns forecasts back into frames; subclasses
+define the parameters and ``fit``, which must set ``fitted_`` to a
+:class:`~xlstm_ts.estimators.ForecasterState`. Subclasses have the parameters
+``horizon``, ``context_length``, ``id_col``, ``time_col``, ``target``, ``freq``,
+``allow_missing``, ``past_covariates`` and ``future_covariates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+
+from xlstm_ts.data import (
+    Panel,
+    final_windows,
+    forecasts_to_frame,
+    frame_to_panel,
+    future_covariate_values,
+    same_freq,
+)
+from xlstm_ts.metrics import mse
+from xlstm_ts.nn import XLSTMForecastNet, rollout
+
+from .state import ForecasterState
+
+
+class BaseForecaster(BaseEstimator):
+    """Prediction, scoring and persistence of a forecaster whose ``fit`` sets ``fitted_``."""
+
+    def _state(self) -> ForecasterState:
+        try:
+            return self.fitted_
+        except AttributeError:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
+            ) from None
+
+    @property
+    def model_(self) -> XLSTMForecastNet:
+        return self._state().network
+
+    @property
+    def panel_(self) -> Panel:
+        return self._state().panel
+
+    @property
+    def freq_(self) -> str | int:
+        return self._state().panel.freq
+
+    @property
+    def quantile_levels_(self) -> list[float]:
+        return self._state().quantile_levels
+
+    @property
+    def n_epochs_(self) -> int:
+        return self._state().n_epochs
+
+    @property
+    def best_val_loss_(self) -> float | None:
+        return self._state().best_val_loss
+
+    @property
+    def ridge_lambda_(self) -> float | None:
+        return self._state().ridge_lambda
+
+    # ------------------------------------------------------------------ series
+    def _covariate_names(self) -> list[str]:
+        """Covariate columns, the future-known ones last."""
+        return [*self.past_covariates, *self.future_covariates]
+
+    def _panel(self, X: Any) -> Panel:
+        if isinstance(X, Panel):
+            n_cov = {c.shape[1] for c in X.covariates}
+            if n_cov - {len(self._covariate_names())}:
+                raise ValueError(
+                    f"the panel has {sorted(n_cov)} covariates per series; this model uses "
+                    f"{len(self._covariate_names())} ({self._covariate_names()})"
+                )
+            return X
+        return frame_to_panel(
+            X,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target=self.target,
+            freq=self.freq,
+            allow_missing=self.allow_missing,
+            covariates=self._covariate_names(),
+        )
+
+    # ------------------------------------------------------------------ predicting
+    def _history(self, X: Any) -> Panel:
+        """The series to forecast from: ``X``, or the training series."""
+        state = self._state()
+        if X is None:
+            return state.panel
+        panel = self._panel(X)
+        if not same_freq(panel.freq, state.panel.freq):
+            raise ValueError(
+                f"X has frequency {panel.freq!r}, but the model was fitted on {state.panel.freq!r}"
+            )
+        return panel
+
+    def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> np.ndarray:
+        """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
+        names = list(self.future_covariates)
+        if not names:
+            return np.zeros((len(panel.values), self.horizon, 0))
+        if X_future is None:
+            raise ValueError(
+                f"this model uses future covariates {names}: pass their values for the "
+                f"{self.horizon} steps after each series' end as X_future"
+            )
+        kw = dict(id_col=self.id_col, time_col=self.time_col)
+        return np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
+
+    def _rollout(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        state = self._state()
+        h = self.horizon if h is None else h
+        return rollout(
+            state.network,
+            contexts,
+            covariates,
+            future,
+            h,
+            horizon=self.horizon,
+            point_index=state.point_index,
+        )
+
+    def _forecast(
+        self, X: Any, h: int | None, X_future: pd.DataFrame | None
+    ) -> tuple[Panel, np.ndarray]:
+        """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
+        panel = self._history(X)
+        windows = final_windows(panel.values, panel.ids, self.context_length, 0, panel.covariates)
+        contexts, covariates, _, _ = windows.arrays()
+        return panel, self._rollout(contexts, covariates, self._future(panel, X_future), h)
+
+    def predict_contexts(
+        self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
+    ) -> np.ndarray:
+        """Forecasts from raw context windows, for evaluating many windows at once.
+
+        Parameters
+        ----------
+        contexts : array of shape (n, context_length)
+            Each row is the history of one window, oldest first, on the data's scale.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``.
+        quantiles : bool
+            Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
+        """
+        state = self._state()
+        if self._covariate_names():
+            raise ValueError(
+                "predict_contexts takes target contexts only, but this model uses "
+                f"covariates {self._covariate_names()}; use predict(X, X_future=...)"
+            )
+        contexts = np.asarray(contexts, dtype=np.float32)
+        if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
+            raise ValueError(
+                f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
+            )
+        empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
+        out = self._rollout(contexts, empty, empty, h)
+        return out if quantiles else out[..., state.point_index]
+
+    def predict(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Point forecasts (the median) with real future timestamps.
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            History to forecast from (same shape and frequency as in ``fit``); ``None``
+            forecasts after the end of the training data. The model is not refitted.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
+            continues recursively from its own median (not with covariates).
+        X_future : DataFrame, optional
+            Values of the ``future_covariates`` over the ``horizon`` steps after each
+            series' end, shaped like ``X`` (long: id, time and covariate columns; wide:
+            future timestamps as index). Needed only when the model has future covariates.
+
+        Returns
+        -------
+        DataFrame
+            Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
+            future timestamps as index, one column per series.
+        """
+        panel, forecasts = self._forecast(X, h, X_future)
+        point = self._state().point_index
+        return forecasts_to_frame(
+            panel,
+            forecasts[..., point : point + 1],
+            [panel.target],
+            id_col=self.id_col,
+            time_col=self.time_col,
+        )
+
+    def predict_quantiles(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        quantiles: Sequence[float] | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
+
+        ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
+        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
+        gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
+        """
+        trained = self._state().quantile_levels
+        levels = trained if quantiles is None else [float(q) for q in quantiles]
+        unknown = [q for q in levels if q not in trained]
+        if unknown:
+            raise ValueError(f"quantiles {unknown} were not trained; available: {trained}")
+        panel, forecasts = self._forecast(X, h, X_future)
+        return forecasts_to_frame(
+            panel,
+            forecasts[..., [trained.index(q) for q in levels]],
+            [f"q{q:g}" for q in levels],
+            id_col=self.id_col,
+            time_col=self.time_col,
+        )
+
+    def score(self, X: pd.DataFrame, y: None = None) -> float:
+        """Negative mean squared error of the forecast of the last ``horizon`` steps of ``X``.
+
+        The model forecasts from ``X`` without its last ``horizon`` steps (whose future
+        covariates, if any, it is given); higher is better, as scikit-learn's model
+        selection expects. Missing actual values are left out.
+        """
+        panel = self._history(X)
+        windows = final_windows(
+            panel.values,
+            panel.ids,
+            self.context_length,
+            self.horizon,
+            panel.covariates,
+            len(self.future_covariates),
+        )
+        contexts, covariates, future, actual = windows.arrays()
+        pred = self._rollout(contexts, covariates, future, None)[..., self._state().point_index]
+        mask = ~np.isnan(actual)
+        return -mse(actual[mask], pred[mask])
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Save to the folder ``path``: weights in safetensors, the rest in JSON."""
+        from .persistence import save_state
+
+        save_state(Path(path), type(self).__name__, self.get_params(), self._state())
+
+    @classmethod
+    def load(cls, path: str | Path) -> BaseForecaster:
+        """Load a forecaster saved with :meth:`save`; no code in the files is run."""
+        from .persistence import load_state
+
+        name, params, state = load_state(Path(path))
+        if name != cls.__name__:
+            raise ValueError(f"{path} holds a saved {name}, not a {cls.__name__}")
+        model = cls(**params)
+        model.fitted_ = state
+        return model

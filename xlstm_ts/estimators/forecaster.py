@@ -1,0 +1,283 @@
+"""``XLSTMForecaster``: the scikit-learn-style forecaster with an xLSTM encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import pandas as pd
+
+from xlstm_ts.data import Panel, train_val_windows
+
+from .base import BaseForecaster
+from .state import ForecasterState
+from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
+
+
+class XLSTMForecaster(BaseForecaster):
+    """Direct multi-step forecaster with an xLSTM encoder, trained with Lightning.
+
+    ``fit`` takes a long or a wide frame, or a :class:`~xlstm_ts.data.Panel` of arrays
+    (``Panel.from_arrays``). Each series is forecast from its own last ``context_length`` values
+    (channel-independent): the context is normalised per instance, cut into patches,
+    encoded by a stack of mLSTM/sLSTM blocks, and a linear head outputs every step of
+    the horizon for every quantile at once. The point forecast is the median
+    (quantile 0.5, always trained).
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast at once.
+    context_length : int
+        Steps of history the model sees.
+    id_col, time_col : str
+        Series-id and time columns of long frames.
+    target : str or list of str, optional
+        Long frames: the target column (default ``"y"``). Wide frames: the columns to
+        forecast (default all).
+    freq : str or int, optional
+        Frequency of the series; inferred with pandas when ``None`` (and checked either way).
+    past_covariates : sequence of str
+        Columns observed alongside the target, known only up to the forecast origin (long
+        frames: per row; wide frames: shared by all series and not forecast themselves).
+    future_covariates : sequence of str
+        Columns also known over the horizon (calendar features, planned values): the
+        model sees them over the context and the horizon; ``predict`` then needs their
+        future values in ``X_future``. With covariates, ``h`` is at most ``horizon``.
+    quantiles : sequence of float
+        Quantile levels to learn; 0.5 is added if missing.
+    loss : {"quantile", "mse"}
+        ``"quantile"``: pinball loss on all quantiles; ``"mse"``: squared error on the
+        median plus the pinball loss of the others.
+    allow_missing : bool
+        Accept NaN in the target: missing context values are ignored by the normalisation
+        and read as the context mean; missing targets are left out of the loss.
+    d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
+        Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
+        xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
+    linear_path : bool or "ridge"
+        Add a linear path from the (normalised) context to the forecast beside the
+        encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
+        from the ridge-regression solution on the training windows (penalty chosen on the
+        validation windows) with the encoder's head at zero, so training begins from a
+        strong linear forecaster; if no epoch beats that start on the validation loss,
+        the start is kept.
+    backend : {"auto", "torch", "triton"}
+        Cell implementation.
+    max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
+        Training settings (AdamW).
+    windows_per_epoch : int, optional
+        Training windows drawn at random per epoch; all windows when ``None``.
+    early_stopping_patience : int, optional
+        Epochs without improvement of the validation loss before stopping; ``None`` trains
+        ``max_epochs`` epochs. The best epoch's weights are restored at the end of ``fit``.
+    validation_size : int or float
+        End of each series held out for validation: a number of steps, or a fraction of
+        the series' length (at least ``horizon`` steps); ``0`` means no validation.
+    accelerator, devices, strategy, precision :
+        Passed to ``lightning.Trainer``; e.g. ``accelerator="cpu", devices=2,
+        strategy="ddp"`` trains in two processes.
+    random_state : int, optional
+        Seed for initialisation and sampling; the same seed gives the same forecasts on
+        the CPU.
+    progress_bar : bool
+        Show Lightning's progress bar.
+    trainer_kwargs : dict, optional
+        Further ``lightning.Trainer`` arguments (e.g. ``logger``, ``callbacks``).
+
+    Attributes
+    ----------
+    fitted_ : ForecasterState
+        Everything ``fit`` learned, in one object (replaced by each ``fit``, written by
+        :meth:`save`); the attributes below read from it.
+    model_ : XLSTMForecastNet
+        The trained network (on the CPU, in evaluation mode).
+    panel_ : Panel
+        The training series, their ids, last timestamps and frequency.
+    freq_ : str or int
+        The series' frequency.
+    n_epochs_ : int
+        Epochs trained.
+    best_val_loss_ : float or None
+        Best validation loss.
+    quantile_levels_ : list of float
+        Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
+    ridge_lambda_ : float or None
+        Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
+        only).
+
+    Examples
+    --------
+    >>> model = XLSTMForecaster(horizon=24, context_length=96, max_epochs=2)
+    >>> model.fit(df)                                   # doctest: +SKIP
+    >>> model.predict()                                 # doctest: +SKIP
+    """
+
+    _parameter_constraints = FORECASTER_CONSTRAINTS
+
+    def __init__(
+        self,
+        horizon: int = 24,
+        context_length: int = 96,
+        *,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target: str | Sequence[str] | None = None,
+        freq: str | int | None = None,
+        past_covariates: Sequence[str] = (),
+        future_covariates: Sequence[str] = (),
+        quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+        loss: Literal["quantile", "mse"] = "quantile",
+        allow_missing: bool = False,
+        d_model: int = 64,
+        num_blocks: int = 2,
+        slstm_at: Sequence[int] = (),
+        num_heads: int = 4,
+        patch_len: int = 16,
+        dropout: float = 0.1,
+        chunk_size: int = 64,
+        linear_path: bool | Literal["ridge"] = False,
+        backend: str = "auto",
+        max_epochs: int = 20,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        gradient_clip_val: float | None = 1.0,
+        windows_per_epoch: int | None = None,
+        early_stopping_patience: int | None = 5,
+        validation_size: int | float = 0.1,
+        accelerator: str = "auto",
+        devices: int | str = "auto",
+        strategy: str = "auto",
+        precision: str | int = "32-true",
+        random_state: int | None = None,
+        progress_bar: bool = True,
+        trainer_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.context_length = context_length
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target = target
+        self.freq = freq
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.quantiles = quantiles
+        self.loss = loss
+        self.allow_missing = allow_missing
+        self.d_model = d_model
+        self.num_blocks = num_blocks
+        self.slstm_at = slstm_at
+        self.num_heads = num_heads
+        self.patch_len = patch_len
+        self.dropout = dropout
+        self.chunk_size = chunk_size
+        self.linear_path = linear_path
+        self.backend = backend
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.gradient_clip_val = gradient_clip_val
+        self.windows_per_epoch = windows_per_epoch
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_size = validation_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.strategy = strategy
+        self.precision = precision
+        self.random_state = random_state
+        self.progress_bar = progress_bar
+        self.trainer_kwargs = trainer_kwargs
+
+    # ------------------------------------------------------------------ fitting
+    def _validation_steps(self, n: int) -> int:
+        v = self.validation_size
+        if v == 0:
+            return 0
+        steps = int(round(v * n)) if isinstance(v, float) else int(v)
+        return max(steps, self.horizon)
+
+    def _network_config(self, quantile_levels: list[float]) -> dict[str, Any]:
+        return dict(
+            context_length=self.context_length,
+            horizon=self.horizon,
+            quantiles=quantile_levels,
+            patch_len=self.patch_len,
+            d_model=self.d_model,
+            num_blocks=self.num_blocks,
+            slstm_at=list(self.slstm_at),
+            num_heads=self.num_heads,
+            dropout=float(self.dropout),
+            chunk_size=self.chunk_size,
+            backend=self.backend,
+            linear_path=bool(self.linear_path),
+            n_covariates=len(self._covariate_names()),
+            n_future=len(self.future_covariates),
+        )
+
+    def _train_config(self) -> Any:
+        from xlstm_ts.training import TrainConfig
+
+        return TrainConfig(
+            max_epochs=self.max_epochs,
+            early_stopping_patience=self.early_stopping_patience,
+            gradient_clip_val=self.gradient_clip_val,
+            accelerator=self.accelerator,
+            devices=self.devices,
+            strategy=self.strategy,
+            precision=self.precision,
+            deterministic=self.random_state is not None,
+            progress_bar=self.progress_bar,
+            keep_start=self.linear_path == "ridge",
+            trainer_kwargs=dict(self.trainer_kwargs or {}),
+        )
+
+    def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMForecaster:
+        """Train on the series of ``X``: a long or a wide frame, or a ``Panel``.
+
+        Returns
+        -------
+        self
+        """
+        from lightning.pytorch import seed_everything
+
+        from xlstm_ts.training import ForecastModule, WindowDataModule, fit_module, ridge_start
+
+        self._validate_params()
+        levels = check_forecaster_params(self)
+        self.__dict__.pop("fitted_", None)  # a failed fit leaves no stale model behind
+        panel = self._panel(X)
+        train, val = train_val_windows(
+            panel.values,
+            panel.ids,
+            self.context_length,
+            self.horizon,
+            [self._validation_steps(len(v)) for v in panel.values],
+            panel.covariates,
+            len(self.future_covariates),
+        )
+        seed = 0 if self.random_state is None else int(self.random_state)
+        seed_everything(seed, verbose=False)
+        config = self._network_config(levels)
+        network = ForecasterState.build_network(config)
+        ridge_lambda = ridge_start(network, train, val) if self.linear_path == "ridge" else None
+        module = ForecastModule(
+            network,
+            levels,
+            levels.index(0.5),
+            loss=self.loss,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+        )
+        data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
+        result = fit_module(module, data, self._train_config())
+        self.fitted_ = ForecasterState(
+            network=network.cpu().eval(),
+            network_config=config,
+            panel=panel,
+            n_epochs=result.n_epochs,
+            best_val_loss=result.best_val_loss,
+            ridge_lambda=ridge_lambda,
+        )
+        return self

@@ -1,0 +1,92 @@
+"""Parameter constraints of the estimators, in scikit-learn's form.
+
+``BaseEstimator._validate_params`` checks each parameter against its list (an error names
+the parameter, the value and what is allowed); :func:`check_forecaster_params` adds the
+checks that involve several parameters.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+
+def _positive_int() -> Interval:
+    return Interval(Integral, 1, None, closed="left")
+
+
+FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
+    "horizon": [_positive_int()],
+    "context_length": [_positive_int()],
+    "id_col": [str],
+    "time_col": [str],
+    "target": [str, list, tuple, None],
+    "freq": [str, _positive_int(), None],
+    "past_covariates": [list, tuple],
+    "future_covariates": [list, tuple],
+    "quantiles": ["array-like"],
+    "loss": [StrOptions({"quantile", "mse"})],
+    "allow_missing": ["boolean"],
+    "d_model": [_positive_int()],
+    "num_blocks": [_positive_int()],
+    "slstm_at": [list, tuple],
+    "num_heads": [_positive_int()],
+    "patch_len": [_positive_int()],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "chunk_size": [_positive_int()],
+    "linear_path": ["boolean", StrOptions({"ridge"})],
+    "backend": [StrOptions({"auto", "torch", "triton"})],
+    "max_epochs": [_positive_int()],
+    "batch_size": [_positive_int()],
+    "learning_rate": [Interval(Real, 0, None, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "gradient_clip_val": [Interval(Real, 0, None, closed="neither"), None],
+    "windows_per_epoch": [_positive_int(), None],
+    "early_stopping_patience": [_positive_int(), None],
+    "validation_size": [
+        Interval(Integral, 0, None, closed="left"),
+        Interval(Real, 0, 1, closed="left"),
+    ],
+    "accelerator": [str],
+    "devices": [_positive_int(), str, list],
+    "strategy": [str, object],
+    "precision": [str, Integral],
+    "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    "progress_bar": ["boolean"],
+    "trainer_kwargs": [dict, None],
+}
+"""Allowed values of each :class:`~xlstm_ts.estimators.XLSTMForecaster` parameter."""
+
+
+def check_forecaster_params(est: Any) -> list[float]:
+    """Checks across parameters; returns the quantile levels (sorted, with 0.5).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameters and values that do not fit together.
+    """
+    levels = sorted({float(q) for q in est.quantiles} | {0.5})
+    bad = [q for q in levels if not 0 < q < 1]
+    if bad:
+        raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
+    outside = [
+        p for p in est.slstm_at if not isinstance(p, Integral) or not 0 <= p < est.num_blocks
+    ]
+    if outside:
+        raise ValueError(
+            f"slstm_at={tuple(est.slstm_at)!r}: positions {outside} are not block indexes "
+            f"in [0, num_blocks={est.num_blocks})"
+        )
+    if est.d_model % est.num_heads or est.d_model % 2:
+        raise ValueError(
+            f"d_model={est.d_model} must be even and divisible by num_heads={est.num_heads}"
+        )
+    overlap = set(est.past_covariates) & set(est.future_covariates)
+    if overlap:
+        raise ValueError(
+            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
+        )
+    return levels

@@ -1,0 +1,133 @@
+"""The ``xlstm-ts benchmark`` command: its options and what it runs.
+
+Shared by the command-line interface (:mod:`xlstm_ts.cli`) and ``benchmarks/ltsf.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .data import prepare
+from .models import MODELS
+from .report import format_table
+from .run import run_benchmark
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the benchmark's options to ``p``."""
+    source = p.add_argument_group("data")
+    source.add_argument("--dataset", help="registered data set, e.g. ETTh1")
+    source.add_argument("--csv", help="wide CSV file (time column, one column per series)")
+    source.add_argument("--target", nargs="+", help="columns to use (default: all)")
+    source.add_argument("--time-col", help="time column of --csv (default: the first)")
+    source.add_argument("--data-home", help="folder of the registered data files")
+    p.add_argument(
+        "--context-length", "--lookback", dest="context_length", type=int, required=True,
+        help="context length L (the lookback)",
+    )  # fmt: skip
+    p.add_argument("--horizons", type=int, nargs="+", default=[96, 192, 336, 720])
+    names = list(MODELS)
+    p.add_argument("--models", nargs="+", default=names, choices=names)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY=VALUE",
+        help="XLSTMForecaster parameter (repeatable), e.g. --param d_model=64",
+    )
+    p.add_argument(
+        "--model-param",
+        action="append",
+        metavar="MODEL:KEY=VALUE",
+        help="parameter of another model (repeatable), e.g. dlinear:max_epochs=5",
+    )
+    p.add_argument(
+        "--season",
+        type=int,
+        help="season of seasonal_naive and ets (default: "
+        "from the frequency, e.g. 24 for hourly data)",
+    )
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--output", help="JSON file to write")
+
+
+def _param_value(text: str) -> Any:
+    """A Python literal (``64``, ``1e-3``, ``(1,)``, ``None``, ``True``), else the string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _parse_params(items: Sequence[str], option: str) -> dict[str, Any]:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: {option} expects key=value; got {item!r}")
+        params[key.strip()] = _param_value(value.strip())
+    return params
+
+
+def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    model_params: dict[str, dict[str, Any]] = {}
+    if args.param:
+        model_params["xlstm"] = _parse_params(args.param, "--param")
+    for item in args.model_param or []:
+        model, sep, rest = item.partition(":")
+        if not sep or model not in MODELS:
+            raise SystemExit(
+                f"error: --model-param expects model:key=value with a model among "
+                f"{sorted(MODELS)}; got {item!r}"
+            )
+        model_params.setdefault(model, {}).update(_parse_params([rest], "--model-param"))
+    if args.season is not None:
+        for model in ("seasonal_naive", "ets"):
+            model_params.setdefault(model, {})["season"] = args.season
+    # parameters of models that are not run are dropped rather than rejected
+    return {m: p for m, p in model_params.items() if m in args.models}
+
+
+def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the benchmark, print a markdown table and write JSON."""
+    if args.dataset is None and args.csv is None:
+        raise SystemExit("error: give --dataset NAME or --csv PATH")
+    model_params = _model_params(args)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        data = prepare(
+            args.dataset,
+            context_length=args.context_length,
+            csv=args.csv,
+            target=args.target,
+            time_col=args.time_col,
+            data_home=args.data_home,
+        )
+        result = run_benchmark(
+            data, args.horizons, args.models, args.seeds, model_params=model_params
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    result["config"]["command"] = "xlstm-ts benchmark " + " ".join(argv)
+    print(format_table(result))
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"results written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python benchmarks/ltsf.py ...``: the benchmark command on its own."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="ltsf", description="long-horizon benchmark")
+    add_arguments(parser)
+    return run(parser.parse_args(argv), argv)

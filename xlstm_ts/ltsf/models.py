@@ -1,0 +1,192 @@
+"""The models of the benchmark behind one small protocol, and their names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from xlstm_ts.baselines import (
+    ETSOrigins,
+    RidgeNLinear,
+    fit_dlinear,
+    season_length,
+    seasonal_naive,
+)
+from xlstm_ts.data import Panel
+from xlstm_ts.estimators import XLSTMForecaster
+
+from .data import LTSFData
+
+
+class LTSFModel(Protocol):
+    """What the benchmark needs of a model.
+
+    ``fit`` sees the training and validation windows (never the test part) and returns
+    a dict of facts worth recording (chosen penalty, epochs, …); ``predict`` forecasts
+    a block of test windows of one channel, given their contexts and origins (the row of
+    their first target step).
+    """
+
+    stochastic: bool
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]: ...
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray: ...
+
+
+class RidgeModel:
+    """:class:`~xlstm_ts.baselines.RidgeNLinear`, penalty chosen on the validation windows."""
+
+    stochastic = False
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
+        self.model = RidgeNLinear(**self.params).fit(
+            data.windows("train", horizon), data.windows("val", horizon)
+        )
+        return {"lambda": self.model.lambda_}
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
+        return self.model.predict(contexts)
+
+
+class DLinearModel:
+    """DLinear (:func:`~xlstm_ts.baselines.fit_dlinear`), early-stopped on validation."""
+
+    stochastic = True
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
+        self.net, info = fit_dlinear(
+            data.windows("train", horizon),
+            data.windows("val", horizon),
+            data.context_length,
+            horizon,
+            seed=seed,
+            **self.params,
+        )
+        return info
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            x = torch.from_numpy(np.asarray(contexts, dtype=np.float32))
+            return self.net(x)[..., 0].double().numpy()
+
+
+def _season(data: LTSFData, season: int | None) -> int:
+    m = season_length(data.freq) if season is None else int(season)
+    if m < 1:
+        raise ValueError(f"season must be >= 1; got {m}")
+    return m
+
+
+class SeasonalNaiveModel:
+    """Repeat the window's last season (24 for hourly data; see ``season_length``)."""
+
+    stochastic = False
+
+    def __init__(self, season: int | None = None) -> None:
+        self.season = season
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
+        self.m, self.horizon = _season(data, self.season), horizon
+        if self.m > data.context_length:
+            raise ValueError(
+                f"seasonal naive needs season <= context_length; got season {self.m} and "
+                f"context_length {data.context_length}"
+            )
+        return {"season": self.m}
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
+        return seasonal_naive(contexts, self.m, self.horizon)
+
+
+class ETSBenchmarkModel:
+    """Additive damped-trend seasonal ETS per channel (:class:`~xlstm_ts.baselines.ETSOrigins`).
+
+    Fitted once per channel on the training rows; the filter then runs once over the
+    training, validation and test rows with the fitted parameters, and each test origin's
+    forecast follows in closed form from the state there.
+    """
+
+    stochastic = False
+
+    def __init__(
+        self, season: int | None = None, trend: str | None = "add", damped_trend: bool = True
+    ) -> None:
+        self.season, self.trend, self.damped_trend = season, trend, damped_trend
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
+        # the fit and the filter do not depend on the horizon: reuse them across horizons
+        reused = getattr(self, "_data", None) is data
+        if not reused:
+            m = _season(data, self.season)
+            train_stop, stop = data.bounds.train[1], data.bounds.test[1]
+            self.models, self.states = [], []
+            for y in data.values:
+                model = ETSOrigins(m, self.trend, self.damped_trend).fit(y[:train_stop])
+                self.models.append(model)
+                self.states.append(model.states(y[:stop]))
+            self._data = data
+        self.horizon = horizon
+        return {"params": [m.params_ for m in self.models], "fit_reused": reused}
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
+        model = self.models[channel]
+        return model.forecast_from_states(self.states[channel], origins, self.horizon)
+
+
+class XLSTMModel:
+    """:class:`~xlstm_ts.XLSTMForecaster` on the protocol's windows.
+
+    Fitted on the scaled training and validation rows, passed as arrays
+    (:meth:`xlstm_ts.data.Panel.from_arrays`), with ``validation_size`` equal to the
+    validation part's target steps, so that the estimator's validation windows (early
+    stopping, checkpoint choice) are exactly the protocol's. ``context_length``,
+    ``horizon``, ``validation_size`` and ``random_state`` are set by the protocol.
+    """
+
+    stochastic = True
+    _FIXED = ("context_length", "horizon", "validation_size", "random_state")
+
+    def __init__(self, **params: Any) -> None:
+        fixed = [k for k in self._FIXED if k in params]
+        if fixed:
+            raise ValueError(
+                f"xLSTM parameters {fixed} are set by the benchmark (context length, horizon, "
+                "validation part, seed); leave them out"
+            )
+        self.params = {"progress_bar": False, **params}
+
+    def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
+        train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]
+        data.windows("val", horizon)  # raises if the validation part holds no window
+        self.model = XLSTMForecaster(
+            horizon=horizon,
+            context_length=data.context_length,
+            validation_size=val_stop - train_stop,
+            random_state=seed,
+            **self.params,
+        )
+        self.model.fit(Panel.from_arrays(data.values[:, :val_stop]))
+        return {"epochs": self.model.n_epochs_, "best_val_loss": self.model.best_val_loss_}
+
+    def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
+        return self.model.predict_contexts(contexts)
+
+
+MODELS: dict[str, Callable[..., LTSFModel]] = {
+    "xlstm": XLSTMModel,
+    "ridge": RidgeModel,
+    "dlinear": DLinearModel,
+    "seasonal_naive": SeasonalNaiveModel,
+    "ets": ETSBenchmarkModel,
+}
+"""Model names accepted by :func:`run_benchmark`, and their factories."""

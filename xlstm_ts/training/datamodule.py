@@ -1,0 +1,47 @@
+"""The Lightning DataModule over training and validation windows."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, RandomSampler
+
+from xlstm_ts.data import Windows
+
+
+class WindowDataModule(L.LightningDataModule):
+    """Training and validation windows for Lightning.
+
+    Training windows are shuffled with a seeded generator; ``windows_per_epoch`` caps an
+    epoch at that many windows drawn at random without replacement (all windows when
+    ``None``). Validation windows are read in order.
+    """
+
+    def __init__(
+        self,
+        train: Windows,
+        val: Windows | None,
+        batch_size: int,
+        windows_per_epoch: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.train, self.val = train, val
+        self.batch_size, self.windows_per_epoch, self.seed = batch_size, windows_per_epoch, seed
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether there is at least one validation window."""
+        return self.val is not None and len(self.val) > 0
+
+    def train_dataloader(self) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.seed)
+        cap = self.windows_per_epoch
+        num = None if cap is None else min(cap, len(self.train))
+        sampler = RandomSampler(self.train, num_samples=num, generator=generator)
+        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler)
+
+    def val_dataloader(self) -> DataLoader | list:
+        if not self.has_validation:
+            return []
+        return DataLoader(self.val, batch_size=self.batch_size * 2, shuffle=False)
