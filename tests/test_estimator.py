@@ -249,3 +249,56 @@ def test_ridge_start_is_kept_when_training_makes_it_worse():
     model = XLSTMForecaster(**params).fit(df.iloc[:-12])
     np.testing.assert_allclose(model.predict()["y"], series[-12:], atol=1e-2)
     assert model.best_val_loss_ < 1e-3
+
+
+@pytest.mark.parametrize(
+    "param,value,allowed",
+    [
+        ("backend", "cuda", r"a str among \{.*'triton'.*\}"),
+        ("chunk_size", 0, r"an int in the range \[1, inf\)"),
+        ("dropout", 1.5, r"a float in the range \[0(\.0)?, 1(\.0)?\)"),
+        ("linear_path", "lasso", r"an instance of 'bool'"),
+        ("validation_size", 1.0, r"a float in the range \[0(\.0)?, 1(\.0)?\)"),
+    ],
+)
+def test_parameters_are_checked_before_any_data_is_read(param, value, allowed):
+    # the frame is not even a DataFrame: a bad parameter must be reported first
+    with pytest.raises(ValueError, match=rf"'{param}' parameter .* must be .*{allowed}"):
+        XLSTMForecaster(**{**TINY, param: value}).fit("not a frame")
+
+
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"slstm_at": (2,)}, r"slstm_at=\(2,\): positions \[2\] are not block indexes"),
+        ({"d_model": 18, "num_heads": 4}, "d_model=18 must be even and divisible by num_heads=4"),
+        ({"quantiles": (0.1, 1.2)}, r"strictly between 0 and 1, got \[1.2\]"),
+    ],
+)
+def test_parameter_combinations_are_checked(params, match):
+    with pytest.raises(ValueError, match=match):
+        XLSTMForecaster(**{**TINY, **params}).fit("not a frame")
+
+
+def test_fit_takes_arrays_as_a_panel(etth1_wide):
+    from xlstm_ts.data import Panel
+
+    values = etth1_wide.to_numpy().T
+    from_arrays = XLSTMForecaster(**TINY).fit(Panel.from_arrays(values))
+    from_frame = XLSTMForecaster(**TINY).fit(etth1_wide.reset_index(drop=True))
+    np.testing.assert_array_equal(from_arrays.predict().to_numpy(), from_frame.predict().to_numpy())
+    assert list(from_arrays.predict().index) == list(range(400, 412))
+
+
+def test_refit_replaces_the_whole_fitted_state_and_save_keeps_it(tmp_path):
+    df = sinusoids()
+    ridge = XLSTMForecaster(**{**TINY, "linear_path": "ridge", "max_epochs": 1}).fit(df)
+    assert ridge.ridge_lambda_ is not None
+    ridge.save(tmp_path / "m")
+    assert XLSTMForecaster.load(tmp_path / "m").ridge_lambda_ == ridge.ridge_lambda_
+    ridge.set_params(linear_path=False).fit(df)
+    assert ridge.ridge_lambda_ is None
+    with pytest.raises(TypeError):
+        ridge.fit("not a frame")
+    with pytest.raises(NotFittedError):  # a failed fit leaves no stale model behind
+        ridge.predict()

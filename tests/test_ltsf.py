@@ -225,3 +225,26 @@ def test_benchmark_cli_reports_bad_input(tmp_path):
         main(["benchmark", "--context-length", "48"])
     with pytest.raises(SystemExit, match="model:key=value"):
         main(["benchmark", "--dataset", "ETTh1", "--context-length", "48", "--model-param", "x=1"])
+
+
+def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
+    # the network's linear path works in the data's units (context minus its last value),
+    # so its ridge start and the baseline share one solver and find the same map
+    import torch
+
+    from xlstm_ts.nn import XLSTMForecastNet
+    from xlstm_ts.training import ridge_start
+
+    rng = np.random.default_rng(3)
+    data = _synthetic(rng.standard_normal((2, 400)).cumsum(axis=1), context_length=12)
+    train, val = data.windows("train", 4), data.windows("val", 4)
+    baseline = RidgeNLinear(fit_intercept=False).fit(train, val)
+    net = XLSTMForecastNet(12, 4, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
+                           linear_path=True)  # fmt: skip
+    lam = ridge_start(net, train, val)
+    assert lam == baseline.lambda_
+    np.testing.assert_allclose(net.linear_path.weight.detach().T, baseline.coef_, atol=1e-4)
+    X, _ = val.take(np.arange(50))
+    with torch.no_grad():
+        ours = net(torch.from_numpy(X).float())[..., 0].double().numpy()
+    np.testing.assert_allclose(ours, baseline.predict(X), atol=1e-3)
