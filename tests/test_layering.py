@@ -17,7 +17,7 @@ LAYERS = [
     {"nn", "data"},
     {"training"},
     {"estimators", "baselines"},
-    {"tuning", "ltsf"},
+    {"tuning", "ltsf", "plotting"},
     {"cli"},
 ]
 """Components from the bottom layer up."""

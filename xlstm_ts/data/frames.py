@@ -115,14 +115,16 @@ def frame_to_panel(
     allow_missing: bool = False,
     covariates: Sequence[str] = (),
 ) -> Panel:
-    """Validate a long or wide frame and split it into series.
+    """Validate a long or wide frame (or a Series on a time index) and split it into series.
 
     ``covariates`` name extra numeric columns that go with every series: per row in a long
     frame, shared by all series in a wide frame (where they are not forecast themselves).
     Raises ``TypeError``/``ValueError`` that name the column, series or value at fault.
     """
+    if isinstance(df, pd.Series):  # one series on a time index: a one-column wide frame
+        df = df.to_frame("y" if df.name is None else df.name)
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"X must be a pandas DataFrame, got {type(df).__name__}")
+        raise TypeError(f"X must be a pandas DataFrame or Series, got {type(df).__name__}")
     if df.empty:
         raise ValueError("X is empty")
     missing = [c for c in covariates if c not in df.columns]
@@ -149,6 +151,12 @@ def _long_to_panel(df, id_col, time_col, target, freq, allow_missing, covariates
         raise ValueError(
             f"long frame is missing column(s) {missing}; it has {list(df.columns)}. Set "
             "id_col=, time_col= and target= to the names of the id, time and target columns"
+        )
+    no_id = df[id_col].isna().to_numpy()
+    if no_id.any():
+        raise ValueError(
+            f"id column {id_col!r} is missing in {int(no_id.sum())} row(s), e.g. row "
+            f"{df.index[no_id.argmax()]!r}; every row needs a series id"
         )
     times = df[time_col]
     if not (pd.api.types.is_datetime64_any_dtype(times) or pd.api.types.is_integer_dtype(times)):

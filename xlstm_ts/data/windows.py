@@ -76,19 +76,37 @@ class Windows(Dataset):
         """Step of the first target value of each window of series ``k``."""
         return self.first[k] + self.context_length + np.arange(self.counts[k])
 
-    def __getitem__(self, j: int) -> tuple[torch.Tensor, ...]:
+    def __getitem__(self, j: int | Sequence[int] | np.ndarray) -> tuple[torch.Tensor, ...]:
         """``(context (L,), covariates (L, n_cov), future covariates (H, n_future),
-        target (H,))`` as float32 tensors."""
-        k, start = (int(a[0]) for a in self.locate(np.array([j])))
-        split, stop = start + self.context_length, start + self.context_length + self.horizon
-        values, cov = self.series[k], self.covariates[k]
-        parts = (
-            values[start:split],
-            cov[start:split],
-            cov[split:stop, cov.shape[1] - self.n_future :],
-            values[split:stop],
-        )
-        return tuple(torch.from_numpy(np.asarray(p, dtype=np.float32)) for p in parts)
+        target (H,))`` as float32 tensors; a sequence of indices gives the batch of those
+        windows, each part with a leading batch dimension (see :meth:`batch`)."""
+        if isinstance(j, int | np.integer):
+            return tuple(part[0] for part in self.batch(np.array([j])))
+        return self.batch(np.asarray(j))
+
+    def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """The windows numbered ``idx``, stacked: contexts (n, L), covariates
+        (n, L, n_cov), future covariates (n, H, n_future) and targets (n, H), float32,
+        copied from views in one vectorised step per series."""
+        k, start = self.locate(idx)
+        L, width = self.context_length, self.context_length + self.horizon
+        n, n_cov = len(k), self.covariates[0].shape[1] if self.covariates else 0
+        values = np.empty((n, width), dtype=np.float32)
+        cov = np.empty((n, width, n_cov), dtype=np.float32)
+        for series in np.unique(k):
+            rows = k == series
+            values[rows] = sliding_window_view(self.series[series], width)[start[rows]]
+            if n_cov:
+                views = sliding_window_view(self.covariates[series], width, axis=0)
+                cov[rows] = views[start[rows]].transpose(0, 2, 1)
+        future = cov[:, L:, n_cov - self.n_future :]
+        parts = (values[:, :L], cov[:, :L], future, values[:, L:])
+        return tuple(torch.from_numpy(np.ascontiguousarray(p)) for p in parts)
+
+    def batches(self, size: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        """Every window once, in order, as batches of at most ``size`` (see :meth:`batch`)."""
+        for a in range(0, len(self), size):
+            yield self.batch(np.arange(a, min(a + size, len(self))))
 
     def series_windows(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Views ``(contexts (n, L), targets (n, H))`` of every window of series ``k``."""
@@ -128,8 +146,7 @@ class Windows(Dataset):
     def arrays(self) -> tuple[np.ndarray, ...]:
         """All windows stacked: contexts, covariates, future covariates and targets
         (float32), for small sets such as the last window of each series."""
-        items = [self[j] for j in range(len(self))]
-        return tuple(torch.stack(part).numpy() for part in zip(*items, strict=True))
+        return tuple(part.numpy() for part in self.batch(np.arange(len(self))))
 
 
 def split_starts(

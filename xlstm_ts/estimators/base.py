@@ -5,7 +5,7 @@ runs the network's recursive rollout and turns forecasts back into frames; subcl
 define the parameters and ``fit``, which must set ``fitted_`` to a
 :class:`~xlstm_ts.estimators.ForecasterState`. Subclasses have the parameters
 ``horizon``, ``context_length``, ``id_col``, ``time_col``, ``target``, ``freq``,
-``allow_missing``, ``past_covariates`` and ``future_covariates``.
+``allow_missing``, ``past_covariates``, ``future_covariates`` and ``num_threads``.
 """
 
 from __future__ import annotations
@@ -77,6 +77,11 @@ class BaseForecaster(BaseEstimator):
         """Covariate columns, the future-known ones last."""
         return [*self.past_covariates, *self.future_covariates]
 
+    def to_panel(self, X: Any) -> Panel:
+        """The series of ``X`` (a frame, a Series or a ``Panel``) as this model reads them,
+        validated with its column roles and frequency rules."""
+        return self._panel(X)
+
     def _panel(self, X: Any) -> Panel:
         if isinstance(X, Panel):
             n_cov = {c.shape[1] for c in X.covariates}
@@ -123,17 +128,20 @@ class BaseForecaster(BaseEstimator):
         return np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
 
     def _rollout(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        from xlstm_ts.training import torch_threads
+
         state = self._state()
         h = self.horizon if h is None else h
-        return rollout(
-            state.network,
-            contexts,
-            covariates,
-            future,
-            h,
-            horizon=self.horizon,
-            point_index=state.point_index,
-        )
+        with torch_threads(self.num_threads):
+            return rollout(
+                state.network,
+                contexts,
+                covariates,
+                future,
+                h,
+                horizon=self.horizon,
+                point_index=state.point_index,
+            )
 
     def _forecast(
         self, X: Any, h: int | None, X_future: pd.DataFrame | None

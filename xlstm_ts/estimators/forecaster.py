@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -78,10 +79,18 @@ class XLSTMForecaster(BaseForecaster):
         Passed to ``lightning.Trainer``; e.g. ``accelerator="cpu", devices=2,
         strategy="ddp"`` trains in two processes.
     random_state : int, optional
-        Seed for initialisation and sampling; the same seed gives the same forecasts on
-        the CPU.
-    progress_bar : bool
-        Show Lightning's progress bar.
+        Seed for initialisation and sampling; the same seed and the same ``num_threads``
+        give the same forecasts on the CPU.
+    num_threads : int, optional
+        Torch threads while fitting and predicting (restored afterwards); ``None`` leaves
+        torch's setting. The default, 1, is the fastest for models of this size on a
+        shared machine: beside another CPU-bound process two threads made the demo's
+        epochs 11× slower (see the quick start); with DDP on the CPU each process gets at
+        most ``cores // devices``.
+    progress_bar : bool or "auto"
+        Show Lightning's progress bar; ``"auto"``: only when standard error is a terminal.
+    verbose : bool
+        Print one summary line per epoch (losses and time) to standard error.
     trainer_kwargs : dict, optional
         Further ``lightning.Trainer`` arguments (e.g. ``logger``, ``callbacks``).
 
@@ -151,7 +160,9 @@ class XLSTMForecaster(BaseForecaster):
         strategy: str = "auto",
         precision: str | int = "32-true",
         random_state: int | None = None,
-        progress_bar: bool = True,
+        num_threads: int | None = 1,
+        progress_bar: bool | Literal["auto"] = "auto",
+        verbose: bool = False,
         trainer_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.horizon = horizon
@@ -187,7 +198,9 @@ class XLSTMForecaster(BaseForecaster):
         self.strategy = strategy
         self.precision = precision
         self.random_state = random_state
+        self.num_threads = num_threads
         self.progress_bar = progress_bar
+        self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
 
     # ------------------------------------------------------------------ fitting
@@ -228,7 +241,9 @@ class XLSTMForecaster(BaseForecaster):
             strategy=self.strategy,
             precision=self.precision,
             deterministic=self.random_state is not None,
-            progress_bar=self.progress_bar,
+            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
+            num_threads=self.num_threads,
+            verbose=self.verbose,
             keep_start=self.linear_path == "ridge",
             trainer_kwargs=dict(self.trainer_kwargs or {}),
         )
@@ -240,13 +255,20 @@ class XLSTMForecaster(BaseForecaster):
         -------
         self
         """
-        from lightning.pytorch import seed_everything
-
-        from xlstm_ts.training import ForecastModule, WindowDataModule, fit_module, ridge_start
+        from xlstm_ts.training import torch_threads
 
         self._validate_params()
         levels = check_forecaster_params(self)
         self.__dict__.pop("fitted_", None)  # a failed fit leaves no stale model behind
+        with torch_threads(self.num_threads):
+            self.fitted_ = self._fit(X, levels)
+        return self
+
+    def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> ForecasterState:
+        from lightning.pytorch import seed_everything
+
+        from xlstm_ts.training import ForecastModule, WindowDataModule, fit_module, ridge_start
+
         panel = self._panel(X)
         train, val = train_val_windows(
             panel.values,
@@ -272,7 +294,7 @@ class XLSTMForecaster(BaseForecaster):
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
         result = fit_module(module, data, self._train_config())
-        self.fitted_ = ForecasterState(
+        return ForecasterState(
             network=network.cpu().eval(),
             network_config=config,
             panel=panel,
@@ -280,4 +302,3 @@ class XLSTMForecaster(BaseForecaster):
             best_val_loss=result.best_val_loss,
             ridge_lambda=ridge_lambda,
         )
-        return self

@@ -54,7 +54,9 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "strategy": [str, object],
     "precision": [str, Integral],
     "random_state": [Interval(Integral, 0, None, closed="left"), None],
-    "progress_bar": ["boolean"],
+    "num_threads": [_positive_int(), None],
+    "progress_bar": ["boolean", StrOptions({"auto"})],
+    "verbose": ["boolean"],
     "trainer_kwargs": [dict, None],
 }
 """Allowed values of each :class:`~xlstm_ts.estimators.XLSTMForecaster` parameter."""

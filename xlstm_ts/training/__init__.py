@@ -1,15 +1,20 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
 from .datamodule import WindowDataModule
+from .environment import quiet_lightning, torch_threads
 from .module import ForecastModule
+from .progress import EpochSummary
 from .ridge_start import ridge_start
 from .run import FitResult, TrainConfig, fit_module
 
 __all__ = [
+    "EpochSummary",
     "FitResult",
     "ForecastModule",
     "TrainConfig",
     "WindowDataModule",
     "fit_module",
+    "quiet_lightning",
     "ridge_start",
+    "torch_threads",
 ]

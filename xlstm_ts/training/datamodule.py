@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, RandomSampler
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
 from xlstm_ts.data import Windows
 
@@ -14,7 +14,8 @@ class WindowDataModule(L.LightningDataModule):
 
     Training windows are shuffled with a seeded generator; ``windows_per_epoch`` caps an
     epoch at that many windows drawn at random without replacement (all windows when
-    ``None``). Validation windows are read in order.
+    ``None``). Validation windows are read in order. Each batch is cut from the series
+    in one vectorised step (:meth:`Windows.batch`), not window by window.
     """
 
     def __init__(
@@ -38,10 +39,16 @@ class WindowDataModule(L.LightningDataModule):
         generator = torch.Generator().manual_seed(self.seed)
         cap = self.windows_per_epoch
         num = None if cap is None else min(cap, len(self.train))
-        sampler = RandomSampler(self.train, num_samples=num, generator=generator)
-        return DataLoader(self.train, batch_size=self.batch_size, sampler=sampler)
+        order = RandomSampler(self.train, num_samples=num, generator=generator)
+        return _batched(self.train, BatchSampler(order, self.batch_size, drop_last=False))
 
     def val_dataloader(self) -> DataLoader | list:
         if not self.has_validation:
             return []
-        return DataLoader(self.val, batch_size=self.batch_size * 2, shuffle=False)
+        order = range(len(self.val))
+        return _batched(self.val, BatchSampler(order, 2 * self.batch_size, drop_last=False))
+
+
+def _batched(windows: Windows, sampler: BatchSampler) -> DataLoader:
+    # the sampler yields lists of indices and Windows[list] returns the whole batch
+    return DataLoader(windows, sampler=sampler, batch_size=None)

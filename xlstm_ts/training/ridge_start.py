@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
@@ -18,7 +17,7 @@ def _design(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Blocks ``(features, target − offset)`` of the linear path (see
     :meth:`XLSTMForecastNet.linear_path_inputs`), in float64."""
-    for context, *_, target in DataLoader(windows, batch_size=batch_size):
+    for context, *_, target in windows.batches(batch_size):
         features, offset = network.linear_path_inputs(context.double())
         # the last feature (the last value minus itself) is always 0: left out
         yield features[:, :-1].numpy(), (target.double() - offset).numpy()

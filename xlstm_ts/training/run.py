@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,8 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from .datamodule import WindowDataModule
+from .environment import quiet_lightning, threads_per_process, torch_threads
+from .progress import EpochSummary
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,9 @@ class TrainConfig:
     go to ``lightning.Trainer``, then ``trainer_kwargs`` (the user's own arguments, which
     win; their ``callbacks`` are added to ours). ``keep_start``: validate the initial
     weights and keep them if no epoch beats them (for a start that is a model in its own
-    right, such as the ridge start).
+    right, such as the ridge start). ``num_threads``: torch threads per training process
+    (capped so that DDP processes × threads fit the cores; ``None`` leaves torch's
+    setting). ``verbose``: one summary line per epoch on standard error.
     """
 
     max_epochs: int
@@ -36,6 +39,8 @@ class TrainConfig:
     deterministic: bool = False
     progress_bar: bool = False
     keep_start: bool = False
+    num_threads: int | None = None
+    verbose: bool = False
     trainer_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,20 +70,25 @@ def fit_module(module: L.LightningModule, data: WindowDataModule, config: TrainC
     restored at the end (and the initial ones if ``config.keep_start`` and they are
     better still); training stops early after ``early_stopping_patience`` epochs without
     improvement. Checkpoints live in a temporary folder that is removed afterwards; under
-    DDP every process reads the best checkpoint before rank 0 removes it.
+    DDP every process reads the best checkpoint before rank 0 removes it. Lightning's
+    start-up chatter is silenced (:func:`quiet_lightning`).
     """
+    threads = threads_per_process(config.num_threads, config.accelerator, config.devices)
+    with torch_threads(threads), quiet_lightning():
+        return _fit(module, data, config)
+
+
+def _fit(module: L.LightningModule, data: WindowDataModule, config: TrainConfig) -> FitResult:
     with tempfile.TemporaryDirectory(prefix="xlstm_ts_") as root:
         checkpoint = (
             ModelCheckpoint(dirpath=root, monitor="val_loss") if data.has_validation else None
         )
         trainer = L.Trainer(**_trainer_kwargs(config, root, checkpoint))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", ".*does not have many workers.*")
-            start = None
-            if config.keep_start and checkpoint is not None:
-                metrics = trainer.validate(module, datamodule=data, verbose=False)
-                start = (metrics[0]["val_loss"], copy.deepcopy(module.state_dict()))
-            trainer.fit(module, datamodule=data)
+        start = None
+        if config.keep_start and checkpoint is not None:
+            metrics = trainer.validate(module, datamodule=data, verbose=False)
+            start = (metrics[0]["val_loss"], copy.deepcopy(module.state_dict()))
+        trainer.fit(module, datamodule=data)
         best = None
         if checkpoint is not None and checkpoint.best_model_path:
             saved = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
@@ -95,7 +105,7 @@ def fit_module(module: L.LightningModule, data: WindowDataModule, config: TrainC
 def _trainer_kwargs(
     config: TrainConfig, root: str, checkpoint: ModelCheckpoint | None
 ) -> dict[str, Any]:
-    callbacks: list[Any] = []
+    callbacks: list[Any] = [EpochSummary()] if config.verbose else []
     if checkpoint is not None:
         callbacks.append(checkpoint)
         if config.early_stopping_patience is not None:
