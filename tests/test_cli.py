@@ -1,7 +1,10 @@
 """The command-line interface."""
 
+import io
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from xlstm_ts.cli import main
 
@@ -84,3 +87,75 @@ def test_demo_reports_both_errors_and_writes_a_plot(tmp_path, capsys):
     assert "xLSTM (median)" in out and "seasonal naive (12)" in out
     assert "s per epoch" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _long_csv(path, n=160):
+    t = np.arange(n)
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": k,
+                "ds": pd.date_range("2021-01-01", periods=n, freq="D"),
+                "y": np.sin(t / 7 + j) * 100,
+            }
+        )
+        for j, k in enumerate(("s0", "s1"))
+    ]
+    pd.concat(frames).to_csv(path, index=False)  # the id column comes first
+    return path
+
+
+FAST = ["--epochs", "1", "--d-model", "8", "--num-blocks", "1", "--context-length", "28"]
+
+
+def test_long_csv_with_the_usual_names_anywhere_and_a_saved_model(tmp_path, capsys):
+    data = _long_csv(tmp_path / "long.csv")
+    saved = tmp_path / "model"
+    code = main(["forecast", str(data), "--horizon", "14", *FAST, "--save", str(saved)])
+    assert code == 0
+    out = capsys.readouterr().out
+    result = pd.read_csv(io.StringIO(out))
+    assert list(result.columns) == ["unique_id", "ds", "y", "q0.1", "q0.9"]
+    assert len(result) == 28 and result["ds"].iloc[0] == "2021-06-10"
+    # tidy numbers: at most 7 significant digits (forecasts are float32)
+    digits = out.splitlines()[1].split(",")[2].replace("-", "").replace(".", "").lstrip("0")
+    assert len(digits) <= 7
+    # forecasting from the saved model needs no training and gives the same numbers
+    assert main(["forecast", str(data), "--model", str(saved)]) == 0
+    again = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(again, result)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--horizon", "0"], "'horizon' parameter of XLSTMForecaster must be an int"),
+        (["--horizon", "7", "--target", "sales"], "missing column(s) ['sales']"),
+        (["--horizon", "7", "--id-col", "store"], "id column 'store' is not in"),
+    ],
+)
+def test_mistakes_give_one_line_and_status_2(tmp_path, capsys, argv, message):
+    data = _long_csv(tmp_path / "long.csv")
+    assert main(["forecast", str(data), *argv, *FAST]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_file_and_nan_advice_name_the_cli_option(tmp_path, capsys):
+    assert main(["forecast", str(tmp_path / "nope.csv"), "--horizon", "7"]) == 2
+    assert "no file at" in capsys.readouterr().err
+    frame = pd.read_csv(_long_csv(tmp_path / "long.csv"))
+    frame.loc[5, "y"] = np.nan
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    assert main(["forecast", str(tmp_path / "gap.csv"), "--horizon", "7", *FAST]) == 2
+    assert "--allow-missing" in capsys.readouterr().err
+    code = main(["forecast", str(tmp_path / "gap.csv"), "--horizon", "7", "--allow-missing", *FAST])
+    assert code == 0
+
+
+def test_debug_shows_the_traceback_and_version_prints(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError):
+        main(["--debug", "forecast", str(tmp_path / "nope.csv"), "--horizon", "7"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and "xlstm-ts 0.1.0" in capsys.readouterr().out

@@ -220,11 +220,17 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
     assert {"torch", "numpy", "statsmodels", "xlstm_ts"} <= set(result["versions"])
 
 
-def test_benchmark_cli_reports_bad_input(tmp_path):
-    with pytest.raises(SystemExit, match="--dataset NAME or --csv PATH"):
-        main(["benchmark", "--context-length", "48"])
-    with pytest.raises(SystemExit, match="model:key=value"):
-        main(["benchmark", "--dataset", "ETTh1", "--context-length", "48", "--model-param", "x=1"])
+def test_benchmark_cli_reports_bad_input(tmp_path, capsys):
+    assert main(["benchmark", "--context-length", "48"]) == 2
+    assert "--dataset NAME or --csv PATH" in capsys.readouterr().err
+    argv = ["benchmark", "--dataset", "ETTh1", "--context-length", "48", "--model-param", "x=1"]
+    assert main(argv) == 2
+    assert "model:key=value" in capsys.readouterr().err
+    # a registered data set that is not downloaded: one line that says where to put it
+    argv = ["benchmark", "--dataset", "ETTh2", "--data-home", str(tmp_path)]
+    assert main([*argv, "--context-length", "48"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xlstm-ts benchmark: error:") and "Traceback" not in err
 
 
 def test_the_ridge_start_is_the_ridge_baseline_without_intercept():

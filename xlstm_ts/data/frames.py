@@ -92,7 +92,8 @@ def _check_values(
         pos = int(bad.argmax())
         raise ValueError(
             f"series {series!r} has a non-finite {what} value {arr[pos]} at "
-            f"{values.index[pos]}; clean it, or pass allow_missing=True to train around NaN"
+            f"{values.index[pos]}; clean it, or pass allow_missing=True (--allow-missing on the "
+            "command line) to train around NaN"
         )
     return arr
 

@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="season of seasonal_naive and ets (default: "
         "from the frequency, e.g. 24 for hourly data)",
     )
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--output", help="JSON file to write")
 
 
@@ -70,7 +70,7 @@ def _parse_params(items: Sequence[str], option: str) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"error: {option} expects key=value; got {item!r}")
+            raise ValueError(f"{option} expects key=value; got {item!r}")
         params[key.strip()] = _param_value(value.strip())
     return params
 
@@ -82,8 +82,8 @@ def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     for item in args.model_param or []:
         model, sep, rest = item.partition(":")
         if not sep or model not in MODELS:
-            raise SystemExit(
-                f"error: --model-param expects model:key=value with a model among "
+            raise ValueError(
+                f"--model-param expects model:key=value with a model among "
                 f"{sorted(MODELS)}; got {item!r}"
             )
         model_params.setdefault(model, {}).update(_parse_params([rest], "--model-param"))
@@ -97,26 +97,20 @@ def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the benchmark, print a markdown table and write JSON."""
     if args.dataset is None and args.csv is None:
-        raise SystemExit("error: give --dataset NAME or --csv PATH")
+        raise ValueError("give --dataset NAME or --csv PATH")
     model_params = _model_params(args)
-    if args.threads is not None:
-        import torch
+    import torch
 
-        torch.set_num_threads(args.threads)
-    try:
-        data = prepare(
-            args.dataset,
-            context_length=args.context_length,
-            csv=args.csv,
-            target=args.target,
-            time_col=args.time_col,
-            data_home=args.data_home,
-        )
-        result = run_benchmark(
-            data, args.horizons, args.models, args.seeds, model_params=model_params
-        )
-    except (ValueError, FileNotFoundError) as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    torch.set_num_threads(args.threads)
+    data = prepare(
+        args.dataset,
+        context_length=args.context_length,
+        csv=args.csv,
+        target=args.target,
+        time_col=args.time_col,
+        data_home=args.data_home,
+    )
+    result = run_benchmark(data, args.horizons, args.models, args.seeds, model_params=model_params)
     result["config"]["command"] = "xlstm-ts benchmark " + " ".join(argv)
     print(format_table(result))
     if args.output:
@@ -128,6 +122,14 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python benchmarks/ltsf.py ...``: the benchmark command on its own."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="ltsf", description="long-horizon benchmark")
+    parser = argparse.ArgumentParser(
+        prog="ltsf",
+        description="long-horizon benchmark",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_arguments(parser)
-    return run(parser.parse_args(argv), argv)
+    try:
+        return run(parser.parse_args(argv), argv)
+    except (ValueError, OSError) as exc:
+        print(f"ltsf: error: {exc}", file=sys.stderr)
+        return 2

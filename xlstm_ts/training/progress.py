@@ -26,14 +26,10 @@ class EpochSummary(Callback):
     def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         self._start = time.perf_counter()
 
-    def on_validation_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
-        if not trainer.sanity_checking and trainer.state.fn == "fit":
-            self._report(trainer)
-
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # the epoch's validation has run by now, so both losses are known
         self.times.append(time.perf_counter() - self._start)
-        if not trainer.val_dataloaders:  # no validation: report now
-            self._report(trainer)
+        self._report(trainer)
 
     def _report(self, trainer: L.Trainer) -> None:
         metrics: dict[str, Any] = trainer.callback_metrics

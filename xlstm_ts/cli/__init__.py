@@ -1,0 +1,67 @@
+"""Command-line interface: ``xlstm-ts demo``, ``forecast`` and ``benchmark``.
+
+Mistakes (a bad option value, a missing file or column, data the model refuses) end in
+one line on standard error naming the problem, and exit status 2; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import demo, forecast
+
+USER_ERRORS = (ValueError, TypeError, LookupError, OSError)
+"""What a user's input can cause; anything else is a bug and keeps its traceback."""
+
+
+def _parser(argv: list[str]) -> argparse.ArgumentParser:
+    from xlstm_ts import __version__
+    from xlstm_ts.ltsf import command as benchmark
+
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="xlstm-ts", description="xLSTM time-series forecasting", formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=f"xlstm-ts {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help: str, module) -> argparse.ArgumentParser:
+        p = commands.add_parser(name, help=help, description=help, formatter_class=formatter)
+        module.add_arguments(p)
+        return p
+
+    p = command("demo", "forecast El Niño temperatures (built-in data), with a plot", demo)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=demo.run)
+    p = command("forecast", "fit on a CSV file (or load a saved model) and forecast", forecast)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.set_defaults(func=forecast.run)
+    p = command(
+        "benchmark",
+        "long-horizon benchmark (canonical splits, train-only scaling, all test windows)",
+        benchmark,
+    )
+    words = argv[argv.index("benchmark") + 1 :] if "benchmark" in argv else []
+    p.set_defaults(func=lambda args: benchmark.run(args, words))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``xlstm-ts`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(argv).parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        if args.debug:
+            raise
+        print(f"xlstm-ts {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
