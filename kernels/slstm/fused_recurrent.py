@@ -9,7 +9,7 @@ batched product at the end.
 
 Both step loops run in NumPy on views of torch tensors: for the tiny per-step arrays of a
 recurrent cell NumPy's per-call overhead is several times lower than torch's, and the
-loop is a chain of such calls (14 forward, 4 backward). Everything outside the
+loop is a chain of such calls (13 forward, 4 backward). Everything outside the
 loops is torch.
 """
 
@@ -23,45 +23,45 @@ from torch import Tensor
 from .common import SLSTMState, empty_state, state_dtype
 
 # Inside the loops the gates are gate-major, (4, NH, B, DH) per step, in the order o, f, i, z,
-# so that every gate and the blocks (o, f, i) and (i, z) are contiguous. The forward loop
-# reads -õ and -f̃: 1/σ(õ) = 1 + exp(-õ) and logσ(f̃) = -logaddexp(0, -f̃).
+# so that the blocks (o, f), (f, i), (o, f, i) and (i, z) are contiguous. The forward loop
+# reads -õ and -f̃ and takes logσ(x) = -logaddexp(0, -x) of both in one call.
 _ORDER = [3, 1, 0, 2]  # loop row -> gate index in gates_x (i, f, z, o)
 _INVERSE = [2, 1, 3, 0]  # gate index in gates_x -> loop row
 _FLIP = torch.tensor([-1.0, -1.0, 1.0, 1.0]).view(4, 1, 1, 1)
 
 
-def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M) -> None:
-    """Fill ``H, CN, M`` from index 1 on, given the states at index 0.
+def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
+    """Fill ``H, CN, M0[:, 1]`` from index 1 on, given the states at index 0.
 
     ``gx``: ``(S, 4, NH, B, DH)`` and ``R4``: ``(4, NH, DH, DH)`` in the loop's gate order
-    with o and f negated; ``H, M``: ``(S+1, NH, B, DH)``; ``CN``: ``(S+1, 2, NH, B, DH)``,
-    the normaliser n and the cell c.
+    with o and f negated; ``H``: ``(S+1, NH, B, DH)``; ``CN``: ``(S+1, 2, NH, B, DH)``, the
+    normaliser n and the cell c; ``M0``: ``(S+1, 2, NH, B, DH)``, zeros and the stabiliser
+    m (the zeros let one call add m to the f row only).
     """
     P = np.empty(gx.shape[1:], dtype=gx.dtype)
-    eo, fa, ig = P[0], P[1], P[2]
-    ofi, fi, iz = P[0:3], P[1:3], P[2:4]
-    Hl, CNl, Ml, gl = list(H[:, None]), list(CN), list(M), list(gx)
-    with np.errstate(over="ignore"):  # exp(-õ) = inf is σ(õ) = 0, as it should be
-        for t in range(len(gl)):
-            np.matmul(Hl[t], R4, out=P)
-            P += gl[t]
-            np.logaddexp(0.0, fa, out=fa)
-            np.subtract(Ml[t], fa, out=fa)  # logσ(f̃) + m_{t-1}
-            m = Ml[t + 1]
-            np.maximum(fa, ig, out=m)
-            np.subtract(fi, m, out=fi)
-            np.exp(ofi, out=ofi)  # exp(-õ), f', i'
-            np.tanh(P[3], out=P[3])
-            P[3] *= ig  # i' tanh(z̃)
-            cn = CNl[t + 1]
-            np.multiply(CNl[t], fa, out=cn)
-            cn += iz  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
-            eo += 1.0
-            eo *= cn[0]
-            np.divide(cn[1], eo, out=Hl[t + 1][0])
+    fa, ig = P[1], P[2]
+    of, ofi, fi, iz = P[0:2], P[0:3], P[1:3], P[2:4]
+    Hl, CNl, Ml, gl = list(H), list(CN), list(M0), list(gx)
+    for t in range(len(gl)):
+        np.matmul(Hl[t][None], R4, out=P)
+        P += gl[t]
+        np.logaddexp(0.0, of, out=of)
+        np.subtract(Ml[t], of, out=of)  # logσ(õ), logσ(f̃) + m_{t-1}
+        m = Ml[t + 1][1]
+        np.maximum(fa, ig, out=m)
+        np.subtract(fi, m, out=fi)
+        np.exp(ofi, out=ofi)  # σ(õ), f', i'
+        np.tanh(P[3], out=P[3])
+        P[3] *= ig  # i' tanh(z̃)
+        cn = CNl[t + 1]
+        np.multiply(CNl[t], fa, out=cn)
+        cn += iz  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
+        h = Hl[t + 1]
+        np.divide(cn[1], cn[0], out=h)
+        h *= P[0]
 
 
-BLOCK_STEPS = 256
+BLOCK_STEPS = 2048
 """Steps whose backward coefficients are formed at once (bounds their memory)."""
 
 # The backward step is linear: per unit, a 7 × 4 matrix maps the gradients wrt
@@ -140,11 +140,13 @@ class _SLSTMFusedFn(torch.autograd.Function):
         B, S, _, NH, DH = gates_x.shape
         gx, R4 = _loop_order(gates_x, R)
         flip = _FLIP.to(gates_x.dtype)
-        H, M = (gates_x.new_empty(S + 1, NH, B, DH) for _ in range(2))
-        CN = gates_x.new_empty(S + 1, 2, NH, B, DH)
+        H = gates_x.new_empty(S + 1, NH, B, DH)
+        CN, M0 = (gates_x.new_empty(S + 1, 2, NH, B, DH) for _ in range(2))
+        M0[:, 0] = 0.0
+        M = M0[:, 1]
         H[0], CN[0, 0], CN[0, 1], M[0] = (x.transpose(0, 1) for x in (h0, n0, c0, m0))
         _forward_loop((gx * flip[None]).contiguous().numpy(), (R4 * flip).contiguous().numpy(),
-                      H.numpy(), CN.numpy(), M.numpy())  # fmt: skip
+                      H.numpy(), CN.numpy(), M0.numpy())  # fmt: skip
         ctx.save_for_backward(gates_x, R, H, CN, M)
         out = H[1:].permute(2, 0, 1, 3).contiguous()
         final = (H[S], CN[S, 1], CN[S, 0], M[S])
