@@ -24,6 +24,7 @@ maximum as torch's ``max`` does.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -38,18 +39,22 @@ temporaries (a few MiB) so that they stay in cache."""
 
 
 class _Gates(NamedTuple):
-    """Per-step and per-chunk scalars of the gates, chunk-major: ``(NC, BH, L)`` / ``(NC, BH)``."""
+    """Per-step and per-chunk scalars of the gates, ``(BH·NC, L)`` / ``(BH, NC)``.
 
-    row: Tensor  # b_t - m_t: the row factor of the decay tile's exponent
+    The key scale ``1/√d`` is folded in: ``row`` carries ``log(scale)`` and ``a`` the factor
+    ``scale``, so that the unscaled ``k`` enters every product.
+    """
+
+    row: Tensor  # b_t - m_t + log(scale): the row factor of the decay tile's exponent
     col: Tensor  # ĩ_s - b_s: its column factor (-inf on padded steps)
     w0: Tensor  # exp(b_t + m_in - m_t): weight of the entering memory in step t
-    a: Tensor  # exp(g - b_s + ĩ_s - m_out): weight of step s in the leaving memory
-    decay: Tensor  # exp(g + m_in - m_out): decay of the memory over the chunk
+    a: Tensor  # scale · exp(g - b_s + ĩ_s - m_out): weight of step s in the leaving memory
+    decay: Tensor  # exp(g + m_in - m_out): decay of the memory over the chunk, (BH, NC)
     m: Tensor  # m_t, (BH, S) in float64
     arg: Tensor  # index of the running maximum behind m_t (0: m_0, s + 1: step s)
 
 
-def _gates(i: Tensor, f: Tensor, m0: Tensor, L: int, dtype: torch.dtype) -> _Gates:
+def _gates(i: Tensor, f: Tensor, m0: Tensor, L: int, scale: float, dtype: torch.dtype) -> _Gates:
     """Gate scalars for ``i, f`` of shape ``(BH, S)`` and ``m0`` of shape ``(BH,)``.
 
     Padded steps carry no input (ĩ = -inf) and no decay (logσ = 0): they leave the memory
@@ -69,42 +74,40 @@ def _gates(i: Tensor, f: Tensor, m0: Tensor, L: int, dtype: torch.dtype) -> _Gat
     m_out = mv[..., -1]
     m_in = torch.cat([m0.double()[:, None], m_out[:, :-1]], dim=1)
 
-    def cm(x: Tensor) -> Tensor:
-        return x.to(dtype).transpose(0, 1).contiguous()
+    def flat(x: Tensor) -> Tensor:
+        return x.to(dtype).reshape(BH * NC, L)
 
     return _Gates(
-        row=cm(b - mv),
-        col=cm(iv - b),
-        w0=cm(torch.exp(b + m_in[..., None] - mv)),
-        a=cm(torch.exp(g[..., None] - b + iv - m_out[..., None])),
-        decay=cm(torch.exp(g + m_in - m_out)),
+        row=flat(b - mv + math.log(scale)),
+        col=flat(iv - b),
+        w0=flat(torch.exp(b + m_in[..., None] - mv)),
+        a=flat(scale * torch.exp(g[..., None] - b + iv - m_out[..., None])),
+        decay=torch.exp(g + m_in - m_out).to(dtype),
         m=m[:, :S].contiguous(),
         arg=arg[:, 1 : S + 1].contiguous(),
     )
 
 
 def _chunked(x: Tensor, L: int, ones: bool = False) -> Tensor:
-    """``(BH, S, D)`` → ``(NC, BH, L, D)``, zero-padded; ``ones`` appends a ones column.
-
-    Chunk-major, so that a group of chunks is one contiguous block.
-    """
+    """``(BH, S, D)`` → ``(BH·NC, L, D)``, zero-padded (a view when ``L`` divides ``S``);
+    ``ones`` appends a column of ones."""
     BH, S, _ = x.shape
     NC = -(-S // L)
     if ones:
         x = torch.cat([x, x.new_ones(BH, S, 1)], dim=-1)
-    x = F.pad(x, (0, 0, 0, NC * L - S)).view(BH, NC, L, -1)
-    return x.transpose(0, 1).contiguous()
+    if NC * L != S:
+        x = F.pad(x, (0, 0, 0, NC * L - S))
+    return x.reshape(BH * NC, L, -1)
 
 
-def _unchunked(x: Tensor, S: int) -> Tensor:
-    """``(NC, BH, L, D)`` → ``(BH, S, D)``."""
-    NC, BH, L, D = x.shape
-    return x.transpose(0, 1).reshape(BH, NC * L, D)[:, :S]
+def _unchunked(x: Tensor, BH: int, S: int) -> Tensor:
+    """``(BH·NC, L, D)`` → ``(BH, S, D)`` (a view)."""
+    return x.view(BH, -1, x.shape[-1])[:, :S]
 
 
 def _decay_tile(gt: _Gates, sl: slice, mask: Tensor) -> Tensor:
-    """``P_ts = exp(b_t - b_s + ĩ_s - m_t)`` for ``s ≤ t`` (0 above the diagonal)."""
-    return (gt.row[sl, :, :, None] + gt.col[sl, :, None, :]).add_(mask).exp_()
+    """``scale · exp(b_t - b_s + ĩ_s - m_t)`` for ``s ≤ t`` (0 above the diagonal)."""
+    return (gt.row[sl, :, None] + gt.col[sl, None, :]).add_(mask).exp_()
 
 
 def _denominator(nq: Tensor, m: Tensor) -> tuple[Tensor, Tensor]:
@@ -119,46 +122,47 @@ class _MLSTMChunkFn(torch.autograd.Function):
         B, NH, S, D = q.shape
         DV, BH, NC = v.shape[-1], B * NH, -(-S // L)
         dt = q.dtype
-        gt = _gates(i.reshape(BH, S), f.reshape(BH, S), m0.reshape(BH), L, dt)
-        qc = _chunked(q.reshape(BH, S, D), L)
-        kc = _chunked(k.reshape(BH, S, D) * D**-0.5, L)
+        gt = _gates(i.reshape(BH, S), f.reshape(BH, S), m0.reshape(BH), L, D**-0.5, dt)
+        qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
         vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
 
-        # memory entering every chunk, with n as the last column of C
-        CN = q.new_empty(NC + 1, BH, D, DV + 1)
-        CN[0, :, :, :DV] = C0.reshape(BH, D, DV)
-        CN[0, :, :, DV] = n0.reshape(BH, D)
-        upd = (kc * gt.a[..., None]).transpose(-1, -2) @ vc
+        # memory entering every chunk, with n as the last column of C; then the final one
+        Cin = q.new_empty(BH, NC, D, DV + 1)
+        Cin[:, 0] = torch.cat([C0.reshape(BH, D, DV), n0.reshape(BH, D, 1)], -1)
+        upd = ((kc * gt.a[..., None]).transpose(-1, -2) @ vc).view(BH, NC, D, DV + 1)
+        CT = q.new_empty(BH, D, DV + 1)
         for c in range(NC):
-            torch.addcmul(upd[c], CN[c], gt.decay[c, :, None, None], out=CN[c + 1])
+            nxt = Cin[:, c + 1] if c + 1 < NC else CT
+            torch.addcmul(upd[:, c], Cin[:, c], gt.decay[:, c, None, None], out=nxt)
 
-        out = q.new_empty(NC, BH, L, DV + 1)  # [numerator, n·q] of every step
+        out = q.new_empty(BH * NC, L, DV + 1)  # [numerator, n·q] of every step
         mask = _causal_mask(L, q)
-        G = max(1, GROUP_STEPS // (L * BH))
-        for c0 in range(0, NC, G):
-            sl = slice(c0, min(c0 + G, NC))
+        G = max(1, GROUP_STEPS // L)
+        Cf = Cin.view(BH * NC, D, DV + 1)
+        for c0 in range(0, BH * NC, G):
+            sl = slice(c0, c0 + G)
             Q = qc[sl]
             W = (Q @ kc[sl].transpose(-1, -2)).mul_(_decay_tile(gt, sl, mask))
             o = torch.matmul(W, vc[sl], out=out[sl])
-            o += (Q * gt.w0[sl, :, :, None]) @ CN[sl]
-        out = _unchunked(out, S)
+            o.baddbmm_(Q * gt.w0[sl, :, None], Cf[sl])
+        out = _unchunked(out, BH, S)
         nq = out[..., DV].contiguous()
         den, _ = _denominator(nq, gt.m)
         h = (out[..., :DV] / den[..., None]).view(B, NH, S, DV)
 
-        ctx.save_for_backward(q, k, v, f, h, nq, den, CN, *gt)
+        ctx.save_for_backward(q, k, v, f, h, nq, den, Cin, CT, *gt)
         ctx.L = L
-        C = CN[NC, :, :, :DV].reshape(B, NH, D, DV).clone()
-        n = CN[NC, :, :, DV].reshape(B, NH, D).clone()
+        C = CT[..., :DV].reshape(B, NH, D, DV).clone()
+        n = CT[..., DV].reshape(B, NH, D).clone()
         return h, C, n, gt.m[:, -1].to(dt).reshape(B, NH).clone()
 
     @staticmethod
     def backward(ctx, dh, dCT, dnT, dmT):  # noqa: D102
-        q, k, v, f, h, nq, den, CN, *rest = ctx.saved_tensors
+        q, k, v, f, h, nq, den, Cin, CT, *rest = ctx.saved_tensors
         gt, L = _Gates(*rest), ctx.L
         B, NH, S, D = q.shape
         DV, BH, NC = v.shape[-1], B * NH, -(-S // L)
-        dt, scale = q.dtype, D**-0.5
+        dt = q.dtype
         dh = dh.reshape(BH, S, DV).to(dt)
 
         # the denominator max(|n·q|, exp(-m)) + eps: gradients of n·q and of m_t
@@ -170,27 +174,28 @@ class _MLSTMChunkFn(torch.autograd.Function):
         dcap = torch.where(-gt.m <= MAX_LOG_DENOMINATOR, dden * cap * (1 - w), 0.0)
         gm = (-dhh - dnq * nq - dcap).double()  # ∂L/∂m_t through the denominator
 
-        qc = _chunked(q.reshape(BH, S, D), L)
-        kc = _chunked(k.reshape(BH, S, D) * scale, L)
+        qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
         vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
         dout = _chunked(torch.cat([dh / den[..., None], dnq[..., None]], -1), L)
 
         # gradient of the memory leaving every chunk, walking the chunks in reverse
-        dCN = q.new_empty(NC + 1, BH, D, DV + 1)
-        dCN[NC, :, :, :DV] = dCT.reshape(BH, D, DV)
-        dCN[NC, :, :, DV] = dnT.reshape(BH, D)
-        upd = (qc * gt.w0[..., None]).transpose(-1, -2) @ dout
+        dCo = q.new_empty(BH, NC, D, DV + 1)
+        dCo[:, NC - 1] = torch.cat([dCT.reshape(BH, D, DV), dnT.reshape(BH, D, 1)], -1)
+        upd = ((qc * gt.w0[..., None]).transpose(-1, -2) @ dout).view(BH, NC, D, DV + 1)
+        dC0 = q.new_empty(BH, D, DV + 1)
         for c in range(NC - 1, -1, -1):
-            torch.addcmul(upd[c], dCN[c + 1], gt.decay[c, :, None, None], out=dCN[c])
+            nxt = dCo[:, c - 1] if c > 0 else dC0
+            torch.addcmul(upd[:, c], dCo[:, c], gt.decay[:, c, None, None], out=nxt)
 
         dq, dk, dv = (torch.empty_like(x) for x in (qc, kc, vc))
         rows, cols, dw0, da = (torch.empty_like(gt.a) for _ in range(4))
         mask = _causal_mask(L, q)
-        G = max(1, GROUP_STEPS // (L * BH))
-        for c0 in range(0, NC, G):
-            sl, sl1 = slice(c0, min(c0 + G, NC)), slice(c0 + 1, min(c0 + G, NC) + 1)
+        G = max(1, GROUP_STEPS // L)
+        Cf, dCf = Cin.view(BH * NC, D, DV + 1), dCo.view(BH * NC, D, DV + 1)
+        for c0 in range(0, BH * NC, G):
+            sl = slice(c0, c0 + G)
             Q, K, V, dO = qc[sl], kc[sl], vc[sl], dout[sl]
-            w0, a = gt.w0[sl, :, :, None], gt.a[sl, :, :, None]
+            w0, a = gt.w0[sl, :, None], gt.a[sl, :, None]
             P = _decay_tile(gt, sl, mask)
             W = (Q @ K.transpose(-1, -2)).mul_(P)
             dW = dO @ V.transpose(-1, -2)
@@ -200,20 +205,19 @@ class _MLSTMChunkFn(torch.autograd.Function):
             torch.sum(dD, -1, out=rows[sl])
             torch.sum(dD, -2, out=cols[sl])
             # entering memory: out += w0 ⊙ (Q C_in)
-            qi = dO @ CN[sl].transpose(-1, -2)
+            qi = dO @ Cf[sl].transpose(-1, -2)
             torch.matmul(dA, K, out=dq[sl]).addcmul_(qi, w0)
             torch.sum(Q * qi, -1, out=dw0[sl])
             # leaving memory: C_out = decay C_in + Σ_s a_s k_s [v_s, 1]ᵀ
-            dCo = dCN[sl1]
-            ki = V @ dCo.transpose(-1, -2)
+            ki = V @ dCf[sl].transpose(-1, -2)
             torch.matmul(dA.transpose(-1, -2), Q, out=dk[sl]).addcmul_(ki, a)
             torch.sum(K * ki, -1, out=da[sl])
-            dv[sl].addcmul_(K @ dCo, a)
-        ddec = (CN[:NC] * dCN[1:]).sum((-2, -1)) * gt.decay
+            dv[sl].baddbmm_(K * a, dCf[sl])
+        ddec = (Cin * dCo).sum((-2, -1)) * gt.decay
         dw0 *= gt.w0
         da *= gt.a
         return _gate_grads(
-            ctx, gt, (rows, cols, dw0, da, ddec), gm, (dq, dk, dv, dCN), (dCT, dnT, dmT, CN), f
+            ctx, gt, (rows, cols, dw0, da, ddec), gm, (dq, dk, dv, dC0), (dCT, dnT, dmT, CT), f
         )
 
 
@@ -225,8 +229,8 @@ def _causal_mask(L: int, like: Tensor) -> Tensor:
 def _gate_grads(ctx, gt, sums, gm, grads, final, f):
     """Assemble the gradients of every input from the per-step sums of the tile pass."""
     rows, cols, dw0, da, ddec = sums
-    dq, dk, dv, dCN = grads
-    dCT, dnT, dmT, CN = final
+    dq, dk, dv, dC0 = grads
+    dCT, dnT, dmT, CT = final
     q, v = ctx.saved_tensors[0], ctx.saved_tensors[2]
     B, NH, S, D = q.shape
     DV, BH, L = v.shape[-1], B * NH, ctx.L
@@ -235,7 +239,7 @@ def _gate_grads(ctx, gt, sums, gm, grads, final, f):
 
     # with the stabilisers held fixed: b_t enters the tile's rows (+), its columns (-), w0
     # (+) and a (-); g = b_{L-1} enters a and the decay; ĩ_s enters the columns and a.
-    rows, cols, dw0, da, ddec = (x.transpose(0, 1) for x in (rows, cols, dw0, da, ddec))
+    rows, cols, dw0, da = (x.view(BH, NC, L) for x in (rows, cols, dw0, da))
     di = cols + da
     db = rows - cols + dw0 - da
     db[..., -1] += da.sum(-1) + ddec
@@ -245,8 +249,8 @@ def _gate_grads(ctx, gt, sums, gm, grads, final, f):
     # m_t = F_t + max(m0, max_{s≤t}(ĩ_s - F_s)); the final m also scales the returned C, n
     gm[:, -1] += (
         dmT.reshape(BH).double()
-        - (dCT.reshape(BH, D, DV) * CN[NC, :, :, :DV]).sum((-2, -1)).double()
-        - (dnT.reshape(BH, D) * CN[NC, :, :, DV]).sum(-1).double()
+        - (dCT.reshape(BH, D, DV) * CT[..., :DV]).sum((-2, -1)).double()
+        - (dnT.reshape(BH, D) * CT[..., DV]).sum(-1).double()
     )
     du = torch.zeros(BH, S + 1, dtype=torch.float64, device=q.device)
     du.scatter_add_(1, gt.arg, gm)
@@ -257,13 +261,13 @@ def _gate_grads(ctx, gt, sums, gm, grads, final, f):
     df = dlogf * torch.sigmoid(-f.reshape(BH, S).to(dt))
 
     return (
-        _unchunked(dq, S).reshape(B, NH, S, D),
-        _unchunked(dk, S).reshape(B, NH, S, D) * D**-0.5,
-        _unchunked(dv, S)[..., :DV].reshape(B, NH, S, DV),
+        _unchunked(dq, BH, S).reshape(B, NH, S, D),
+        _unchunked(dk, BH, S).reshape(B, NH, S, D),
+        _unchunked(dv, BH, S)[..., :DV].reshape(B, NH, S, DV),
         di.reshape(B, NH, S),
         df.reshape(B, NH, S),
-        dCN[0, :, :, :DV].reshape(B, NH, D, DV),
-        dCN[0, :, :, DV].reshape(B, NH, D),
+        dC0[..., :DV].reshape(B, NH, D, DV),
+        dC0[..., DV].reshape(B, NH, D),
         dm0.view(B, NH),
         None,
     )

@@ -39,26 +39,31 @@ def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
     m (the zeros let one call add m to the f row only).
     """
     P = np.empty(gx.shape[1:], dtype=gx.dtype)
-    fa, ig = P[1], P[2]
-    of, ofi, fi, iz = P[0:2], P[0:3], P[1:3], P[2:4]
-    Hl, CNl, Ml, gl = list(H), list(CN), list(M0), list(gx)
+    fa, ig, zt = P[1], P[2], P[3]
+    of, ofi, fi, iz, og = P[0:2], P[0:3], P[1:3], P[2:4], P[0]
+    # every per-step view made up front: indexing inside the loop costs as much as a call
+    H1, Hl, CNl, Ml, Mn = list(H[:, None]), list(H), list(CN), list(M0), list(M0[:, 1])
+    Nl, Cl, gl = list(CN[:, 0]), list(CN[:, 1]), list(gx)
+    matmul, logaddexp, subtract, maximum = np.matmul, np.logaddexp, np.subtract, np.maximum
+    exp, tanh, multiply, divide = np.exp, np.tanh, np.multiply, np.divide
+    zeros = np.zeros_like(of)  # an array argument is cheaper than a scalar one
     for t in range(len(gl)):
-        np.matmul(Hl[t][None], R4, out=P)
+        matmul(H1[t], R4, out=P)
         P += gl[t]
-        np.logaddexp(0.0, of, out=of)
-        np.subtract(Ml[t], of, out=of)  # logσ(õ), logσ(f̃) + m_{t-1}
-        m = Ml[t + 1][1]
-        np.maximum(fa, ig, out=m)
-        np.subtract(fi, m, out=fi)
-        np.exp(ofi, out=ofi)  # σ(õ), f', i'
-        np.tanh(P[3], out=P[3])
-        P[3] *= ig  # i' tanh(z̃)
+        logaddexp(zeros, of, out=of)
+        subtract(Ml[t], of, out=of)  # logσ(õ), logσ(f̃) + m_{t-1}
+        m = Mn[t + 1]
+        maximum(fa, ig, out=m)
+        subtract(fi, m, out=fi)
+        exp(ofi, out=ofi)  # σ(õ), f', i'
+        tanh(zt, out=zt)
+        zt *= ig  # i' tanh(z̃)
         cn = CNl[t + 1]
-        np.multiply(CNl[t], fa, out=cn)
+        multiply(CNl[t], fa, out=cn)
         cn += iz  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
         h = Hl[t + 1]
-        np.divide(cn[1], cn[0], out=h)
-        h *= P[0]
+        divide(Cl[t + 1], Nl[t + 1], out=h)
+        h *= og
 
 
 BLOCK_STEPS = 2048
@@ -74,25 +79,31 @@ def _backward_loop(ZZ: np.ndarray, K: np.ndarray, RT4: np.ndarray, t0: int) -> N
     ``ZZ``: ``(S+1, 13, NH, B, DH)``; block ``ZZ[t]`` holds ``dL/dpre_t`` (rows 0-3, gates
     o, f, i, z), the gradients wrt ``(n, c, m, h)_{t-1}`` (4-7), the output's own
     ``dL/dh_{t-1}`` (8) and ``dpre_t,g R_gᵀ`` (9-12), whose sum with row 8 is row 7.
-    ``K``: ``(T, 4, 7, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
+    ``K``: ``(4, 7, T, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
     """
     S = ZZ.shape[0] - 1
-    tmp = np.empty(K.shape[1:], dtype=K.dtype)
-    add, Zl, Kl = np.add, list(ZZ), list(K)
+    Kl = list(K.transpose(2, 0, 1, 3, 4, 5))
+    tmp = np.empty(Kl[0].shape, dtype=K.dtype)
+    # every per-step view made up front: indexing inside the loop costs as much as a call
+    dpre, rec, dh_parts, dh = list(ZZ[:, 0:4]), list(ZZ[:, 9:13]), list(ZZ[:, 8:13]), list(ZZ[:, 7])
+    state_in, out = list(ZZ[:, 4:8, None]), list(ZZ[:, 0:7])
+    matmul, multiply, reduce = np.matmul, np.multiply, np.add.reduce
     for t in range(t0 + len(Kl) - 1, t0 - 1, -1):
-        z = Zl[t + 1]
         if t + 1 < S:
-            np.matmul(z[0:4], RT4, out=z[9:13])
-        add.reduce(z[8:13], axis=0, out=z[7])
-        np.multiply(Kl[t - t0], z[4:8, None], out=tmp)
-        add.reduce(tmp, axis=0, out=Zl[t][0:7])
+            matmul(dpre[t + 1], RT4, out=rec[t + 1])
+        reduce(dh_parts[t + 1], axis=0, out=dh[t + 1])
+        multiply(Kl[t - t0], state_in[t + 1], out=tmp)
+        reduce(tmp, axis=0, out=out[t])
 
 
-def _step_maps(gx: Tensor, R4: Tensor, H: Tensor, CN: Tensor, M: Tensor) -> Tensor:
-    """The linear maps ``K`` of :func:`_backward_loop` for the steps of ``gx``.
+def _step_maps(gx: Tensor, R4: Tensor, H: Tensor, CN: Tensor, M: Tensor, K: Tensor) -> Tensor:
+    """Write the linear maps of :func:`_backward_loop` for the steps of ``gx`` into ``K``.
 
     ``gx``: ``(T, 4, NH, B, DH)`` and ``R4``: ``(4, NH, DH, DH)`` in the loop's gate order;
-    ``H, CN, M``: the stored states before and after each step (``T + 1`` entries).
+    ``H, CN, M``: the stored states before and after each step (``T + 1`` entries);
+    ``K``: a zeroed buffer ``(4, 7, T', NH, B, DH)`` with ``T' ≥ T``, reused between
+    blocks (the entries written here are the same every time, the rest stay zero; fresh
+    memory would cost more in page faults than the products).
     """
     T, _, NH, B, DH = gx.shape
     Hp = H[:-1].permute(1, 0, 2, 3).reshape(1, NH, T * B, DH)
@@ -113,18 +124,18 @@ def _step_maps(gx: Tensor, R4: Tensor, H: Tensor, CN: Tensor, M: Tensor) -> Tens
     # dĩ = -(α_n X_n + α_c X_c) + wi dm; a = logσ(f̃) + m_{t-1} passes d a to both.
     al_n = wi * n0 * ff - wf * ii
     al_c = wi * c0 * ff - wf * zt * ii
-    K = gx.new_zeros(T, 4, 7, NH, B, DH)  # [input dn, dc, dm, dh; output row]
-    K[:, 3, 0] = hn * og * (1 - og)
+    K = K[:, :, :T]  # [input dn, dc, dm, dh; output row; step]
+    K[3, 0] = hn * og * (1 - og)
     dz = ii * (1 - zt * zt)
-    K[:, 1, 3], K[:, 3, 3] = dz, dz * Bc
+    K[1, 3], K[3, 3] = dz, dz * Bc
     sf = torch.sigmoid(-fg)  # d logσ(f̃) / df̃
     for col, x in enumerate((al_n, al_c, wf, al_n * Cn + al_c * Bc)):
-        K[:, col, 6] = x
-        K[:, col, 1] = x * sf
-        K[:, col, 2] = -x
-    K[:, 2, 2] = wi
-    K[:, 0, 4], K[:, 3, 4] = ff, ff * Cn
-    K[:, 1, 5], K[:, 3, 5] = ff, ff * Bc
+        K[col, 6] = x
+        torch.mul(x, sf, out=K[col, 1])
+        torch.neg(x, out=K[col, 2])
+    K[2, 2] = wi
+    K[0, 4], K[3, 4] = ff, ff * Cn
+    K[1, 5], K[3, 5] = ff, ff * Bc
     return K
 
 
@@ -166,10 +177,11 @@ class _SLSTMFusedFn(torch.autograd.Function):
         ZZ[S, 8] += dhT.to(dt).transpose(0, 1)
         ZZ[S, 4], ZZ[S, 5], ZZ[S, 6] = (x.to(dt).transpose(0, 1) for x in (dnT, dcT, dmT))
         Zn, RTn = ZZ.numpy(), RT4.numpy()
+        K = gates_x.new_zeros(4, 7, min(S, BLOCK_STEPS), NH, B, DH)
         for t0 in range((S - 1) // BLOCK_STEPS * BLOCK_STEPS, -1, -BLOCK_STEPS):
             sl, sl1 = slice(t0, t0 + BLOCK_STEPS), slice(t0, t0 + BLOCK_STEPS + 1)
-            K = _step_maps(gx[sl], R4, H[sl1], CN[sl1], M[sl1])
-            _backward_loop(Zn, K.numpy(), RTn, t0)
+            Kt = _step_maps(gx[sl], R4, H[sl1], CN[sl1], M[sl1], K)
+            _backward_loop(Zn, Kt.numpy(), RTn, t0)
 
         DP = ZZ[:S, 0:4]  # dL/dpre, (S, 4, NH, B, DH)
         Hp = H[:-1].permute(1, 3, 0, 2).reshape(1, NH, DH, S * B)
