@@ -3,7 +3,10 @@
 Backends
 --------
 ``"torch"``
-    The pure-torch reference (any device, any float dtype).
+    Pure torch (any device, any float dtype). The chunkwise mLSTM uses the form with a
+    hand-written backward pass (:mod:`.mlstm.chunk`); the sLSTM on CPU tensors uses the
+    fused recurrent form (:mod:`.slstm.fused_recurrent`, its step loops in NumPy) and the
+    reference loop elsewhere. The plain-autograd references stay in the ``naive`` modules.
 ``"triton"``
     The Triton kernels (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``) for float32,
     float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors they run
@@ -19,32 +22,20 @@ The Triton modules are imported on first use, so this package imports without Tr
 from __future__ import annotations
 
 import importlib
-import os
-from functools import cache
 from types import ModuleType
 from typing import Literal
 
-import torch
 from torch import Tensor
 
 from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_parallel, mlstm_recurrent
-from .slstm import SLSTMState, slstm_recurrent
+from .slstm import SLSTMState, slstm_fused, slstm_recurrent
+from .triton_env import TRITON_DTYPES, interpreting, triton_available
 
 MLSTMMode = Literal["parallel", "chunkwise", "recurrent"]
 Backend = Literal["auto", "torch", "triton"]
 _BACKENDS = ("auto", "torch", "triton")
 _MODES = ("parallel", "chunkwise", "recurrent")
-_TRITON_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
-
-
-@cache
-def triton_available() -> bool:
-    """Whether the ``triton`` package imports in this environment."""
-    try:
-        importlib.import_module("triton")
-    except ImportError:
-        return False
-    return True
+__all__ = ["mlstm", "slstm", "triton_available"]
 
 
 def _kernel_module(name: str) -> ModuleType:
@@ -62,19 +53,19 @@ def _resolve_backend(backend: str, x: Tensor, *, auto_triton: bool = True) -> st
     if backend == "torch":
         return "torch"
     if backend == "auto":
-        ok = auto_triton and x.is_cuda and x.dtype in _TRITON_DTYPES and triton_available()
+        ok = auto_triton and x.is_cuda and x.dtype in TRITON_DTYPES and triton_available()
         return "triton" if ok else "torch"
     if not triton_available():
         raise RuntimeError(
             "backend='triton' needs the 'triton' package, which does not import here; "
             "install it (pip install triton) or use backend='torch'"
         )
-    if x.dtype not in _TRITON_DTYPES:
+    if x.dtype not in TRITON_DTYPES:
         raise ValueError(
             f"backend='triton' supports float32, float16 and bfloat16 inputs, got {x.dtype}; "
             "use backend='torch' for other dtypes"
         )
-    if not x.is_cuda and os.environ.get("TRITON_INTERPRET", "0") != "1":
+    if not x.is_cuda and not interpreting():
         raise RuntimeError(
             "backend='triton' on CPU tensors runs Triton's interpreter, which needs "
             "TRITON_INTERPRET=1 in the environment before the kernels are imported; move "
@@ -220,6 +211,8 @@ def slstm(
     if _resolve_backend(backend, gates_x) == "triton":
         kernels = _triton_kernels("slstm.triton_fused", gates_x)
         h, new_state = kernels.slstm_triton(gates_x, R, state)
+    elif gates_x.device.type == "cpu":
+        h, new_state = slstm_fused(gates_x, R, state)
     else:
         h, new_state = slstm_recurrent(gates_x, R, state)
     return h.to(gates_x.dtype), new_state

@@ -25,7 +25,6 @@ running maximum behind the stabiliser) is done in torch around the kernels.
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 import torch.nn.functional as F
@@ -33,16 +32,13 @@ import triton
 import triton.language as tl
 from torch import Tensor
 
+from ..triton_env import TRITON_DTYPES, interpreting
 from .common import EPS, MAX_LOG_DENOMINATOR, MLSTMState
 
 __all__ = ["INTERPRETED", "mlstm_chunkwise_triton"]
 
 
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
-
-
-INTERPRETED = _interpreting()
+INTERPRETED = interpreting()
 """Whether the kernels below were built for Triton's CPU interpreter (fixed at import)."""
 
 
@@ -414,8 +410,6 @@ def _bwd_chunk(
 # host side
 # --------------------------------------------------------------------------------------
 
-_SUPPORTED = (torch.float32, torch.float16, torch.bfloat16)
-
 
 def chunk_length(chunk_size: int, S: int) -> int:
     """Chunk length the kernels use: a power of two, at least 16 (``tl.dot``'s minimum).
@@ -427,7 +421,7 @@ def chunk_length(chunk_size: int, S: int) -> int:
 
 
 def _launch_config(DHQK: int, DHV: int, BH: int, dtype: torch.dtype, device: torch.device) -> dict:
-    interp = _interpreting() or device.type != "cuda"
+    interp = interpreting() or device.type != "cuda"
     np2k, np2v = max(16, triton.next_power_of_2(DHQK)), max(16, triton.next_power_of_2(DHV))
     if interp:
         # the interpreter is fastest with whole-head tiles; bf16 dots are wrong there
@@ -599,7 +593,7 @@ def mlstm_chunkwise_triton(
     state : tuple of Tensor
         Final ``(C, n, m)`` in float32.
     """
-    if v.dtype not in _SUPPORTED:
+    if v.dtype not in TRITON_DTYPES:
         raise ValueError(
             f"the Triton mLSTM kernel takes float32, float16 or bfloat16 inputs, got {v.dtype}; "
             "use backend='torch' for other dtypes"

@@ -1,8 +1,10 @@
-"""The sLSTM cell: torch reference (a loop over time).
+"""The sLSTM cell: the reference loop and the fused recurrent form for CPU tensors.
 
 The fused recurrent Triton kernels live in :mod:`.triton_fused`, imported on demand.
 """
 
-from .naive import SLSTMState, empty_state, slstm_recurrent
+from .common import SLSTMState, empty_state
+from .fused_recurrent import slstm_fused
+from .naive import slstm_recurrent
 
-__all__ = ["SLSTMState", "empty_state", "slstm_recurrent"]
+__all__ = ["SLSTMState", "empty_state", "slstm_fused", "slstm_recurrent"]

@@ -6,15 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-SLSTMState = tuple[Tensor, Tensor, Tensor, Tensor]
-
-
-def empty_state(gates_x: Tensor) -> SLSTMState:
-    """The empty state ``h=0, c=0, n=0, m=-inf`` for gates shaped ``(B, S, 4, NH, DH)``."""
-    B, _, _, NH, DH = gates_x.shape
-    dtype = torch.float64 if gates_x.dtype == torch.float64 else torch.float32
-    zeros = gates_x.new_zeros(B, NH, DH, dtype=dtype)
-    return zeros, zeros, zeros, torch.full_like(zeros, float("-inf"))
+from .common import SLSTMState, empty_state
 
 
 def slstm_recurrent(

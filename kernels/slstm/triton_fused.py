@@ -10,23 +10,18 @@ walks the sequence in reverse, recomputes the gate pre-activations from ``h_{t-1
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
 
-from .naive import SLSTMState
+from ..triton_env import TRITON_DTYPES, interpreting
+from .common import SLSTMState
 
 __all__ = ["INTERPRETED", "slstm_triton"]
 
 
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
-
-
-INTERPRETED = _interpreting()
+INTERPRETED = interpreting()
 """Whether the kernels below were built for Triton's CPU interpreter (fixed at import)."""
 
 
@@ -238,12 +233,10 @@ def _slstm_bwd(
 # host side
 # --------------------------------------------------------------------------------------
 
-_SUPPORTED = (torch.float32, torch.float16, torch.bfloat16)
-
 
 def _launch_config(B: int, DH: int, dtype: torch.dtype, device: torch.device) -> dict:
     BD = max(16, triton.next_power_of_2(DH))
-    if _interpreting() or device.type != "cuda":
+    if interpreting() or device.type != "cuda":
         # one program per head is fastest in the interpreter; bf16 dots are wrong there
         return dict(BB=max(16, triton.next_power_of_2(B)), BD=BD, half=False, prec="ieee",
                     warps=4)  # fmt: skip
@@ -316,7 +309,7 @@ def slstm_triton(
     state : tuple of Tensor
         Final ``(h, c, n, m)`` in float32.
     """
-    if gates_x.dtype not in _SUPPORTED:
+    if gates_x.dtype not in TRITON_DTYPES:
         raise ValueError(
             f"the Triton sLSTM kernel takes float32, float16 or bfloat16 inputs, got "
             f"{gates_x.dtype}; use backend='torch' for other dtypes"
