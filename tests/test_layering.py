@@ -17,7 +17,7 @@ LAYERS = [
     {"nn", "data"},
     {"training"},
     {"estimators", "baselines"},
-    {"tuning", "ltsf"},
+    {"tuning", "ltsf", "model_selection"},
     {"cli"},
 ]
 """Components from the bottom layer up."""

@@ -1,0 +1,96 @@
+"""XLSTMForecaster as the last step of a scikit-learn pipeline of pandas transformers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from xlstm_ts import XLSTMForecaster
+from xlstm_ts.model_selection import backtest, forecast
+
+TINY = dict(
+    horizon=6,
+    context_length=24,
+    d_model=8,
+    num_blocks=1,
+    num_heads=2,
+    patch_len=6,
+    max_epochs=1,
+    batch_size=32,
+    windows_per_epoch=64,
+    validation_size=0,
+    random_state=0,
+    progress_bar=False,
+)
+
+
+def load_and_temperature(n=160) -> pd.DataFrame:
+    """An hourly load around 1000 and a temperature with two gaps."""
+    rng = np.random.default_rng(0)
+    t = np.arange(n)
+    index = pd.date_range("2024-01-01", periods=n, freq="h", name="time")
+    frame = pd.DataFrame(
+        {
+            "load": 1000 + 50 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 5, n),
+            "temp": 20 + rng.normal(0, 3, n),
+        },
+        index=index,
+    )
+    frame.iloc[[5, 50], 1] = np.nan
+    return frame
+
+
+def calendar(df: pd.DataFrame) -> pd.DataFrame:
+    """Hour and weekday of each row, from the time index."""
+    return df.assign(hour=df.index.hour.astype(float), weekday=df.index.dayofweek.astype(float))
+
+
+def pipeline(**forecaster):
+    # impute and scale the temperature only; the load passes through under its own name
+    temperature = ColumnTransformer(
+        [("temp", make_pipeline(SimpleImputer(), StandardScaler()), ["temp"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+    features = FunctionTransformer(
+        calendar, feature_names_out=lambda _, names: [*names, "hour", "weekday"]
+    )
+    model = XLSTMForecaster(target="load", **{**TINY, **forecaster})
+    return make_pipeline(temperature, features, model).set_output(transform="pandas")
+
+
+def test_pipeline_fits_predicts_on_the_users_scale_and_index_and_clones():
+    frame = load_and_temperature()
+    pipe = pipeline(past_covariates=["temp", "hour", "weekday"]).fit(frame)
+    pred = pipe.predict(frame.iloc[:-6])  # history: everything but the last 6 hours
+    assert pred.index.equals(frame.index[-6:])  # the hours after the history
+    assert list(pred.columns) == ["load"]
+    # the model saw the temperature imputed and scaled, the load as it is
+    panel = pipe[-1].panel_
+    assert np.isfinite(panel.covariates[0]).all()
+    assert abs(panel.covariates[0][:, 0].mean()) < 1e-6
+    assert abs(pred["load"].mean() - 1000) < 150  # the load's scale, not a scaled one
+    twin = clone(pipe)
+    assert not hasattr(twin[-1], "fitted_")
+    pd.testing.assert_frame_equal(twin.fit(frame).predict(frame.iloc[:-6]), pred)
+    assert np.isfinite(pipe.score(frame))
+
+
+def test_future_covariates_through_the_pipeline():
+    frame = load_and_temperature()
+    pipe = pipeline(past_covariates=["temp"], future_covariates=["hour", "weekday"])
+    pipe.fit(frame.iloc[:-6])
+    # the next 6 hours: the load is unknown, the calendar is derived from the index
+    future = frame.iloc[-6:].assign(load=np.nan)
+    pred = forecast(pipe, frame.iloc[:-6], X_future=future)
+    assert pred.index.equals(frame.index[-6:])
+    with pytest.raises(ValueError, match="pass their values"):
+        pipe.predict(frame.iloc[:-6])  # Pipeline.predict alone has no future rows
+    # the backtest and the scorers hand the pipeline its future rows the same way
+    result = backtest(pipe, frame, n_windows=2)
+    assert result.forecasts["y"].notna().all()
+    np.testing.assert_allclose(result.forecasts["y"].to_numpy()[-6:], frame["load"].to_numpy()[-6:])
