@@ -151,6 +151,11 @@ def backtest(
     for name, value in dict(n_windows=n_windows, step=step, h=h, season=season).items():
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if hasattr(estimator, "predict_interval") and h > roles.horizon:
+        raise ValueError(
+            f"h={h} exceeds horizon={roles.horizon}: conformal intervals are calibrated "
+            "for the horizon's steps only"
+        )
     times, grid = time_axis(X, roles)
     first = len(grid) - 1 - h - (n_windows - 1) * step
     if first < 0:

@@ -111,6 +111,13 @@ class ConformalForecaster(BaseEstimator):
         self.radius_, self.n_calibration_, self.calibration_ = radius, counts, calibration
         return self
 
+    def score(self, X: pd.DataFrame, y: None = None) -> float:
+        """Negative MSE of the forecast of the last ``horizon`` timestamps of ``X`` (as
+        ``XLSTMForecaster.score``; the default score of a search)."""
+        from .scoring import get_forecast_scorer
+
+        return get_forecast_scorer("neg_mse")(self, X)
+
     # ------------------------------------------------------------------ predicting
     def predict(
         self, X: pd.DataFrame | None = None, h: int | None = None, X_future: Any = None
