@@ -7,6 +7,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
 
 from xlstm_ts import XLSTMForecaster
@@ -192,6 +194,13 @@ def test_backtest_names_bad_arguments():
         backtest(XLSTMForecaster(**TINY), panel(), n_windows=2, refit=0)
     with pytest.raises(ValueError, match="too few for n_windows=40 origins"):
         backtest(XLSTMForecaster(**TINY), panel(), n_windows=40)
+    with pytest.raises(TypeError, match="LinearRegression is not a forecaster of xlstm_ts"):
+        backtest(LinearRegression(), panel(), n_windows=2)
+    conformal = ConformalForecaster(XLSTMForecaster(**TINY))
+    with pytest.raises(ValueError, match="h=12 exceeds horizon=6: conformal intervals"):
+        backtest(conformal, panel(), n_windows=2, h=12)
+    # the wrapper clones and searches like any estimator, its forecaster's parameters too
+    assert clone(conformal).set_params(forecaster__d_model=16).forecaster.d_model == 16
 
 
 # ---------------------------------------------------------------------------- conformal

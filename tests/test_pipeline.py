@@ -46,7 +46,7 @@ def load_and_temperature(n=160) -> pd.DataFrame:
 
 def calendar(df: pd.DataFrame) -> pd.DataFrame:
     """Hour and weekday of each row, from the time index."""
-    return df.assign(hour=df.index.hour.astype(float), weekday=df.index.dayofweek.astype(float))
+    return df.assign(hour=df.index.hour.astype(float), weekday=df.index.day_of_week.astype(float))
 
 
 def pipeline(**forecaster):

@@ -9,6 +9,7 @@ part of the forecast horizon. The model is the forecasters' network
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any, Literal
@@ -244,7 +245,10 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
             devices=1,
             deterministic=True,
         )
-        result = fit_module(module, data, config)
+        with warnings.catch_warnings():
+            # without validation rows Lightning notes the empty validation loader
+            warnings.filterwarnings("ignore", ".*Total length of `list` across ranks is zero.*")
+            result = fit_module(module, data, config)
         self.network_ = network.cpu().double().eval()
         self.n_epochs_ = result.n_epochs
         return self
