@@ -94,3 +94,27 @@ def test_future_covariates_through_the_pipeline():
     result = backtest(pipe, frame, n_windows=2)
     assert result.forecasts["y"].notna().all()
     np.testing.assert_allclose(result.forecasts["y"].to_numpy()[-6:], frame["load"].to_numpy()[-6:])
+
+
+def test_long_frame_pipeline_in_a_conformal_wrapper():
+    from xlstm_ts.model_selection import ConformalForecaster
+
+    wide = load_and_temperature(120)
+    long = wide.rename_axis("ds").reset_index().rename(columns={"load": "y"})
+    long = pd.concat([long.assign(unique_id="north"), long.assign(unique_id="south")])
+    scaler = ColumnTransformer(
+        [("temp", make_pipeline(SimpleImputer(), StandardScaler()), ["temp"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+    pipe = make_pipeline(scaler, XLSTMForecaster(past_covariates=["temp"], **TINY)).set_output(
+        transform="pandas"
+    )
+    model = ConformalForecaster(pipe, calibration_windows=5).fit(long)
+    bounds = model.predict_interval(long)
+    point = model.predict(long)
+    assert list(bounds.columns) == ["unique_id", "ds", "lower", "upper"]
+    assert bounds["ds"].min() == long["ds"].max() + pd.Timedelta(hours=1)
+    for _, part in bounds.merge(point, on=["unique_id", "ds"]).groupby("unique_id"):
+        np.testing.assert_allclose(part["upper"] - part["y"], model.radius_)
+        np.testing.assert_allclose(part["y"] - part["lower"], model.radius_)
