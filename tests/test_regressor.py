@@ -14,7 +14,10 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
     return {}
 
 
-@parametrize_with_checks([XLSTMRegressor()], expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(
+    [XLSTMRegressor(), XLSTMRegressor(scaling="instance")],
+    expected_failed_checks=_expected_failed_checks,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
