@@ -88,6 +88,10 @@ def test_future_covariates_through_the_pipeline():
     future = frame.iloc[-6:].assign(load=np.nan)
     pred = forecast(pipe, frame.iloc[:-6], X_future=future)
     assert pred.index.equals(frame.index[-6:])
+    # no history given: after the training data, which is the same history here
+    pd.testing.assert_frame_equal(forecast(pipe, X_future=future), pred)
+    quantiles = forecast(pipe, frame.iloc[:-6], X_future=future, quantiles=True)
+    np.testing.assert_allclose(quantiles[("load", "q0.5")], pred["load"])
     with pytest.raises(ValueError, match="pass their values"):
         pipe.predict(frame.iloc[:-6])  # Pipeline.predict alone has no future rows
     # the backtest and the scorers hand the pipeline its future rows the same way
