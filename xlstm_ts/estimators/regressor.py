@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
 
-
-def _positive_int() -> Interval:
-    return Interval(Integral, 1, None, closed="left")
+from .validation import REGRESSOR_CONSTRAINTS, check_network_params
 
 
 class XLSTMRegressor(RegressorMixin, BaseEstimator):
@@ -82,26 +78,7 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         Epochs trained.
     """
 
-    _parameter_constraints: dict[str, list[Any]] = {
-        "n_features_per_step": [_positive_int()],
-        "scaling": [StrOptions({"standard", "instance"})],
-        "d_model": [_positive_int()],
-        "num_blocks": [_positive_int()],
-        "slstm_at": [list, tuple],
-        "num_heads": [_positive_int()],
-        "patch_len": [_positive_int()],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "chunk_size": [_positive_int()],
-        "linear_path": ["boolean"],
-        "max_epochs": [_positive_int()],
-        "batch_size": [_positive_int()],
-        "learning_rate": [Interval(Real, 0, None, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping_patience": [_positive_int(), None],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "accelerator": [str],
-    }
+    _parameter_constraints = REGRESSOR_CONSTRAINTS
 
     def __init__(
         self,
@@ -151,19 +128,6 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ data
-    def _check_params(self) -> None:
-        blocks = self.num_blocks
-        bad = [p for p in self.slstm_at if not isinstance(p, Integral) or not 0 <= p < blocks]
-        if bad:
-            raise ValueError(
-                f"slstm_at={tuple(self.slstm_at)!r}: positions {bad} are not block indexes "
-                f"in [0, num_blocks={self.num_blocks})"
-            )
-        if self.d_model % self.num_heads or self.d_model % 2:
-            raise ValueError(
-                f"d_model={self.d_model} must be even and divisible by num_heads={self.num_heads}"
-            )
-
     def _steps(self, n_features: int) -> int:
         per = self.n_features_per_step
         if n_features % per:
@@ -193,7 +157,7 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         from xlstm_ts.training import ForecastModule, TrainConfig, WindowDataModule, fit_module
 
         self._validate_params()
-        self._check_params()
+        check_network_params(self)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         Y = y.reshape(len(y), -1)
         self.n_steps_ = self._steps(X.shape[1])
