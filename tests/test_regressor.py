@@ -71,3 +71,26 @@ def test_bad_parameters_are_named():
     X, y = lag_windows()
     with pytest.raises(ValueError, match="d_model=6 must be even and divisible by num_heads=4"):
         XLSTMRegressor(d_model=6, num_heads=4).fit(X, y)
+
+
+def test_network_without_instance_norm_reads_inputs_as_they_are():
+    import torch
+
+    torch.manual_seed(0)
+    kw = dict(context_length=6, horizon=2, patch_len=3, d_model=8, num_blocks=1, num_heads=2)
+    net = XLSTMForecastNet(**kw, linear_path=True, instance_norm=False)
+    W = torch.randn(2, 6, dtype=torch.float64)
+    net.set_linear_path(W)  # the network is now exactly the linear path
+    x = 100 + 10 * torch.randn(4, 6, dtype=torch.float64)
+    last = x[:, -1:]
+    expected = (x - last) @ W.T + last  # on the data's scale: no per-row statistics
+    torch.testing.assert_close(net.double()(x)[..., 0], expected)
+    # the head's constant 2 added to the last value: as it is without instance norm;
+    # with it, 2 is read on the normalised scale and mapped back with the row's scale
+    torch.nn.init.zeros_(net.linear_path.weight)
+    torch.nn.init.constant_(net.head.bias, 2.0)
+    torch.testing.assert_close(net(x)[..., 0], (2.0 + last).expand(4, 2))
+    normed = XLSTMForecastNet(**kw, linear_path=True).double()
+    normed.load_state_dict(net.state_dict())
+    std = (x.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt()
+    torch.testing.assert_close(normed(x)[..., 0], (2.0 * std + last).expand(4, 2))
