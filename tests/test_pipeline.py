@@ -122,3 +122,68 @@ def test_long_frame_pipeline_in_a_conformal_wrapper():
     for _, part in bounds.merge(point, on=["unique_id", "ds"]).groupby("unique_id"):
         np.testing.assert_allclose(part["upper"] - part["y"], model.radius_)
         np.testing.assert_allclose(part["y"] - part["lower"], model.radius_)
+
+
+def test_a_transformed_target_comes_back_on_its_own_scale():
+    from xlstm_ts.model_selection import TransformedTargetForecaster
+
+    frame = load_and_temperature()
+    inner = XLSTMForecaster(target="load", past_covariates=["temp"], **TINY)
+    scaled = TransformedTargetForecaster(inner, StandardScaler())
+    pipe = make_pipeline(
+        ColumnTransformer(
+            [("temp", SimpleImputer(), ["temp"])],
+            remainder="passthrough",
+            verbose_feature_names_out=False,
+        ),
+        scaled,
+    ).set_output(transform="pandas")
+    pipe.fit(frame)
+    model = pipe[-1]
+    # the network was trained on the standardised load ...
+    assert abs(model.forecaster_.panel_.values[0].mean()) < 1e-6
+    # ... and the forecasts are the inner ones mapped back to the load's scale
+    history = pipe[:-1].transform(frame)
+    inner_pred = model.forecaster_.predict(model._forward(history))
+    pred = pipe.predict(frame)
+    np.testing.assert_allclose(
+        pred["load"], model.transformer_.inverse_transform(inner_pred[["load"]].to_numpy())[:, 0]
+    )
+    assert abs(pred["load"].mean() - 1000) < 150 and pred.index[0] > frame.index[-1]
+    q = model.predict_quantiles(history)
+    np.testing.assert_allclose(q[("load", "q0.5")], pred["load"])
+    assert clone(pipe).get_params()["transformedtargetforecaster__transformer"] is not None
+
+    # a decreasing transform: the quantiles are mapped back and put in order again
+    flipped = TransformedTargetForecaster(
+        XLSTMForecaster(target="load", **TINY),
+        FunctionTransformer(np.negative, inverse_func=np.negative),
+    ).fit(frame[["load"]])
+    q = flipped.predict_quantiles()
+    inner_q = flipped.forecaster_.predict_quantiles()
+    np.testing.assert_allclose(q[("load", "q0.1")], -inner_q[("load", "q0.9")])
+    assert (q[("load", "q0.1")] <= q[("load", "q0.9")]).all()
+    # the backtest and the scorers compare on the user's scale too
+    result = backtest(pipe, frame, n_windows=2)
+    assert abs(result.forecasts["q0.5"].mean() - 1000) < 150
+
+
+def test_a_logged_target_of_a_long_frame():
+    from xlstm_ts.model_selection import TransformedTargetForecaster
+
+    wide = load_and_temperature(120)
+    long = wide.rename_axis("ds").reset_index()[["ds", "load"]].rename(columns={"load": "y"})
+    long = pd.concat(
+        [long.assign(unique_id="north"), long.assign(unique_id="south", y=long.y / 10)]
+    )
+    log = FunctionTransformer(np.log1p, inverse_func=np.expm1)
+    model = TransformedTargetForecaster(XLSTMForecaster(**TINY), log).fit(long)
+    assert model.target_columns_ == ["y"]
+    np.testing.assert_allclose(
+        np.expm1(model.forecaster_.panel_.values[1]), long["y"].to_numpy()[120:]
+    )
+    pred, inner = model.predict(), model.forecaster_.predict()
+    assert list(pred.columns) == ["unique_id", "ds", "y"]
+    np.testing.assert_allclose(pred["y"], np.expm1(inner["y"]))
+    q = model.predict_quantiles()
+    np.testing.assert_allclose(q["q0.9"], np.expm1(model.forecaster_.predict_quantiles()["q0.9"]))

@@ -17,6 +17,7 @@ from .scoring import (
     make_forecast_scorer,
 )
 from .split import TimeSeriesSplitter
+from .target import TransformedTargetForecaster
 
 __all__ = [
     "SCORERS",
@@ -24,6 +25,7 @@ __all__ = [
     "ConformalForecaster",
     "ForecastScorer",
     "TimeSeriesSplitter",
+    "TransformedTargetForecaster",
     "backtest",
     "forecast",
     "forecast_metrics",

@@ -87,10 +87,16 @@ def time_axis(X: pd.DataFrame, roles: Roles) -> tuple[np.ndarray, np.ndarray]:
     return times, np.unique(times)
 
 
+def last_step(estimator: Any) -> Any:
+    """The estimator that forecasts: a pipeline's last step (a forecaster or a wrapper,
+    which handles its own inner forecaster), or ``estimator`` itself."""
+    return estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+
+
 def transform(estimator: Any, X: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
-    """The final forecaster and ``X`` through the steps before it (for a pipeline)."""
+    """The last step and ``X`` through the steps before it (for a pipeline)."""
     if not hasattr(estimator, "steps") or len(estimator.steps) == 1:
-        return final_step(estimator), X
+        return last_step(estimator), X
     Xt = estimator[:-1].transform(X)
     if not isinstance(Xt, pd.DataFrame) or len(Xt) != len(X):
         raise ValueError(
@@ -119,7 +125,7 @@ def predict_with(
     roles = Roles.of(estimator)
     needs_future = bool(roles.future_covariates) and future is not None
     if history is None:
-        model = final_step(estimator)
+        model = last_step(estimator)
         Xt_future = transform(estimator, future)[1] if needs_future else None
         return getattr(model, method)(None, h=h, X_future=Xt_future, **kwargs)
     rows = pd.concat([history, future]) if needs_future else history
