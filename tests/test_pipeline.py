@@ -187,3 +187,16 @@ def test_a_logged_target_of_a_long_frame():
     np.testing.assert_allclose(pred["y"], np.expm1(inner["y"]))
     q = model.predict_quantiles()
     np.testing.assert_allclose(q["q0.9"], np.expm1(model.forecaster_.predict_quantiles()["q0.9"]))
+
+
+def test_a_pipeline_that_renames_the_target_is_named_when_scored():
+    frame = load_and_temperature()
+    renaming = ColumnTransformer(
+        [("temp", SimpleImputer(), ["temp"])], remainder="passthrough"
+    )  # verbose names: "remainder__load"
+    pipe = make_pipeline(renaming, XLSTMForecaster(target="remainder__load", **TINY))
+    pipe.set_output(transform="pandas").fit(frame)
+    from xlstm_ts.model_selection import get_forecast_scorer
+
+    with pytest.raises(ValueError, match=r"no column for series \['remainder__load'\]"):
+        get_forecast_scorer("neg_mae")(pipe, frame)

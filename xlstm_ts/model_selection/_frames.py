@@ -63,11 +63,20 @@ class Roles:
     def actuals(self, future: pd.DataFrame, ids: list[Any], target: str) -> pd.DataFrame:
         """Actual values of the future rows as a tidy frame ``(id, time, y)``."""
         if self.is_long(future):
+            missing = [c for c in (self.id_col, self.time_col, target) if c not in future.columns]
+            if missing:
+                raise ValueError(
+                    f"the frame has no column {missing} to compare the forecasts with; a "
+                    "pipeline must keep the target's name (verbose_feature_names_out=False)"
+                )
             out = future[[self.id_col, self.time_col, target]]
             return out.rename(columns={target: "y"})
         missing = [c for c in ids if c not in future.columns]
         if missing:
-            raise ValueError(f"the frame has no column for series {missing}")
+            raise ValueError(
+                f"the frame has no column for series {missing} to compare the forecasts "
+                "with; a pipeline must keep the target's name (verbose_feature_names_out=False)"
+            )
         return _columns_to_long(future[ids], self.id_col, self.time_col, "y")
 
 
