@@ -11,7 +11,7 @@ import pytest
 SCRIPT = textwrap.dedent(
     """
     import json, os
-    import numpy as np, pandas as pd, torch.distributed as dist
+    import numpy as np, pandas as pd, torch, torch.distributed as dist
     from xlstm_ts import XLSTMForecaster
 
     t = np.arange(600)
@@ -26,11 +26,14 @@ SCRIPT = textwrap.dedent(
     ).fit(df)
     pred = model.predict()
     world = dist.get_world_size() if dist.is_initialized() else 1
-    print("RESULT " + json.dumps({
-        "rank": int(os.environ.get("LOCAL_RANK", 0)), "world": world,
-        "rows": len(pred), "values": pred.to_numpy().round(6).tolist(),
-        "timestamps": [str(t) for t in pred.index],
-    }), flush=True)
+    rank = int(os.environ.get("LOCAL_RANK", 0))
+    # one file per process: lines two processes print to one pipe can interleave
+    with open(f"result_{rank}.json", "w") as f:
+        json.dump({
+            "rank": rank, "world": world, "threads": torch.get_num_threads(),
+            "rows": len(pred), "values": pred.to_numpy().round(6).tolist(),
+            "timestamps": [str(t) for t in pred.index],
+        }, f)
     """
 )
 
@@ -49,11 +52,7 @@ def test_ddp_trains_in_two_processes_and_predicts_in_each(tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [
-        json.loads(line[len("RESULT ") :])
-        for line in proc.stdout.splitlines()
-        if line.startswith("RESULT ")
-    ]
+    results = [json.loads((tmp_path / f"result_{rank}.json").read_text()) for rank in (0, 1)]
     assert sorted(r["rank"] for r in results) == [0, 1]
     assert all(r["world"] == 2 for r in results)
     assert all(r["rows"] == 12 for r in results)

@@ -17,7 +17,7 @@ LAYERS = [
     {"nn", "data"},
     {"training"},
     {"estimators", "baselines"},
-    {"tuning", "ltsf", "plotting"},
+    {"tuning", "ltsf", "model_selection", "plotting"},
     {"cli"},
 ]
 """Components from the bottom layer up."""

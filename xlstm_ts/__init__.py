@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["XLSTMForecaster", "__version__"]
+__all__ = ["XLSTMForecaster", "XLSTMRegressor", "__version__"]
 
 if TYPE_CHECKING:
-    from .estimators import XLSTMForecaster
+    from .estimators import XLSTMForecaster, XLSTMRegressor
 
 
 def __getattr__(name: str) -> Any:
     # imported on first use, so that light sub-packages (datasets) stay light
-    if name == "XLSTMForecaster":
-        from .estimators import XLSTMForecaster
+    if name in ("XLSTMForecaster", "XLSTMRegressor"):
+        from . import estimators
 
-        return XLSTMForecaster
+        return getattr(estimators, name)
     raise AttributeError(f"module 'xlstm_ts' has no attribute {name!r}")

@@ -74,6 +74,24 @@ def check_forecaster_params(est: Any) -> list[float]:
     bad = [q for q in levels if not 0 < q < 1]
     if bad:
         raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
+    check_network_params(est)
+    overlap = set(est.past_covariates) & set(est.future_covariates)
+    if overlap:
+        raise ValueError(
+            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
+        )
+    return levels
+
+
+def check_network_params(est: Any) -> None:
+    """Checks across the network's parameters (``slstm_at``, ``num_blocks``, ``d_model``,
+    ``num_heads``), shared by every estimator on :class:`~xlstm_ts.nn.XLSTMForecastNet`.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameters and values that do not fit together.
+    """
     outside = [
         p for p in est.slstm_at if not isinstance(p, Integral) or not 0 <= p < est.num_blocks
     ]
@@ -86,9 +104,32 @@ def check_forecaster_params(est: Any) -> list[float]:
         raise ValueError(
             f"d_model={est.d_model} must be even and divisible by num_heads={est.num_heads}"
         )
-    overlap = set(est.past_covariates) & set(est.future_covariates)
-    if overlap:
-        raise ValueError(
-            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
+
+
+REGRESSOR_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_features_per_step": [_positive_int()],
+    "scaling": [StrOptions({"standard", "instance"})],
+    **{
+        k: FORECASTER_CONSTRAINTS[k]
+        for k in (
+            "d_model",
+            "num_blocks",
+            "slstm_at",
+            "num_heads",
+            "patch_len",
+            "dropout",
+            "chunk_size",
+            "max_epochs",
+            "batch_size",
+            "learning_rate",
+            "weight_decay",
+            "early_stopping_patience",
+            "random_state",
+            "accelerator",
+            "num_threads",
         )
-    return levels
+    },
+    "linear_path": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+}
+"""Allowed values of each :class:`~xlstm_ts.estimators.XLSTMRegressor` parameter."""

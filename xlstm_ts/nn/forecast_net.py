@@ -33,6 +33,15 @@ class InstanceNorm(nn.Module):
         return torch.nan_to_num((x - mean) / scale), mean, scale
 
 
+class NoNorm(nn.Module):
+    """The identity in :class:`InstanceNorm`'s form (mean 0, scale 1), for inputs that are
+    already on a common scale (NaN still set to 0)."""
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        zero = torch.zeros_like(x[:, :1])
+        return torch.nan_to_num(x), zero, zero + 1
+
+
 class XLSTMForecastNet(nn.Module):
     """Univariate direct multi-step forecaster with an xLSTM encoder.
 
@@ -66,6 +75,10 @@ class XLSTMForecastNet(nn.Module):
         Covariates seen over the context.
     n_future : int
         How many of them (the last ones) are also known over the horizon.
+    instance_norm : bool
+        Normalise each context on its own (and map the forecast back); ``False`` leaves
+        inputs and outputs as they are, for data standardised beforehand (tabular
+        regression, where the target's scale need not follow each row's).
     """
 
     def __init__(
@@ -84,12 +97,13 @@ class XLSTMForecastNet(nn.Module):
         linear_path: bool = False,
         n_covariates: int = 0,
         n_future: int = 0,
+        instance_norm: bool = True,
     ) -> None:
         super().__init__()
         self.context_length, self.horizon, self.patch_len = context_length, horizon, patch_len
         self.num_quantiles = len(quantiles)
         self.num_patches = math.ceil(context_length / patch_len)
-        self.norm = InstanceNorm()
+        self.norm = InstanceNorm() if instance_norm else NoNorm()
         if not 0 <= n_future <= n_covariates:
             raise ValueError(f"n_future={n_future} must lie in [0, n_covariates={n_covariates}]")
         self.n_covariates, self.n_future = n_covariates, n_future

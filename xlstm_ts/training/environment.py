@@ -55,6 +55,8 @@ def quiet_lightning() -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            # no validation windows: Lightning notes the empty validation loader
+            warnings.filterwarnings("ignore", ".*Total length of `list` across ranks is zero.*")
             warnings.filterwarnings("ignore", ".*LeafSpec.*")  # torch internals of Lightning
             warnings.filterwarnings("ignore", category=DeprecationWarning, module="lightning")
             yield

@@ -1,10 +1,9 @@
-"""Forecast errors and the losses used for training."""
+"""The training losses (torch): pinball and squared error, over non-missing targets."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -27,13 +26,3 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     return torch.where(mask, values, 0.0).sum() / mask.sum().clamp(min=1)
-
-
-def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean squared error."""
-    return float(np.mean((np.asarray(y_true) - np.asarray(y_pred)) ** 2))
-
-
-def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean absolute error."""
-    return float(np.mean(np.abs(np.asarray(y_true) - np.asarray(y_pred))))
