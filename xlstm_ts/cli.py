@@ -1,4 +1,4 @@
-"""Command-line interface: ``xlstm-ts demo``, ``xlstm-ts forecast`` and ``xlstm-ts benchmark``."""
+"""Command-line interface: ``xlstm-ts demo``, ``forecast``, ``benchmark`` and ``tune``."""
 
 from __future__ import annotations
 
@@ -151,6 +151,13 @@ def benchmark(args: argparse.Namespace) -> int:
     return command.run(args, args.argv[1:])  # without the word "benchmark"
 
 
+def tune(args: argparse.Namespace) -> int:
+    """Run one worker of a hyperparameter search (see :mod:`xlstm_ts.tuning.command`)."""
+    from xlstm_ts.tuning import command
+
+    return command.run(args, args.argv[1:])  # without the word "tune"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xlstm-ts", description="xLSTM time-series forecasting")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_arguments(p)
     p.set_defaults(func=benchmark, argv=list(sys.argv[1:] if argv is None else argv))
+
+    p = commands.add_parser(
+        "tune",
+        help="hyperparameter search on a CSV file (Optuna; several workers can share a study)",
+    )
+    from xlstm_ts.tuning.command import add_arguments as add_tune_arguments
+
+    add_tune_arguments(p)
+    p.set_defaults(func=tune, argv=list(sys.argv[1:] if argv is None else argv))
 
     args = parser.parse_args(argv)
     return args.func(args)
