@@ -6,7 +6,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -415,8 +417,8 @@ def test_tune_command_end_to_end_and_resume(tmp_path, capsys):
     model = XLSTMForecaster.load(tmp_path / "model")
     assert model.context_length == result["best_params"]["context_length"]
     assert len(model.predict()) == 12
-    # a second start resumes the study
-    assert main([*args, "--trials", "1", "--output", str(out)]) == 0
+    # a second start resumes the study, and stops when the study holds 3 trials
+    assert main([*args, "--total-trials", "3", "--output", str(out)]) == 0
     assert json.loads(out.read_text())["n_trials"] == 3
 
 
@@ -435,17 +437,13 @@ def run_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    """A fresh database on the local PostgreSQL server (started if it is down).
+def postgres():
+    """``new_database()``: the URL of a fresh, empty database on the local PostgreSQL
+    server, which is started if it is down; the databases are dropped afterwards.
 
-    ``XLSTM_TS_POSTGRES_URL`` names a server to use instead (its database is used as
-    it is). Otherwise the server is managed with Debian's ``pg_ctlcluster`` (installed
-    by ``.ci/run``); without PostgreSQL the test is skipped.
+    The server is managed with Debian's ``pg_ctlcluster`` (``.ci/run`` installs
+    PostgreSQL); without PostgreSQL the tests that need it are skipped.
     """
-    given = os.environ.get("XLSTM_TS_POSTGRES_URL")
-    if given:
-        yield given
-        return
     if shutil.which("pg_lsclusters") is None:
         pytest.skip("PostgreSQL is not installed (no pg_lsclusters); .ci/run installs it")
     clusters = [
@@ -466,18 +464,42 @@ def postgres_url():
         cmd = [*as_postgres, "psql", "-p", port, "-v", "ON_ERROR_STOP=1", "-qc", sql]
         subprocess.run(cmd, check=True, capture_output=True, cwd="/")
 
-    database = f"xlstm_ts_test_{os.getpid()}"
     psql(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'xlstm_ts_test') "
         "THEN CREATE ROLE xlstm_ts_test LOGIN PASSWORD 'xlstm_ts_test'; END IF; END $$;"
     )
-    psql(f"DROP DATABASE IF EXISTS {database}")
-    psql(f"CREATE DATABASE {database} OWNER xlstm_ts_test")
-    yield f"postgresql+psycopg2://xlstm_ts_test:xlstm_ts_test@127.0.0.1:{port}/{database}"
-    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    created = []
+
+    def new_database() -> str:
+        name = f"xlstm_ts_test_{os.getpid()}_{len(created)}"
+        psql(f"DROP DATABASE IF EXISTS {name}")
+        psql(f"CREATE DATABASE {name} OWNER xlstm_ts_test")
+        created.append(name)
+        return f"postgresql+psycopg2://xlstm_ts_test:xlstm_ts_test@127.0.0.1:{port}/{name}"
+
+    yield new_database
+    for name in created:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def test_two_workers_share_one_postgres_study(tmp_path, postgres_url):
+def test_workers_that_start_together_on_an_empty_database_all_connect(postgres):
+    url = postgres()
+    barrier = threading.Barrier(6)
+
+    def connect(_):
+        barrier.wait()  # all at once, as workers started by one script
+        return open_storage(url)
+
+    with ThreadPoolExecutor(6) as pool:
+        storages = list(pool.map(connect, range(6)))
+    study = optuna.create_study(storage=storages[0], study_name="together")
+    assert optuna.load_study(study_name="together", storage=storages[-1])._study_id == (
+        study._study_id
+    )
+
+
+def test_two_workers_share_one_postgres_study(tmp_path, postgres):
+    postgres_url = postgres()
     csv = write_csv(tmp_path / "data.csv")
     outputs = [tmp_path / f"worker{k}.json" for k in range(2)]
     workers = [

@@ -48,7 +48,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--param max_epochs=5",
     )
     search = p.add_argument_group("search")
-    search.add_argument("--trials", type=int, default=10, help="trials this worker runs")
+    search.add_argument(
+        "--trials",
+        type=int,
+        help="trials this worker runs (default: 10; without limit given --total-trials)",
+    )
+    search.add_argument(
+        "--total-trials",
+        type=int,
+        help="stop once the study holds this many complete or pruned trials (all workers)",
+    )
     search.add_argument("--timeout", type=float, help="seconds after which no trial starts")
     search.add_argument("--folds", type=int, default=3, help="rolling-origin folds")
     search.add_argument("--fold-step", type=int, help="steps between origins (default: horizon)")
@@ -64,7 +73,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="database URL shared by workers, e.g. sqlite:///study.db or "
         "postgresql://user:password@host/db (default: in memory)",
     )
-    store.add_argument("--study-name", help="study to create or resume (needs --storage)")
+    store.add_argument(
+        "--study-name",
+        help="study to create or resume (default with --storage: FILE-TARGET-hHORIZON, so "
+        "that workers started with the same command share it)",
+    )
     store.add_argument(
         "--heartbeat-interval",
         type=int,
@@ -89,6 +102,22 @@ def _parse_params(items: Sequence[str] | None) -> dict[str, Any]:
         except (ValueError, SyntaxError):
             params[key.strip()] = text.strip()
     return params
+
+
+def _trials(args: argparse.Namespace) -> int | None:
+    """Trials of this worker: ``--trials``, else 10, else none when a total is given."""
+    if args.trials is not None:
+        return args.trials
+    return None if args.total_trials else 10
+
+
+def _budget(total: int | None) -> list[Any] | None:
+    """Optuna's callback that stops this worker once the whole study has ``total`` trials."""
+    if total is None:
+        return None
+    from optuna.study import MaxTrialsCallback
+
+    return [MaxTrialsCallback(total, states=(TrialState.COMPLETE, TrialState.PRUNED))]
 
 
 def _data(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -143,6 +172,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if args.study_name and not args.storage:
         raise SystemExit("error: --study-name needs --storage (an in-memory study is not kept)")
     torch.set_num_threads(args.threads)
+    study_name = args.study_name
+    if args.storage and not study_name:
+        study_name = f"{Path(args.file).stem}-{'-'.join(args.target)}-h{args.horizon}"
     fixed = dict(
         horizon=args.horizon,
         context_length=args.context_length or 4 * args.horizon,
@@ -158,16 +190,17 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         search = XLSTMSearchCV(
             estimator,
             DefaultSearchSpace(exclude=exclude),
-            n_trials=args.trials,
+            n_trials=_trials(args),
             timeout=args.timeout,
             cv=RollingOrigin(args.folds, step=args.fold_step),
             scoring=args.scoring,
             storage=args.storage,
-            study_name=args.study_name,
+            study_name=study_name,
             pruner=NopPruner() if args.pruner == "none" else None,  # None: the median pruner
             random_state=args.seed,
             refit=bool(args.save_model),
             heartbeat_interval=args.heartbeat_interval,
+            callbacks=_budget(args.total_trials),
         ).fit(frame)
     except (ValueError, TypeError, FileNotFoundError) as exc:
         raise SystemExit(f"error: {exc}") from exc

@@ -49,10 +49,11 @@ def save_plots(study: optuna.Study, folder: str | Path, dpi: int = 120) -> dict[
     if len(complete) >= 2 and varied:
         drawings["importances"] = (IMPORTANCES_FILE, oplt.plot_param_importances)
     written = {}
+    target = f"mean {study.user_attrs.get('scoring', 'error')} over the folds"
     for key, (name, draw) in drawings.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)
-            ax = draw(study)
+            ax = draw(study, target_name=target)
         fig = ax.figure
         fig.set_size_inches(8, 4.5)
         fig.tight_layout()

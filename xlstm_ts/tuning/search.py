@@ -19,7 +19,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from xlstm_ts.data import Panel
 from xlstm_ts.jsonable import jsonable
@@ -55,7 +55,8 @@ class XLSTMSearchCV(BaseEstimator):
         width, depth, sLSTM positions, patch length, dropout and the context lengths the
         data allow); ``DefaultSearchSpace(exclude=[...])`` keeps some of them fixed.
     n_trials : int, optional
-        Trials this call of ``fit`` runs (added to those already in a resumed study).
+        Trials this call of ``fit`` runs (added to those already in a resumed study);
+        ``None``: until ``timeout`` or a callback stops the study.
     timeout : float, optional
         Seconds after which no new trial starts.
     cv : int or RollingOrigin
@@ -76,16 +77,22 @@ class XLSTMSearchCV(BaseEstimator):
     sampler : optuna sampler, optional
         ``None``: ``TPESampler(seed=random_state)``.
     n_jobs : int
-        Trials run at once in threads of this process (Optuna's ``n_jobs``); for
-        parallel training prefer several processes sharing a database ``storage``.
+        Trials run at once in threads of this process (Optuna's ``n_jobs``; -1: one per
+        CPU); for parallel training prefer several processes sharing a database
+        ``storage``.
     refit : bool
         Fit the best configuration on all of ``X`` (``best_estimator_``).
     random_state : int, optional
         Seed of the default sampler. Give each worker of a shared study its own seed.
     heartbeat_interval : int, optional
-        Seconds between heartbeats of running trials in a database storage; the trials
-        of a worker that stopped beating for twice as long are failed and queued again.
-        ``None`` turns this off.
+        Seconds between heartbeats of running trials when ``storage`` is a database URL;
+        the trials of a worker that stopped beating for twice as long are failed and
+        queued again (see :func:`~xlstm_ts.tuning.open_storage`). ``None`` turns this
+        off; a storage object keeps its own settings.
+    callbacks : list, optional
+        Optuna callbacks ``f(study, trial)`` called after each trial of this process,
+        e.g. ``optuna.study.MaxTrialsCallback(100)`` to stop every worker of a shared
+        study once it holds 100 finished trials.
 
     Attributes
     ----------
@@ -127,10 +134,11 @@ class XLSTMSearchCV(BaseEstimator):
         "study_name": [str, None],
         "pruner": [BasePruner, None],
         "sampler": [BaseSampler, None],
-        "n_jobs": [Integral],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "refit": ["boolean"],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
         "heartbeat_interval": [Interval(Integral, 1, None, closed="left"), None],
+        "callbacks": [list, tuple, None],
     }
 
     def __init__(
@@ -150,6 +158,7 @@ class XLSTMSearchCV(BaseEstimator):
         refit: bool = True,
         random_state: int | None = None,
         heartbeat_interval: int | None = 60,
+        callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] | None = None,
     ) -> None:
         self.estimator = estimator
         self.search_space = search_space
@@ -165,6 +174,7 @@ class XLSTMSearchCV(BaseEstimator):
         self.refit = refit
         self.random_state = random_state
         self.heartbeat_interval = heartbeat_interval
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ fitting
     def _folds(self, X: Any, params: Mapping[str, Any]) -> tuple[Panel, list[Fold]]:
@@ -180,8 +190,10 @@ class XLSTMSearchCV(BaseEstimator):
 
     def _study(self) -> optuna.Study:
         storage = open_storage(self.storage, heartbeat_interval=self.heartbeat_interval)
-        pruner = self.pruner or MedianPruner(n_startup_trials=5, n_warmup_steps=2)
-        sampler = self.sampler or TPESampler(seed=self.random_state)
+        pruner = self.pruner
+        if pruner is None:
+            pruner = MedianPruner(n_startup_trials=5, n_warmup_steps=2)
+        sampler = self.sampler if self.sampler is not None else TPESampler(seed=self.random_state)
         return optuna.create_study(
             storage=storage,
             study_name=self.study_name,
@@ -217,7 +229,10 @@ class XLSTMSearchCV(BaseEstimator):
             If no trial of the study completed (all pruned or failed).
         """
         self._validate_params()
-        for name in ("best_estimator_", "best_params_", "best_score_", "study_"):
+        for name in (
+            "best_estimator_", "best_params_", "best_score_", "best_index_", "study_",
+            "cv_results_", "n_splits_", "refit_time_",
+        ):  # fmt: skip
             self.__dict__.pop(name, None)  # a failed search leaves no stale result
         params = self.estimator.get_params(deep=False)
         panel, folds = self._folds(X, params)
@@ -226,7 +241,13 @@ class XLSTMSearchCV(BaseEstimator):
         study = self._study()
         self._check_resumed(study, len(folds))
         objective = _Objective(self.estimator, space, folds, panel, self.scoring)
-        study.optimize(objective, n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs)
+        study.optimize(
+            objective,
+            n_trials=self.n_trials,
+            timeout=self.timeout,
+            n_jobs=self.n_jobs,
+            callbacks=list(self.callbacks or []),
+        )
         self.study_ = study
         trials = study.trials
         self.cv_results_ = cv_results(trials)
@@ -301,6 +322,7 @@ class _Objective:
         trial.set_user_attr("params", jsonable(params))
         trial.set_user_attr("folds", [fold.describe() for fold in self.folds])
         trial.set_user_attr("worker", worker_id())
+        trial.set_user_attr("fold_scores", [])  # a retry must not show the dead trial's
         configured = clone(self.estimator).set_params(**params)
         all_params = configured.get_params(deep=False)
         errors: list[float] = []

@@ -9,7 +9,9 @@ the next worker that starts a trial, and queued again with the same parameters
 from __future__ import annotations
 
 import os
+import random
 import socket
+import time
 import warnings
 from typing import Any
 
@@ -72,7 +74,28 @@ def open_storage(
         if heartbeat_interval is not None:
             kwargs.update(heartbeat_interval=int(heartbeat_interval), grace_period=grace_period)
             kwargs[_RETRY_ARG] = RetryCallback(max_retry=max_retry)
-        return RDBStorage(storage, **kwargs)
+        return _connect(storage, kwargs)
+
+
+def _connect(url: str, kwargs: dict[str, Any], attempts: int = 6) -> RDBStorage:
+    """``RDBStorage(url)``, tried again while another worker creates the tables.
+
+    Workers that start together on an empty database all create Optuna's tables; the
+    losers fail on a duplicate (optuna/optuna#1092). Once the winner is done, the tables
+    exist and connecting succeeds.
+    """
+    from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
+
+    rng = random.Random()
+    for attempt in range(attempts):
+        try:
+            return RDBStorage(url, **kwargs)
+        except SQLAlchemyError as exc:
+            racing = isinstance(exc, IntegrityError | ProgrammingError)
+            if attempt == attempts - 1 or not (racing or "already exists" in str(exc)):
+                raise
+            time.sleep(0.2 + rng.random())
+    raise AssertionError("unreachable")
 
 
 def retried_from(trial: optuna.trial.FrozenTrial) -> int | None:
