@@ -55,16 +55,19 @@ class DefaultSearchSpace:
 
     Only parameters the estimator has, and that are not in ``exclude``, are searched:
 
-    ==================  ===============================================================
-    ``learning_rate``   log-uniform in [1e-4, 1e-2]
-    ``d_model``         one of 16, 32, 64, 128 (those divisible by ``num_heads``)
-    ``num_blocks``      1 to 4
-    ``slstm_at``        a pattern of :data:`SLSTM_PATTERNS` turned into block positions
-    ``patch_len``       one of 4, 8, 16, 32, at most half the shortest context
-    ``dropout``         uniform in [0, 0.3]
-    ``context_length``  2, 4 or 8 horizons, or the estimator's own, where the shortest
-                        fold still has a validation part and ``horizon`` training windows
-    ==================  ===============================================================
+    | parameter | values |
+    |---|---|
+    | ``learning_rate`` | log-uniform in [1e-4, 1e-2] |
+    | ``d_model`` | one of 16, 32, 64, 128 (those divisible by ``num_heads``) |
+    | ``num_blocks`` | 1 to 4 |
+    | ``slstm_at`` | "none", "first", "last" or "alternate" (``SLSTM_PATTERNS``) |
+    | ``patch_len`` | one of 4, 8, 16, 32, at most half the shortest context |
+    | ``dropout`` | uniform in [0, 0.3] |
+    | ``context_length`` | 2, 4 or 8 horizons, or the estimator's own (see below) |
+
+    The sLSTM pattern is turned into block positions (:func:`slstm_positions`). Context
+    lengths are kept where the shortest training series of any fold still leaves the
+    estimator's validation part and ``horizon`` training windows.
 
     A choice left with one value is not searched.
 
