@@ -59,14 +59,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="stop once the study holds this many complete or pruned trials (all workers)",
     )
     search.add_argument("--timeout", type=float, help="seconds after which no trial starts")
-    search.add_argument("--folds", type=int, default=3, help="rolling-origin folds")
+    search.add_argument("--folds", type=int, default=3, help="rolling-origin folds (default: 3)")
     search.add_argument("--fold-step", type=int, help="steps between origins (default: horizon)")
-    search.add_argument("--scoring", choices=[m for m in METRICS if m != "score"], default="mse")
     search.add_argument(
-        "--pruner", choices=["median", "none"], default="median", help="prune poor trials"
+        "--scoring",
+        choices=[m for m in METRICS if m != "score"],
+        default="mse",
+        help="error to minimise over the folds (default: mse)",
+    )
+    search.add_argument(
+        "--pruner",
+        choices=["median", "none"],
+        default="median",
+        help="stop poor trials early: Optuna's median pruner, or none (default: median)",
     )
     search.add_argument("--seed", type=int, help="sampler seed (give each worker its own)")
-    search.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    search.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     store = p.add_argument_group("storage")
     store.add_argument(
         "--storage",

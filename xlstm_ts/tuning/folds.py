@@ -73,7 +73,8 @@ class RollingOrigin:
                 raise ValueError(
                     f"series {series!r} has {len(values)} steps, but {self.n_folds} "
                     f"rolling-origin folds of horizon {horizon} (step {self.step or horizon}) "
-                    f"hold out its last {cuts[0]}; use fewer folds (cv=) or a smaller step"
+                    f"hold out its last {cuts[0]}; use fewer folds (cv=, --folds) or a smaller "
+                    "step (step=, --fold-step)"
                 )
         folds = []
         for i, removed in enumerate(cuts):
