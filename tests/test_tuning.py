@@ -107,6 +107,13 @@ class DriftForecaster(BaseEstimator):
         last = self.history_.iloc[-1]
         return pd.DataFrame({c: last[c] + steps for c in last.index}, index=pd.RangeIndex(n, n + h))
 
+    def score(self, X, y=None):
+        """Minus the MAE of the forecast of X's last horizon steps from the rest."""
+        history, actual = X.iloc[: -self.horizon], X.iloc[-self.horizon :]
+        last = history.iloc[-1].to_numpy()
+        pred = last + self.slope * np.arange(1, self.horizon + 1)[:, None]
+        return -float(np.mean(np.abs(actual.to_numpy() - pred)))
+
 
 # ---------------------------------------------------------------------------- metrics
 
@@ -264,6 +271,33 @@ def test_search_works_on_any_estimator_of_the_protocol_and_finds_the_exact_one()
     assert [f["held_out"] for f in folds] == [12, 8, 4]
 
 
+@pytest.mark.parametrize(
+    "scoring,error_of_slope",
+    [
+        # MASE: MAE 2.5 |2 - s| over the ramp's naive one-step error, 2
+        ("mase", lambda s: 2.5 * abs(2 - s) / 2),
+        # the estimator's own score (minus MAE), negated back into an error
+        ("score", lambda s: 2.5 * abs(2 - s)),
+        # a function of (y_true, y_pred, y_train): the largest miss, at step 4
+        (lambda y, p, train: float(np.max(np.abs(y - p))), lambda s: 4 * abs(2 - s)),
+    ],
+)
+def test_scorings_give_the_error_they_name(scoring, error_of_slope):
+    space = {"slope": CategoricalDistribution([0.0, 3.0])}
+    search = XLSTMSearchCV(
+        DriftForecaster(),
+        space,
+        n_trials=2,
+        scoring=scoring,
+        sampler=optuna.samplers.BruteForceSampler(seed=0),
+        refit=False,
+    ).fit(ramp())
+    for slope, error in zip(
+        search.cv_results_["param_slope"], search.cv_results_["mean_test_score"], strict=True
+    ):
+        assert error == pytest.approx(error_of_slope(slope))
+
+
 def test_fold_errors_prune_an_estimator_without_lightning():
     space = {"slope": CategoricalDistribution([2.0, 10.0])}
     search = XLSTMSearchCV(
@@ -360,6 +394,23 @@ def test_pinball_scoring_and_long_frames():
         XLSTMForecaster(**params), space, n_trials=1, cv=1, scoring="pinball", refit=False
     ).fit(long)
     assert 0 < search.best_score_ < 1  # pinball of unit-scale cycles
+
+
+def test_future_covariates_are_given_for_each_test_block():
+    # y follows a price known in advance: the folds must pass its values over each test
+    # block (X_future), or predict would refuse to forecast
+    t = np.arange(240)
+    price = np.random.default_rng(0).normal(size=240)
+    df = pd.DataFrame({"unique_id": "plant", "ds": t, "price": price, "y": 3 * price})
+    params = {**TINY, "future_covariates": ["price"], "max_epochs": 1}
+    space = {"learning_rate": FloatDistribution(1e-3, 1e-2, log=True)}
+    search = XLSTMSearchCV(
+        XLSTMForecaster(**params), space, n_trials=1, cv=2, refit=False, random_state=0
+    ).fit(df)
+    assert np.isfinite(search.best_score_)
+    assert [f["test_start"] for f in search.study_.best_trial.user_attrs["folds"]] == [
+        "216", "228",
+    ]  # fmt: skip
 
 
 def test_lightning_pruning_stops_a_hopeless_learning_rate_after_one_epoch():
