@@ -75,7 +75,8 @@ class XLSTMSearchCV(BaseEstimator):
         ``None``: ``MedianPruner(n_startup_trials=5, n_warmup_steps=2)``; pass
         ``optuna.pruners.NopPruner()`` to prune nothing.
     sampler : optuna sampler, optional
-        ``None``: ``TPESampler(seed=random_state)``.
+        ``None``: ``TPESampler(seed=random_state, constant_liar=True)`` (the running
+        trials of other workers count as poor ones, so that workers spread out).
     n_jobs : int
         Trials run at once in threads of this process (Optuna's ``n_jobs``; -1: one per
         CPU); for parallel training prefer several processes sharing a database
@@ -193,7 +194,13 @@ class XLSTMSearchCV(BaseEstimator):
         pruner = self.pruner
         if pruner is None:
             pruner = MedianPruner(n_startup_trials=5, n_warmup_steps=2)
-        sampler = self.sampler if self.sampler is not None else TPESampler(seed=self.random_state)
+        sampler = self.sampler
+        if sampler is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                # constant liar: other workers' running trials count as poor, so that
+                # workers sharing a study spread out instead of trying the same region
+                sampler = TPESampler(seed=self.random_state, constant_liar=True)
         return optuna.create_study(
             storage=storage,
             study_name=self.study_name,
