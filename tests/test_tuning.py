@@ -462,6 +462,7 @@ def test_tune_command_end_to_end_and_resume(tmp_path, capsys):
     assert set(result["best_params"]) == {"learning_rate", "dropout", "context_length"}
     assert result["estimator_params"]["d_model"] == 16  # fixed with --param
     assert result["estimator_params"]["learning_rate"] == result["best_params"]["learning_rate"]
+    XLSTMForecaster(**result["estimator_params"])._validate_params()  # ready to use
     assert [f["held_out"] for f in result["folds"]] == [24, 12]
     for name in ("optimization_history.png", "param_importances.png"):
         assert (tmp_path / "pics" / name).read_bytes()[:4] == b"\x89PNG"
