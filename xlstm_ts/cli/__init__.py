@@ -1,4 +1,4 @@
-"""Command-line interface: ``xlstm-ts demo``, ``forecast`` and ``benchmark``.
+"""Command-line interface: ``xlstm-ts demo``, ``forecast``, ``benchmark`` and ``tune``.
 
 Mistakes (a bad option value, a missing file or column, data the model refuses) end in
 one line on standard error naming the problem, and exit status 2; ``--debug`` shows the
@@ -20,6 +20,7 @@ USER_ERRORS = (ValueError, TypeError, LookupError, OSError)
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     from xlstm_ts import __version__
     from xlstm_ts.ltsf import command as benchmark
+    from xlstm_ts.tuning import command as tune
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
@@ -45,9 +46,19 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         "long-horizon benchmark (canonical splits, train-only scaling, all test windows)",
         benchmark,
     )
-    words = argv[argv.index("benchmark") + 1 :] if "benchmark" in argv else []
-    p.set_defaults(func=lambda args: benchmark.run(args, words))
+    p.set_defaults(func=lambda args: benchmark.run(args, _words(argv, "benchmark")))
+    p = command(
+        "tune",
+        "hyperparameter search on a CSV file (Optuna; several workers can share a study)",
+        tune,
+    )
+    p.set_defaults(func=lambda args: tune.run(args, _words(argv, "tune")))
     return parser
+
+
+def _words(argv: list[str], name: str) -> list[str]:
+    """The command line after the command's name (recorded in result files)."""
+    return argv[argv.index(name) + 1 :] if name in argv else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,146 @@
+"""The error of a fitted estimator on one fold, by a named metric or a function.
+
+Every metric is an error: lower is better, and the search minimises it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlstm_ts.data import Panel
+from xlstm_ts.metrics import mae, mse, naive_scale, pinball
+
+from .folds import Fold
+
+METRICS = ("mse", "mae", "mase", "pinball", "score")
+"""Names accepted by ``scoring``:
+
+- ``"mse"``, ``"mae"``: of the point forecast (``predict``);
+- ``"mase"``: MAE scaled by each series' in-sample naive error (season 1);
+- ``"pinball"``: mean pinball loss of ``predict_quantiles`` over the trained levels;
+- ``"score"``: minus the estimator's own ``score`` on the data through the test block.
+"""
+
+Scorer = Callable[[np.ndarray, np.ndarray, Sequence[np.ndarray]], float]
+"""A user metric ``f(y_true, y_pred, y_train) -> error``: ``y_true`` and ``y_pred`` of
+shape (n_series, horizon), ``y_train`` the training values of each series."""
+
+
+def check_scoring(scoring: str | Scorer) -> str | Scorer:
+    """``scoring`` if it names a metric of :data:`METRICS` or is callable."""
+    if callable(scoring) or scoring in METRICS:
+        return scoring
+    raise ValueError(
+        f"scoring={scoring!r} is not a metric; use one of {list(METRICS)} or a function "
+        "f(y_true, y_pred, y_train) -> error"
+    )
+
+
+def scoring_name(scoring: str | Scorer) -> str:
+    """A name for ``scoring`` (stored with the study)."""
+    return scoring if isinstance(scoring, str) else getattr(scoring, "__name__", repr(scoring))
+
+
+def fold_error(
+    estimator: Any, fold: Fold, panel: Panel, scoring: str | Scorer, params: Mapping[str, Any]
+) -> float:
+    """The error of ``estimator`` (fitted on ``fold.train``) on the fold's test block.
+
+    ``panel`` holds the full series (their ids and layout); ``params`` are the estimator's
+    parameters.
+    """
+    if scoring == "score":
+        return -float(estimator.score(fold.through_test))
+    kwargs: dict[str, Any] = {}
+    if fold.horizon != params.get("horizon", fold.horizon):
+        kwargs["h"] = fold.horizon
+    if params.get("future_covariates"):
+        if fold.test_rows is None:
+            raise ValueError(
+                "an estimator with future_covariates is scored from a frame, not a Panel: "
+                "pass X as a DataFrame"
+            )
+        kwargs["X_future"] = fold.test_rows
+    id_col, time_col = params.get("id_col", "unique_id"), params.get("time_col", "ds")
+    if scoring == "pinball":
+        frame = estimator.predict_quantiles(**kwargs)
+        hint = getattr(estimator, "quantile_levels_", [0.5])
+        levels, pred = quantile_arrays(frame, panel, id_col, time_col, fold.horizon, hint)
+        return pinball(fold.actual, pred, levels)
+    pred = point_arrays(estimator.predict(**kwargs), panel, id_col, time_col, fold.horizon)
+    if callable(scoring):
+        return float(scoring(fold.actual, pred, fold.history))
+    if scoring == "mase":
+        return series_mase(fold.actual, pred, fold.history)
+    known = ~np.isnan(fold.actual)  # missing actual values are left out
+    metric = mse if scoring == "mse" else mae
+    return metric(fold.actual[known], pred[known])
+
+
+def series_mase(
+    y_true: np.ndarray, y_pred: np.ndarray, y_train: Sequence[np.ndarray], season: int = 1
+) -> float:
+    """MASE averaged over series: each series' MAE (missing actual values left out) over
+    its own in-sample naive error (:func:`xlstm_ts.metrics.naive_scale`)."""
+    if len(y_train) != len(y_true):
+        raise ValueError(f"{len(y_train)} training series for {len(y_true)} forecast series")
+    errors = []
+    for actual, pred, history in zip(y_true, y_pred, y_train, strict=True):
+        known = ~np.isnan(actual)
+        errors.append(mae(actual[known], pred[known]) / naive_scale(history, season))
+    return float(np.mean(errors))
+
+
+def _rows(frame: pd.DataFrame, series: Any, id_col: str, time_col: str) -> pd.DataFrame:
+    return frame[frame[id_col] == series].sort_values(time_col)
+
+
+def point_arrays(
+    frame: pd.DataFrame, panel: Panel, id_col: str, time_col: str, horizon: int
+) -> np.ndarray:
+    """Point forecasts of ``predict`` as an array (n_series, horizon), series in panel order."""
+    if panel.layout == "long":
+        rows = [_rows(frame, s, id_col, time_col)[panel.target].to_numpy() for s in panel.ids]
+    else:
+        rows = [frame[s].to_numpy() for s in panel.ids]
+    return _stack(rows, horizon)
+
+
+def quantile_arrays(
+    frame: pd.DataFrame,
+    panel: Panel,
+    id_col: str,
+    time_col: str,
+    horizon: int,
+    levels_hint: Sequence[float],
+) -> tuple[list[float], np.ndarray]:
+    """Levels and forecasts (n_series, horizon, Q) of ``predict_quantiles``.
+
+    Levels come from the column names (``"q0.1"``, ...); a wide frame of one level has one
+    column per series, whose level is ``levels_hint[0]``.
+    """
+    if panel.layout == "long":
+        names = [c for c in frame.columns if c not in (id_col, time_col)]
+        rows = [_rows(frame, s, id_col, time_col)[names].to_numpy() for s in panel.ids]
+    elif isinstance(frame.columns, pd.MultiIndex):
+        names = list(dict.fromkeys(frame.columns.get_level_values(1)))
+        rows = [frame[s][names].to_numpy() for s in panel.ids]
+    else:
+        return [float(levels_hint[0])], point_arrays(frame, panel, id_col, time_col, horizon)[
+            ..., None
+        ]
+    levels = [float(str(name).removeprefix("q")) for name in names]
+    return levels, _stack(rows, horizon)
+
+
+def _stack(rows: list[np.ndarray], horizon: int) -> np.ndarray:
+    out = np.stack([np.asarray(r, dtype=float) for r in rows])
+    if out.shape[1] != horizon:
+        raise ValueError(
+            f"the estimator forecast {out.shape[1]} steps per series; the folds score {horizon}"
+        )
+    return out
