@@ -79,10 +79,10 @@ def _backward_loop(ZZ: np.ndarray, K: np.ndarray, RT4: np.ndarray, t0: int) -> N
     ``ZZ``: ``(S+1, 13, NH, B, DH)``; block ``ZZ[t]`` holds ``dL/dpre_t`` (rows 0-3, gates
     o, f, i, z), the gradients wrt ``(n, c, m, h)_{t-1}`` (4-7), the output's own
     ``dL/dh_{t-1}`` (8) and ``dpre_t,g R_gᵀ`` (9-12), whose sum with row 8 is row 7.
-    ``K``: ``(4, 7, T, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
+    ``K``: ``(T, 4, 7, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
     """
     S = ZZ.shape[0] - 1
-    Kl = list(K.transpose(2, 0, 1, 3, 4, 5))
+    Kl = list(K)
     tmp = np.empty(Kl[0].shape, dtype=K.dtype)
     # every per-step view made up front: indexing inside the loop costs as much as a call
     dpre, rec, dh_parts, dh = list(ZZ[:, 0:4]), list(ZZ[:, 9:13]), list(ZZ[:, 8:13]), list(ZZ[:, 7])
@@ -178,10 +178,14 @@ class _SLSTMFusedFn(torch.autograd.Function):
         ZZ[S, 4], ZZ[S, 5], ZZ[S, 6] = (x.to(dt).transpose(0, 1) for x in (dnT, dcT, dmT))
         Zn, RTn = ZZ.numpy(), RT4.numpy()
         K = gates_x.new_zeros(4, 7, min(S, BLOCK_STEPS), NH, B, DH)
+        # the loop reads each step's map as one contiguous block
+        Ks = gates_x.new_empty(min(S, BLOCK_STEPS), 4, 7, NH, B, DH)
         for t0 in range((S - 1) // BLOCK_STEPS * BLOCK_STEPS, -1, -BLOCK_STEPS):
             sl, sl1 = slice(t0, t0 + BLOCK_STEPS), slice(t0, t0 + BLOCK_STEPS + 1)
             Kt = _step_maps(gx[sl], R4, H[sl1], CN[sl1], M[sl1], K)
-            _backward_loop(Zn, Kt.numpy(), RTn, t0)
+            Kst = Ks[: Kt.shape[2]]
+            Kst.copy_(Kt.permute(2, 0, 1, 3, 4, 5))
+            _backward_loop(Zn, Kst.numpy(), RTn, t0)
 
         DP = ZZ[:S, 0:4]  # dL/dpre, (S, 4, NH, B, DH)
         Hp = H[:-1].permute(1, 3, 0, 2).reshape(1, NH, DH, S * B)
