@@ -21,6 +21,10 @@ slstm, lstm
 stack, stack_mlstm
     The encoder ``XLSTMStack(d_model, num_blocks=2, num_heads=heads)``: xLSTM[1:1]
     (``slstm_at=(1,)``) and mLSTM only.
+stack_reference, stack_mlstm_reference
+    The same stacks on the plain-autograd references (the chunkwise mLSTM differentiated
+    by autograd, the sLSTM reference loop): the code path before the hand-written
+    backward passes, measured in the same run.
 
 Run::
 
@@ -51,6 +55,8 @@ TARGETS = (
     "lstm",
     "stack",
     "stack_mlstm",
+    "stack_reference",
+    "stack_mlstm_reference",
 )
 # The O(S²) parallel form needs ~S² × heads × 4 bytes per intermediate; the recurrent form's
 # autograd graph of S small steps takes minutes past a few thousand steps.
@@ -60,6 +66,8 @@ RATIOS = (
     ("chunkwise", "mlstm_kernels"),
     ("chunkwise", "chunkwise_autograd"),
     ("slstm", "lstm"),
+    ("stack", "stack_reference"),
+    ("stack_mlstm", "stack_mlstm_reference"),
 )
 
 
@@ -86,6 +94,13 @@ def make_case(args: argparse.Namespace):
 
     torch.manual_seed(0)
     t, S, B, NH, D = args.target, args.length, args.batch, args.heads, args.d_model
+    if t.endswith("_reference"):
+        from xlstm_ts.kernels import dispatch
+        from xlstm_ts.kernels.slstm import slstm_recurrent
+
+        dispatch.mlstm_chunkwise = mlstm_chunkwise_autograd
+        dispatch.slstm_fused = slstm_recurrent
+        t = t.removesuffix("_reference")
     if t in ("stack", "stack_mlstm"):
         slstm_at = (1,) if t == "stack" else ()
         model = XLSTMStack(D, num_blocks=2, slstm_at=slstm_at, num_heads=NH, chunk_size=64)

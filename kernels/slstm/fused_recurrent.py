@@ -45,11 +45,11 @@ def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
     H1, Hl, CNl, Ml, Mn = list(H[:, None]), list(H), list(CN), list(M0), list(M0[:, 1])
     Nl, Cl, gl = list(CN[:, 0]), list(CN[:, 1]), list(gx)
     matmul, logaddexp, subtract, maximum = np.matmul, np.logaddexp, np.subtract, np.maximum
-    exp, tanh, multiply, divide = np.exp, np.tanh, np.multiply, np.divide
+    exp, tanh, multiply, divide, add = np.exp, np.tanh, np.multiply, np.divide, np.add
     zeros = np.zeros_like(of)  # an array argument is cheaper than a scalar one
     for t in range(len(gl)):
         matmul(H1[t], R4, out=P)
-        P += gl[t]
+        add(P, gl[t], out=P)  # ufunc calls with out= are cheaper than P += ...
         logaddexp(zeros, of, out=of)
         subtract(Ml[t], of, out=of)  # logσ(õ), logσ(f̃) + m_{t-1}
         m = Mn[t + 1]
@@ -57,13 +57,13 @@ def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
         subtract(fi, m, out=fi)
         exp(ofi, out=ofi)  # σ(õ), f', i'
         tanh(zt, out=zt)
-        zt *= ig  # i' tanh(z̃)
+        multiply(zt, ig, out=zt)  # i' tanh(z̃)
         cn = CNl[t + 1]
         multiply(CNl[t], fa, out=cn)
-        cn += iz  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
+        add(cn, iz, out=cn)  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
         h = Hl[t + 1]
         divide(Cl[t + 1], Nl[t + 1], out=h)
-        h *= og
+        multiply(h, og, out=h)
 
 
 BLOCK_STEPS = 2048
