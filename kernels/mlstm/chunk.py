@@ -226,8 +226,33 @@ def _causal_mask(L: int, like: Tensor) -> Tensor:
     return torch.full((L, L), float("-inf"), dtype=like.dtype, device=like.device).triu(1)
 
 
-def _gate_grads(ctx, gt, sums, gm, grads, final, f):
-    """Assemble the gradients of every input from the per-step sums of the tile pass."""
+def _gate_grads(
+    ctx: torch.autograd.function.FunctionCtx,
+    gt: _Gates,
+    sums: tuple[Tensor, ...],
+    gm: Tensor,
+    grads: tuple[Tensor, ...],
+    final: tuple[Tensor, ...],
+    f: Tensor,
+) -> tuple[Tensor | None, ...]:
+    """Assemble the gradients of every input of :class:`_MLSTMChunkFn`.
+
+    Parameters
+    ----------
+    ctx, gt
+        The function's context and gate scalars.
+    sums : tuple of Tensor
+        Per-step sums of the tile pass: ``rows, cols`` of the tiles' log-weight gradient,
+        ``dw0, da`` (gradients of the log weights ``w0``, ``a``) and ``ddec`` per chunk.
+    gm : Tensor
+        ``∂L/∂m_t`` through the denominator, ``(BH, S)`` in float64.
+    grads : tuple of Tensor
+        ``dq, dk, dv`` in chunks and the gradient of the initial memory.
+    final : tuple of Tensor
+        Gradients of the final ``C, n, m`` and the final memory itself.
+    f : Tensor
+        Forget-gate pre-activations.
+    """
     rows, cols, dw0, da, ddec = sums
     dq, dk, dv, dC0 = grads
     dCT, dnT, dmT, CT = final

@@ -45,11 +45,11 @@ def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
     H1, Hl, CNl, Ml, Mn = list(H[:, None]), list(H), list(CN), list(M0), list(M0[:, 1])
     Nl, Cl, gl = list(CN[:, 0]), list(CN[:, 1]), list(gx)
     matmul, logaddexp, subtract, maximum = np.matmul, np.logaddexp, np.subtract, np.maximum
-    exp, tanh, multiply, divide = np.exp, np.tanh, np.multiply, np.divide
+    exp, tanh, multiply, divide, add = np.exp, np.tanh, np.multiply, np.divide, np.add
     zeros = np.zeros_like(of)  # an array argument is cheaper than a scalar one
     for t in range(len(gl)):
         matmul(H1[t], R4, out=P)
-        P += gl[t]
+        add(P, gl[t], out=P)  # ufunc calls with out= are cheaper than P += ...
         logaddexp(zeros, of, out=of)
         subtract(Ml[t], of, out=of)  # logσ(õ), logσ(f̃) + m_{t-1}
         m = Mn[t + 1]
@@ -57,13 +57,13 @@ def _forward_loop(gx: np.ndarray, R4: np.ndarray, H, CN, M0) -> None:
         subtract(fi, m, out=fi)
         exp(ofi, out=ofi)  # σ(õ), f', i'
         tanh(zt, out=zt)
-        zt *= ig  # i' tanh(z̃)
+        multiply(zt, ig, out=zt)  # i' tanh(z̃)
         cn = CNl[t + 1]
         multiply(CNl[t], fa, out=cn)
-        cn += iz  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
+        add(cn, iz, out=cn)  # n_t = f' n + i',  c_t = f' c + i' tanh(z̃)
         h = Hl[t + 1]
         divide(Cl[t + 1], Nl[t + 1], out=h)
-        h *= og
+        multiply(h, og, out=h)
 
 
 BLOCK_STEPS = 2048
@@ -79,10 +79,10 @@ def _backward_loop(ZZ: np.ndarray, K: np.ndarray, RT4: np.ndarray, t0: int) -> N
     ``ZZ``: ``(S+1, 13, NH, B, DH)``; block ``ZZ[t]`` holds ``dL/dpre_t`` (rows 0-3, gates
     o, f, i, z), the gradients wrt ``(n, c, m, h)_{t-1}`` (4-7), the output's own
     ``dL/dh_{t-1}`` (8) and ``dpre_t,g R_gᵀ`` (9-12), whose sum with row 8 is row 7.
-    ``K``: ``(4, 7, T, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
+    ``K``: ``(T, 4, 7, NH, B, DH)``, the maps from ``ZZ[t+1][4:8]`` to ``ZZ[t][0:7]``.
     """
     S = ZZ.shape[0] - 1
-    Kl = list(K.transpose(2, 0, 1, 3, 4, 5))
+    Kl = list(K)
     tmp = np.empty(Kl[0].shape, dtype=K.dtype)
     # every per-step view made up front: indexing inside the loop costs as much as a call
     dpre, rec, dh_parts, dh = list(ZZ[:, 0:4]), list(ZZ[:, 9:13]), list(ZZ[:, 8:13]), list(ZZ[:, 7])
@@ -178,10 +178,14 @@ class _SLSTMFusedFn(torch.autograd.Function):
         ZZ[S, 4], ZZ[S, 5], ZZ[S, 6] = (x.to(dt).transpose(0, 1) for x in (dnT, dcT, dmT))
         Zn, RTn = ZZ.numpy(), RT4.numpy()
         K = gates_x.new_zeros(4, 7, min(S, BLOCK_STEPS), NH, B, DH)
+        # the loop reads each step's map as one contiguous block
+        Ks = gates_x.new_empty(min(S, BLOCK_STEPS), 4, 7, NH, B, DH)
         for t0 in range((S - 1) // BLOCK_STEPS * BLOCK_STEPS, -1, -BLOCK_STEPS):
             sl, sl1 = slice(t0, t0 + BLOCK_STEPS), slice(t0, t0 + BLOCK_STEPS + 1)
             Kt = _step_maps(gx[sl], R4, H[sl1], CN[sl1], M[sl1], K)
-            _backward_loop(Zn, Kt.numpy(), RTn, t0)
+            Kst = Ks[: Kt.shape[2]]
+            Kst.copy_(Kt.permute(2, 0, 1, 3, 4, 5))
+            _backward_loop(Zn, Kst.numpy(), RTn, t0)
 
         DP = ZZ[:S, 0:4]  # dL/dpre, (S, 4, NH, B, DH)
         Hp = H[:-1].permute(1, 3, 0, 2).reshape(1, NH, DH, S * B)
