@@ -302,3 +302,53 @@ def test_refit_replaces_the_whole_fitted_state_and_save_keeps_it(tmp_path):
         ridge.fit("not a frame")
     with pytest.raises(NotFittedError):  # a failed fit leaves no stale model behind
         ridge.predict()
+
+
+def test_frozen_ridge_with_blend_learns_a_weighted_correction():
+    # a nonlinear series: the frozen ridge path stays at its start, the encoder (last-patch
+    # head, short encoder context, input noise) learns a correction, and its weight is
+    # chosen on the validation windows
+    import torch
+
+    t = np.arange(800)
+    s = np.sin(2 * np.pi * t / 24)
+    df = pd.DataFrame({"y": np.tanh(2 * s) + 0.3 * s**2 + 0.05 * np.sin(t / 7)})
+    params = {
+        **TINY,
+        "linear_path": "ridge",
+        "train_linear_path": False,
+        "head": "last",
+        "encoder_context": 24,
+        "input_noise": 0.1,
+        "blend": True,
+        "learning_rate": 3e-3,
+        "max_epochs": 3,
+    }
+    model = XLSTMForecaster(**params).fit(df)
+    assert 0.0 <= model.blend_alpha_ <= 2.0
+    assert float(model.model_.correction_scale) == pytest.approx(model.blend_alpha_)
+    assert model.model_.head.in_features == params["d_model"]
+    # the linear path is the ridge start, untouched by training
+    start = XLSTMForecaster(**{**params, "learning_rate": 0.0, "max_epochs": 1}).fit(df)
+    assert torch.equal(model.model_.linear_path.weight, start.model_.linear_path.weight)
+    # the forecast is the linear part plus alpha times the correction
+    ctx = torch.tensor(df["y"].to_numpy()[-params["context_length"] :], dtype=torch.float32)
+    linear, correction = model.model_.forward_parts(ctx[None])
+    full = model.model_(ctx[None])
+    torch.testing.assert_close(full, linear[..., None] + model.blend_alpha_ * correction)
+    # on the validation windows that chose alpha, the blend is no worse than the ridge alone
+    from xlstm_ts.data import train_val_windows
+
+    _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
+    ctx, *_, target = val.batch(np.arange(len(val)))
+    with torch.no_grad():
+        linear, correction = model.model_.forward_parts(ctx)
+    blended = linear + model.blend_alpha_ * correction[..., 0]
+    assert ((blended - target) ** 2).mean() <= ((linear - target) ** 2).mean() + 1e-9
+
+
+def test_frozen_path_and_blend_need_a_linear_path():
+    with pytest.raises(ValueError, match="train_linear_path=False .* needs linear_path='ridge'"):
+        XLSTMForecaster(train_linear_path=False).fit(sinusoids())
+    with pytest.raises(ValueError, match="blend=True .* needs linear_path=True or 'ridge'"):
+        XLSTMForecaster(blend=True).fit(sinusoids())

@@ -69,6 +69,10 @@ class BaseForecaster(BaseEstimator):
         return self._state().best_val_loss
 
     @property
+    def blend_alpha_(self) -> float | None:
+        return self._state().blend_alpha
+
+    @property
     def ridge_lambda_(self) -> float | None:
         return self._state().ridge_lambda
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -63,6 +64,24 @@ class XLSTMForecaster(BaseForecaster):
         validation windows) with the encoder's head at zero, so training begins from a
         strong linear forecaster; if no epoch beats that start on the validation loss,
         the start is kept.
+    train_linear_path : bool
+        Train the linear path with the rest; ``False`` keeps it at its ridge start (with
+        ``linear_path="ridge"``) so that only the encoder learns, as a correction.
+    head : {"flatten", "last"}
+        The encoder's head reads all patch encodings (``"flatten"``) or only the last one
+        (``"last"``: ``d_model`` inputs, far fewer weights, memorises less).
+    encoder_context : int, optional
+        The encoder sees only the last ``encoder_context`` steps (the linear path sees the
+        whole context); ``None``: all ``context_length`` steps.
+    input_noise : float
+        Standard deviation of Gaussian noise added to the encoder's normalised input in
+        training: a regulariser against memorising the training period.
+    blend : bool
+        Forecast ``linear + α · correction`` with the weight α in ``[0, 2]`` that minimises
+        the squared error of the median on the validation windows (closed form); epochs
+        are compared by that blended validation MSE, and α is chosen again for the kept
+        weights. Needs a linear path and validation windows; on those windows the model
+        is then never worse than its linear part.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -111,6 +130,8 @@ class XLSTMForecaster(BaseForecaster):
         Best validation loss.
     quantile_levels_ : list of float
         Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
+    blend_alpha_ : float or None
+        Weight of the encoder's correction chosen on validation (``blend=True`` only).
     ridge_lambda_ : float or None
         Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
         only).
@@ -146,6 +167,11 @@ class XLSTMForecaster(BaseForecaster):
         dropout: float = 0.1,
         chunk_size: int = 64,
         linear_path: bool | Literal["ridge"] = False,
+        train_linear_path: bool = True,
+        head: Literal["flatten", "last"] = "flatten",
+        encoder_context: int | None = None,
+        input_noise: float = 0.0,
+        blend: bool = False,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
@@ -184,6 +210,11 @@ class XLSTMForecaster(BaseForecaster):
         self.dropout = dropout
         self.chunk_size = chunk_size
         self.linear_path = linear_path
+        self.train_linear_path = train_linear_path
+        self.head = head
+        self.encoder_context = encoder_context
+        self.input_noise = input_noise
+        self.blend = blend
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -227,6 +258,9 @@ class XLSTMForecaster(BaseForecaster):
             linear_path=bool(self.linear_path),
             n_covariates=len(self._covariate_names()),
             n_future=len(self.future_covariates),
+            head=self.head,
+            encoder_context=self.encoder_context,
+            input_noise=float(self.input_noise),
         )
 
     def _train_config(self) -> Any:
@@ -267,7 +301,13 @@ class XLSTMForecaster(BaseForecaster):
     def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> ForecasterState:
         from lightning.pytorch import seed_everything
 
-        from xlstm_ts.training import ForecastModule, WindowDataModule, fit_module, ridge_start
+        from xlstm_ts.training import (
+            ForecastModule,
+            WindowDataModule,
+            fit_blend,
+            fit_module,
+            ridge_start,
+        )
 
         panel = self._panel(X)
         train, val = train_val_windows(
@@ -284,6 +324,9 @@ class XLSTMForecaster(BaseForecaster):
         config = self._network_config(levels)
         network = ForecasterState.build_network(config)
         ridge_lambda = ridge_start(network, train, val) if self.linear_path == "ridge" else None
+        if not self.train_linear_path:
+            network.linear_path.requires_grad_(False)
+        blend = self.blend and len(val) > 0
         module = ForecastModule(
             network,
             levels,
@@ -291,9 +334,14 @@ class XLSTMForecaster(BaseForecaster):
             loss=self.loss,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
+            blend=blend,
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
-        result = fit_module(module, data, self._train_config())
+        train_config = self._train_config()
+        if blend:
+            train_config = replace(train_config, monitor="val_blend")
+        result = fit_module(module, data, train_config)
+        alpha = fit_blend(network, val, levels.index(0.5)) if blend else None
         return ForecasterState(
             network=network.cpu().eval(),
             network_config=config,
@@ -301,4 +349,5 @@ class XLSTMForecaster(BaseForecaster):
             n_epochs=result.n_epochs,
             best_val_loss=result.best_val_loss,
             ridge_lambda=ridge_lambda,
+            blend_alpha=alpha,
         )

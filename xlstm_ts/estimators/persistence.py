@@ -83,6 +83,7 @@ def save_state(
             "n_epochs": state.n_epochs,
             "best_val_loss": state.best_val_loss,
             "ridge_lambda": state.ridge_lambda,
+            "blend_alpha": state.blend_alpha,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -130,5 +131,6 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         n_epochs=fitted["n_epochs"],
         best_val_loss=fitted["best_val_loss"],
         ridge_lambda=fitted["ridge_lambda"],
+        blend_alpha=fitted.get("blend_alpha"),
     )
     return config["class"], config["params"], state

@@ -28,6 +28,9 @@ class ForecasterState:
         Validation loss of the kept weights.
     ridge_lambda : float or None
         Relative penalty of the ridge start (``linear_path="ridge"`` only).
+    blend_alpha : float or None
+        Weight of the encoder's correction chosen on validation (``blend=True`` only; the
+        network holds it as ``correction_scale``).
     """
 
     network: XLSTMForecastNet
@@ -36,6 +39,7 @@ class ForecasterState:
     n_epochs: int
     best_val_loss: float | None
     ridge_lambda: float | None = None
+    blend_alpha: float | None = None
 
     @property
     def quantile_levels(self) -> list[float]:

@@ -37,6 +37,11 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "chunk_size": [_positive_int()],
     "linear_path": ["boolean", StrOptions({"ridge"})],
+    "train_linear_path": ["boolean"],
+    "head": [StrOptions({"flatten", "last"})],
+    "encoder_context": [_positive_int(), None],
+    "input_noise": [Interval(Real, 0, None, closed="left")],
+    "blend": ["boolean"],
     "backend": [StrOptions({"auto", "torch", "triton"})],
     "max_epochs": [_positive_int()],
     "batch_size": [_positive_int()],
@@ -75,6 +80,16 @@ def check_forecaster_params(est: Any) -> list[float]:
     if bad:
         raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
     check_network_params(est)
+    if not est.train_linear_path and est.linear_path != "ridge":
+        raise ValueError(
+            f"train_linear_path=False keeps the linear path at its ridge start: it needs "
+            f"linear_path='ridge', got linear_path={est.linear_path!r}"
+        )
+    if est.blend and not est.linear_path:
+        raise ValueError(
+            "blend=True weighs the encoder's correction against the linear path: it needs "
+            "linear_path=True or 'ridge'"
+        )
     overlap = set(est.past_covariates) & set(est.future_covariates)
     if overlap:
         raise ValueError(

@@ -79,6 +79,23 @@ class XLSTMForecastNet(nn.Module):
         Normalise each context on its own (and map the forecast back); ``False`` leaves
         inputs and outputs as they are, for data standardised beforehand (tabular
         regression, where the target's scale need not follow each row's).
+    head : {"flatten", "last"}
+        ``"flatten"``: the head maps all patch encodings together (``num_patches ×
+        d_model`` inputs); ``"last"``: only the last patch's encoding (``d_model``
+        inputs), a much smaller head that memorises the training period less.
+    encoder_context : int, optional
+        The encoder sees only the last ``encoder_context`` steps of the (normalised)
+        context; the linear path always sees all of it. ``None``: the whole context.
+    input_noise : float
+        Standard deviation of Gaussian noise added to the encoder's normalised input in
+        training (never to the linear path): a regulariser against memorising.
+
+    Attributes
+    ----------
+    correction_scale : Tensor
+        Buffer (a scalar, 1 at first) that multiplies the encoder's part: the forecast is
+        ``linear + correction_scale · correction`` (see :meth:`forward_parts`); a blend
+        weight chosen on validation windows is stored here.
     """
 
     def __init__(
@@ -98,11 +115,18 @@ class XLSTMForecastNet(nn.Module):
         n_covariates: int = 0,
         n_future: int = 0,
         instance_norm: bool = True,
+        head: str = "flatten",
+        encoder_context: int | None = None,
+        input_noise: float = 0.0,
     ) -> None:
         super().__init__()
+        if head not in ("flatten", "last"):
+            raise ValueError(f"head must be 'flatten' or 'last', got {head!r}")
         self.context_length, self.horizon, self.patch_len = context_length, horizon, patch_len
         self.num_quantiles = len(quantiles)
-        self.num_patches = math.ceil(context_length / patch_len)
+        self.encoder_context = min(encoder_context or context_length, context_length)
+        self.head_kind, self.input_noise = head, input_noise
+        self.num_patches = math.ceil(self.encoder_context / patch_len)
         self.norm = InstanceNorm() if instance_norm else NoNorm()
         if not 0 <= n_future <= n_covariates:
             raise ValueError(f"n_future={n_future} must lie in [0, n_covariates={n_covariates}]")
@@ -118,7 +142,9 @@ class XLSTMForecastNet(nn.Module):
             backend=backend,
         )
         self.head_dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(self.num_patches * d_model, horizon * self.num_quantiles)
+        head_in = d_model if head == "last" else self.num_patches * d_model
+        self.head = nn.Linear(head_in, horizon * self.num_quantiles)
+        self.register_buffer("correction_scale", torch.ones(()))
         self.linear_path = nn.Linear(context_length, horizon) if linear_path else None
         self.future = (
             nn.Linear(horizon * n_future, horizon * self.num_quantiles) if n_future else None
@@ -136,24 +162,41 @@ class XLSTMForecastNet(nn.Module):
         n_covariates); ``future``: the future-known covariates over the horizon (B, horizon,
         n_future).
         """
+        linear, correction = self.forward_parts(context, covariates, future)
+        return linear[..., None] + self.correction_scale * correction
+
+    def forward_parts(
+        self,
+        context: Tensor,
+        covariates: Tensor | None = None,
+        future: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """The linear forecast (B, horizon) and the encoder's correction (B, horizon,
+        num_quantiles), both in the data's units. Without a linear path the linear part
+        is the context's mean (the de-normalisation offset)."""
         x, mean, scale = self.norm(context)
-        B, pad = x.shape[0], self.num_patches * self.patch_len - x.shape[1]
         features = x[..., None]
         if self.n_covariates:
             cov, cov_mean, cov_scale = self.norm(covariates)
             features = torch.cat([features, cov], dim=-1)
+        features = features[:, -self.encoder_context :]
+        if self.input_noise and self.training:
+            features = features + self.input_noise * torch.randn_like(features)
+        B, pad = x.shape[0], self.num_patches * self.patch_len - features.shape[1]
         patches = F.pad(features, (0, 0, pad, 0)).view(B, self.num_patches, -1)
         encoded, _ = self.encoder(self.embed(patches))
-        out = self.head(self.head_dropout(encoded.flatten(1)))
+        summary = encoded[:, -1] if self.head_kind == "last" else encoded.flatten(1)
+        out = self.head(self.head_dropout(summary))
         if self.future is not None:
             known = slice(self.n_covariates - self.n_future, None)
             future = (future - cov_mean[..., known]) / cov_scale[..., known]
             out = out + self.future(future.flatten(1))
         out = out.view(-1, self.horizon, self.num_quantiles)
+        linear = torch.zeros_like(x[:, :1]).expand(-1, self.horizon)
         if self.linear_path is not None:
             last = x[:, -1:]
-            out = out + (self.linear_path(x - last) + last)[..., None]
-        return out * scale[..., None] + mean[..., None]
+            linear = self.linear_path(x - last) + last
+        return linear * scale + mean, out * scale[..., None]
 
     @torch.no_grad()
     def linear_path_inputs(self, context: Tensor) -> tuple[Tensor, Tensor]:

@@ -1,5 +1,6 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
+from .blend import fit_blend
 from .datamodule import WindowDataModule
 from .environment import quiet_lightning, torch_threads
 from .module import ForecastModule
@@ -13,6 +14,7 @@ __all__ = [
     "ForecastModule",
     "TrainConfig",
     "WindowDataModule",
+    "fit_blend",
     "fit_module",
     "quiet_lightning",
     "ridge_start",

@@ -11,6 +11,8 @@ from torch import Tensor, nn
 
 from xlstm_ts.metrics import mse_loss, pinball_loss
 
+from .blend import blend_sums, blend_weight
+
 
 class ForecastModule(L.LightningModule):
     """Trains a network mapping a window's inputs to forecasts (B, H, Q).
@@ -32,6 +34,14 @@ class ForecastModule(L.LightningModule):
         AdamW settings (``weight_decay=0`` is Adam).
     lr_decay : float, optional
         Multiply the learning rate by this factor after every epoch; constant when ``None``.
+    blend : bool
+        Also validate the blend ``linear + α · correction`` of the network's two parts
+        (:mod:`~xlstm_ts.training.blend`): logs ``val_blend`` (its MSE with the best α)
+        and ``val_alpha`` (that α) every validation epoch.
+    alpha_max : float
+        Largest blend weight.
+
+    Only parameters that require gradients are optimised (a frozen linear path stays).
     """
 
     def __init__(
@@ -43,6 +53,8 @@ class ForecastModule(L.LightningModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         lr_decay: float | None = None,
+        blend: bool = False,
+        alpha_max: float = 2.0,
     ) -> None:
         super().__init__()
         self.network = network
@@ -51,6 +63,8 @@ class ForecastModule(L.LightningModule):
         self.loss_kind = loss
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.lr_decay = lr_decay
+        self.blend, self.alpha_max = blend, alpha_max
+        self._sums = torch.zeros(4, dtype=torch.float64)
 
     def forward(self, *inputs: Tensor) -> Tensor:
         return self.network(*inputs)
@@ -72,15 +86,28 @@ class ForecastModule(L.LightningModule):
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 
+    def on_validation_epoch_start(self) -> None:
+        self._sums = torch.zeros(4, dtype=torch.float64, device=self.device)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.blend:
+            sums = self.all_gather(self._sums)
+            alpha, blended = blend_weight(sums.sum(0) if sums.dim() > 1 else sums, self.alpha_max)
+            self.log("val_alpha", alpha)
+            self.log("val_blend", blended)
+
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
         *inputs, target = batch
         pred = self(*inputs)
+        if self.blend:
+            self._sums += blend_sums(self.network, tuple(inputs), target, self.point_index)
         self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
         self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
 
     def configure_optimizers(self) -> Any:
+        trained = [p for p in self.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
-            self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+            trained, lr=self.learning_rate, weight_decay=self.weight_decay
         )
         if self.lr_decay is None:
             return optimizer

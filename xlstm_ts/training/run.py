@@ -26,7 +26,9 @@ class TrainConfig:
     weights and keep them if no epoch beats them (for a start that is a model in its own
     right, such as the ridge start). ``num_threads``: torch threads per training process
     (capped so that DDP processes × threads fit the cores; ``None`` leaves torch's
-    setting). ``verbose``: one summary line per epoch on standard error.
+    setting). ``verbose``: one summary line per epoch on standard error. ``monitor``:
+    the logged validation metric that compares epochs (checkpoint, early stopping, the
+    kept start).
     """
 
     max_epochs: int
@@ -41,6 +43,7 @@ class TrainConfig:
     keep_start: bool = False
     num_threads: int | None = None
     verbose: bool = False
+    monitor: str = "val_loss"
     trainer_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,13 +84,13 @@ def fit_module(module: L.LightningModule, data: WindowDataModule, config: TrainC
 def _fit(module: L.LightningModule, data: WindowDataModule, config: TrainConfig) -> FitResult:
     with tempfile.TemporaryDirectory(prefix="xlstm_ts_") as root:
         checkpoint = (
-            ModelCheckpoint(dirpath=root, monitor="val_loss") if data.has_validation else None
+            ModelCheckpoint(dirpath=root, monitor=config.monitor) if data.has_validation else None
         )
         trainer = L.Trainer(**_trainer_kwargs(config, root, checkpoint))
         start = None
         if config.keep_start and checkpoint is not None:
             metrics = trainer.validate(module, datamodule=data, verbose=False)
-            start = (metrics[0]["val_loss"], copy.deepcopy(module.state_dict()))
+            start = (metrics[0][config.monitor], copy.deepcopy(module.state_dict()))
         trainer.fit(module, datamodule=data)
         best = None
         if checkpoint is not None and checkpoint.best_model_path:
@@ -109,7 +112,7 @@ def _trainer_kwargs(
     if checkpoint is not None:
         callbacks.append(checkpoint)
         if config.early_stopping_patience is not None:
-            callbacks.append(EarlyStopping("val_loss", patience=config.early_stopping_patience))
+            callbacks.append(EarlyStopping(config.monitor, patience=config.early_stopping_patience))
     kwargs: dict[str, Any] = dict(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
