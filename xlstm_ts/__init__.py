@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["XLSTMForecaster", "__version__"]
+__all__ = ["XLSTMForecaster", "XLSTMStateForecaster", "__version__"]
 
 if TYPE_CHECKING:
-    from .estimators import XLSTMForecaster
+    from .estimators import XLSTMForecaster, XLSTMStateForecaster
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +18,8 @@ def __getattr__(name: str) -> Any:
         from .estimators import XLSTMForecaster
 
         return XLSTMForecaster
+    if name == "XLSTMStateForecaster":
+        from .estimators import XLSTMStateForecaster
+
+        return XLSTMStateForecaster
     raise AttributeError(f"module 'xlstm_ts' has no attribute {name!r}")

@@ -2,5 +2,7 @@
 
 from .forecaster import XLSTMForecaster
 from .state import ForecasterState
+from .stateful import XLSTMStateForecaster
+from .stream_state import StatefulState
 
-__all__ = ["ForecasterState", "XLSTMForecaster"]
+__all__ = ["ForecasterState", "StatefulState", "XLSTMForecaster", "XLSTMStateForecaster"]

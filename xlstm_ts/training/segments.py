@@ -1,0 +1,252 @@
+"""Training on whole series by truncated backpropagation through time.
+
+Each series is cut into consecutive segments of ``segment_length`` steps. An epoch walks
+the segment positions in order (all first segments, then all second segments, …); at
+each position the series that reach it are shuffled and batched. A batch therefore holds
+segment ``j`` of several series, and every series' segment ``j - 1`` was trained before:
+the module keeps each series' state after its last segment (detached, so gradients stop
+at segment boundaries) and hands it to the next. Every position of a segment forecasts
+the next ``horizon`` steps, so one pass over a series yields a target per step, while
+memory depends on the batch and the segment length only, never on a series' length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from xlstm_ts.data import Windows
+from xlstm_ts.metrics import mse_loss
+from xlstm_ts.nn import StatefulForecastNet, cat_states, map_state, split_state
+
+from .module import ForecastModule
+
+Batch = dict[str, Tensor]
+
+
+class Segments(Dataset):
+    """Segments of normalised series, with a ``horizon`` target from every position.
+
+    A batch (a list of ``(series, segment)`` pairs, all with the same segment number) is
+    ``{"series": (B,), "segment": (), "windows": (B, S, P), "target": (B, S, H)}``: for
+    position ``t`` the last ``P = patch_len`` values up to ``t`` (zeros before the
+    series' start) and the ``H`` values after it, cut by :class:`~xlstm_ts.data.Windows`.
+    Targets are NaN, hence left out of the loss, where they are not to be learned:
+    positions before the first complete patch, positions before ``loss_from[k]`` (the
+    validation part starts there), steps at or beyond ``ends[k]`` and padding after the
+    end of the last, shorter segment.
+
+    Parameters
+    ----------
+    series : sequence of ndarray
+        The normalised series (float32; NaN marks a missing value).
+    ends : sequence of int
+        Steps of each series that are read (targets never reach past them).
+    patch_len, horizon, segment_length : int
+        ``P``, ``H`` and ``S`` (a multiple of ``P``).
+    loss_from : sequence of int, optional
+        First position of each series whose forecast counts in the loss.
+    """
+
+    def __init__(
+        self,
+        series: Sequence[np.ndarray],
+        ends: Sequence[int],
+        patch_len: int,
+        horizon: int,
+        segment_length: int,
+        loss_from: Sequence[int] | None = None,
+    ) -> None:
+        P, H = patch_len, horizon
+        self.ends = np.asarray(ends, dtype=np.int64)
+        self.loss_from = np.zeros_like(self.ends) if loss_from is None else np.asarray(loss_from)
+        self.patch_len, self.segment_length = P, segment_length
+        padded = [
+            np.concatenate([np.zeros(P - 1), s[:n], np.full(H, np.nan)]).astype(np.float32)
+            for s, n in zip(series, self.ends, strict=True)
+        ]
+        self.windows = Windows(padded, [(0, int(n) - 1) for n in self.ends], P, H)
+        self.num_segments = -(-self.ends // segment_length)
+
+    def __len__(self) -> int:
+        return int(self.num_segments.sum())
+
+    def __getitem__(self, pairs: Sequence[tuple[int, int]]) -> Batch:
+        k = np.array([p[0] for p in pairs])
+        segment = {p[1] for p in pairs}
+        if len(segment) != 1:
+            raise ValueError(f"a batch must hold one segment number, got {sorted(segment)}")
+        j = segment.pop()
+        t = j * self.segment_length + np.arange(self.segment_length)[None, :]
+        ends = self.ends[k][:, None]
+        idx = self.windows.offsets[k][:, None] + np.minimum(t, ends - 1)
+        windows, _, _, target = self.windows.batch(idx.ravel())
+        B, S = idx.shape
+        windows, target = windows.view(B, S, -1), target.view(B, S, -1)
+        beyond = torch.from_numpy(t >= ends)
+        windows[beyond] = 0.0
+        masked = beyond | torch.from_numpy(
+            (t < self.patch_len - 1) | (t < self.loss_from[k][:, None])
+        )
+        target[masked] = float("nan")
+        return {
+            "series": torch.from_numpy(k),
+            "segment": torch.tensor(j),
+            "windows": windows,
+            "target": target,
+        }
+
+
+class SegmentSchedule(Sampler):
+    """Batches of ``(series, segment)`` pairs: segment numbers in order, series shuffled
+    within each number (a new order every epoch when ``shuffle``)."""
+
+    def __init__(
+        self, num_segments: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0
+    ) -> None:
+        self.num_segments, self.batch_size, self.shuffle = num_segments, batch_size, shuffle
+        self.generator = np.random.default_rng(seed)
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        for j in range(int(self.num_segments.max(initial=0))):
+            series = np.flatnonzero(self.num_segments > j)
+            if self.shuffle:
+                series = self.generator.permutation(series)
+            for a in range(0, len(series), self.batch_size):
+                yield [(int(k), j) for k in series[a : a + self.batch_size]]
+
+    def __len__(self) -> int:
+        return int(
+            sum(
+                -(-int((self.num_segments > j).sum()) // self.batch_size)
+                for j in range(int(self.num_segments.max(initial=0)))
+            )
+        )
+
+
+class SegmentDataModule(L.LightningDataModule):
+    """Training and validation segments for Lightning.
+
+    Training reads each series up to ``train_ends[k]``; validation reads it whole
+    (``len(series[k])`` steps, from its start, so that the state reaching the
+    validation part has seen everything before it) and scores the positions from
+    ``train_ends[k] - 1`` on, whose targets lie in the validation part. Validation
+    segments are read in order, unshuffled.
+
+    Runs on one device: the segments of a series must be read in order by one process,
+    which Lightning's distributed sampler does not guarantee (see ``docs/stateful.md``).
+    """
+
+    def __init__(
+        self,
+        series: Sequence[np.ndarray],
+        train_ends: Sequence[int],
+        patch_len: int,
+        horizon: int,
+        segment_length: int,
+        batch_size: int,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        lengths = [len(s) for s in series]
+        self.train = Segments(series, train_ends, patch_len, horizon, segment_length)
+        has_val = [n > e for n, e in zip(lengths, train_ends, strict=True)]
+        self.val = None
+        if any(has_val):
+            keep = [k for k, v in enumerate(has_val) if v]
+            self.val = Segments(
+                [series[k] for k in keep],
+                [lengths[k] for k in keep],
+                patch_len,
+                horizon,
+                segment_length,
+                loss_from=[train_ends[k] - 1 for k in keep],
+            )
+        self.batch_size, self.seed = batch_size, seed
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether any series has a validation part."""
+        return self.val is not None
+
+    def train_dataloader(self) -> DataLoader:
+        order = SegmentSchedule(self.train.num_segments, self.batch_size, True, self.seed)
+        return DataLoader(self.train, sampler=order, batch_size=None)
+
+    def val_dataloader(self) -> DataLoader | list:
+        if self.val is None:
+            return []
+        order = SegmentSchedule(self.val.num_segments, 2 * self.batch_size, False)
+        return DataLoader(self.val, sampler=order, batch_size=None)
+
+
+class StatefulForecastModule(ForecastModule):
+    """Trains a :class:`~xlstm_ts.nn.StatefulForecastNet` on segments fed in order.
+
+    Each series' state after its last segment is kept (detached: truncated
+    backpropagation through time) and passed in with its next segment; a series'
+    first segment starts from no state. The loss (:meth:`ForecastModule.loss`) is taken
+    over every position with a target. Validation keeps its own states and reports the
+    loss over all validation targets of the epoch (a sum over batches divided by the
+    number of targets, not a mean of batch means).
+    """
+
+    def __init__(
+        self,
+        network: StatefulForecastNet,
+        quantiles: Sequence[float],
+        point_index: int,
+        loss: Literal["quantile", "mse"] = "quantile",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(network, quantiles, point_index, loss, learning_rate, weight_decay)
+        self._states: dict[int, Any] = {}
+        self._val_sums: list[Tensor] = []
+
+    def run_segment(self, batch: Batch, states: dict[int, Any]) -> Tensor:
+        """Forecasts (B, S, H, Q) of a batch, continuing from and updating ``states``."""
+        series = batch["series"].tolist()
+        state = cat_states([states[k] for k in series]) if int(batch["segment"]) else None
+        out, state = self.network(batch["windows"], state)
+        state = map_state(Tensor.detach, state)
+        states.update(zip(series, split_state(state, len(series)), strict=True))
+        return out
+
+    def on_train_epoch_start(self) -> None:
+        self._states = {}
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        out = self.run_segment(batch, self._states)
+        loss = self.loss(out.flatten(0, 1), batch["target"].flatten(0, 1))
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=1)
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_states: dict[int, Any] = {}
+        self._val_sums = []
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        out = self.run_segment(batch, self._val_states)
+        pred, target = out.flatten(0, 1), batch["target"].flatten(0, 1)
+        n = (~torch.isnan(target)).sum()
+        if n:  # masked means times counts give sums over the epoch
+            point = pred[..., self.point_index]
+            self._val_sums.append(
+                torch.stack(
+                    [self.loss(pred, target) * n, mse_loss(point, target) * n, n.to(pred.dtype)]
+                )
+            )
+
+    def on_validation_epoch_end(self) -> None:
+        total = torch.stack(self._val_sums).sum(0) if self._val_sums else torch.zeros(3)
+        total = self.trainer.strategy.reduce(total.to(self.device), reduce_op="sum")
+        count = total[2].clamp(min=1)
+        self.log("val_loss", total[0] / count, prog_bar=True)
+        self.log("val_mse", total[1] / count)
