@@ -19,46 +19,19 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
-from xlstm_ts.data import Panel, frame_to_panel, future_index
+from xlstm_ts.data import Panel, frame_to_panel
 
 from . import stream_state as ss
 from .base import BaseForecaster
 from .stream_state import StatefulState
-from .validation import FORECASTER_CONSTRAINTS, _positive_int, check_forecaster_params
+from .stream_update import check_update, take_in
+from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
 
-_SHARED = [
-    "horizon",
-    "id_col",
-    "time_col",
-    "target",
-    "freq",
-    "quantiles",
-    "loss",
-    "allow_missing",
-    "d_model",
-    "num_blocks",
-    "slstm_at",
-    "num_heads",
-    "patch_len",
-    "dropout",
-    "chunk_size",
-    "backend",
-    "max_epochs",
-    "batch_size",
-    "learning_rate",
-    "weight_decay",
-    "gradient_clip_val",
-    "early_stopping_patience",
-    "validation_size",
-    "accelerator",
-    "precision",
-    "random_state",
-    "num_threads",
-    "progress_bar",
-    "verbose",
-    "trainer_kwargs",
-]
+_WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
+                "windows_per_epoch", "strategy", "devices"}  # fmt: skip
+_POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
 class XLSTMStateForecaster(BaseForecaster):
@@ -111,9 +84,9 @@ random_state, num_threads, progress_bar, verbose, trainer_kwargs
     """
 
     _parameter_constraints = {
-        **{k: FORECASTER_CONSTRAINTS[k] for k in _SHARED},
-        "segment_length": [_positive_int()],
-        "devices": [_positive_int(), str],
+        **{k: v for k, v in FORECASTER_CONSTRAINTS.items() if k not in _WINDOW_ONLY},
+        "segment_length": [_POSITIVE],
+        "devices": [_POSITIVE, str],
     }
     # no covariates yet: the base class reads these names
     past_covariates: tuple[str, ...] = ()
@@ -338,23 +311,10 @@ random_state, num_threads, progress_bar, verbose, trainer_kwargs
 
         state = self._state()
         new = self._new_panel(X_new)
-        known = {series: k for k, series in enumerate(state.panel.ids)}
-        if state.panel.layout == "wide" and not isinstance(X_new, Panel):
-            absent = [s for s in state.panel.ids if s not in set(new.ids)]
-            if absent:
-                raise ValueError(
-                    f"a wide X_new must hold every series of the model; missing {absent}"
-                )
-        for series, values, last in zip(new.ids, new.values, new.last_times, strict=True):
-            if series in known:
-                self._check_continues(series, len(values), last, known[series])
-            elif len(values) < self.patch_len:
-                raise ValueError(
-                    f"new series {series!r} has {len(values)} steps; at least "
-                    f"patch_len={self.patch_len} are needed to start it"
-                )
+        wide = state.panel.layout == "wide" and not isinstance(X_new, Panel)
+        check_update(state, new, self.patch_len, every_series=wide)
         with torch_threads(self.num_threads):
-            self.fitted_ = self._take_in(new, known)
+            self.fitted_ = take_in(state, new, self.patch_len)
         return self
 
     def _new_panel(self, X_new: Any) -> Panel:
@@ -385,88 +345,7 @@ random_state, num_threads, progress_bar, verbose, trainer_kwargs
             )
         return panel
 
-    def _check_continues(self, series: Any, m: int, last: Any, k: int) -> None:
-        state = self._state()
-        freq, seen = state.panel.freq, state.panel.last_times[k]
-        expected = future_index(seen, freq, 1)[0]
-        if isinstance(freq, int | Integral):
-            first = last - (m - 1) * freq
-        else:
-            first = pd.date_range(end=last, periods=m, freq=freq)[0]
-        if first == expected:
-            return
-        what = "overlaps the steps already seen" if first < expected else "leaves a gap"
-        raise ValueError(
-            f"X_new {what} for series {series!r}: it starts at {first}, but the model has "
-            f"seen it up to {seen}; the next step is {expected}"
-        )
-
-    def _take_in(self, new: Panel, known: dict[Any, int]) -> StatefulState:
-        state, P = self._state(), self.patch_len
-        added = [j for j, s in enumerate(new.ids) if s not in known]
-        ids, values = list(state.panel.ids), list(state.panel.values)
-        last_times, lengths = list(state.panel.last_times), list(state.lengths)
-        states = list(state.states)
-        mean_new, scale_new = ss.fit_normalisation([new.values[j] for j in added])
-        mean = np.concatenate([state.mean, mean_new])
-        scale = np.concatenate([state.scale, scale_new])
-        for j in added:
-            ids.append(new.ids[j])
-            values.append(np.zeros(0))
-            last_times.append(None)
-            lengths.append(0)
-            states.append(None)
-        slot = {j: len(state.panel.ids) + a for a, j in enumerate(added)}
-        order = [known[s] if s in known else slot[j] for j, s in enumerate(new.ids)]
-        moved = ss.advance(
-            state.network,
-            [states[k] for k in order],
-            [lengths[k] for k in order],
-            [values[k] for k in order],
-            new.values,
-            mean[order],
-            scale[order],
-        )
-        for k, s, v, t in zip(order, moved, new.values, new.last_times, strict=True):
-            states[k], lengths[k], last_times[k] = s, lengths[k] + len(v), t
-            values[k] = np.concatenate([values[k], v])[-P:]
-        covariates = [np.zeros((len(v), 0)) for v in values]
-        panel = replace(
-            state.panel, values=values, ids=ids, last_times=last_times, covariates=covariates
-        )
-        return replace(state, panel=panel, mean=mean, scale=scale, lengths=lengths, states=states)
-
     # ------------------------------------------------------------------ predicting
-    def _encoded(self, panel: Panel) -> tuple[list[Any], np.ndarray, np.ndarray]:
-        """States of ``panel``'s series encoded from scratch, with the model's
-        normalisation for the series it knows (their own for the others)."""
-        state = self._state()
-        known = {series: k for k, series in enumerate(state.panel.ids)}
-        own_mean, own_scale = ss.fit_normalisation(panel.values)
-        mean = np.array(
-            [
-                state.mean[known[s]] if s in known else m
-                for s, m in zip(panel.ids, own_mean, strict=True)
-            ]
-        )
-        scale = np.array(
-            [
-                state.scale[known[s]] if s in known else c
-                for s, c in zip(panel.ids, own_scale, strict=True)
-            ]
-        )
-        for series, v in zip(panel.ids, panel.values, strict=True):
-            if len(v) < self.patch_len:
-                raise ValueError(
-                    f"series {series!r} has {len(v)} steps; forecasting needs at least "
-                    f"patch_len={self.patch_len}"
-                )
-        n = len(panel.values)
-        states = ss.advance(
-            state.network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
-        )
-        return states, mean, scale
-
     def _forecast(
         self, X: Any, h: int | None, X_future: pd.DataFrame | None
     ) -> tuple[Panel, np.ndarray]:
@@ -482,7 +361,7 @@ random_state, num_threads, progress_bar, verbose, trainer_kwargs
                 mean, scale, lengths = state.mean, state.scale, state.lengths
             else:
                 panel = self._history(X)
-                states, mean, scale = self._encoded(panel)
+                states, mean, scale = ss.encode_panel(state, panel)
                 lengths = [len(v) for v in panel.values]
             out = ss.rollout(
                 state.network, states, lengths, panel.values, mean, scale, h, state.point_index

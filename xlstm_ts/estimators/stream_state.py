@@ -151,3 +151,25 @@ def rollout(
         states = advance(network, states, lengths, recents, list(point), mean, scale)
         recents = [np.concatenate([r, p])[-P:] for r, p in zip(recents, point, strict=True)]
         lengths = [n + point.shape[1] for n in lengths]
+
+
+def encode_panel(state: StatefulState, panel: Any) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """States of the series of ``panel`` (a :class:`~xlstm_ts.data.Panel`) encoded from
+    their start, with the model's normalisation for the series it knows (their own for
+    the others), and that normalisation."""
+    P = state.network.patch_len
+    for series, v in zip(panel.ids, panel.values, strict=True):
+        if len(v) < P:
+            raise ValueError(
+                f"series {series!r} has {len(v)} steps; forecasting needs at least patch_len={P}"
+            )
+    known = {series: k for k, series in enumerate(state.panel.ids)}
+    own_mean, own_scale = fit_normalisation(panel.values)
+    at = [known.get(s, -1) for s in panel.ids]
+    mean = np.array([state.mean[k] if k >= 0 else m for k, m in zip(at, own_mean, strict=True)])
+    scale = np.array([state.scale[k] if k >= 0 else c for k, c in zip(at, own_scale, strict=True)])
+    n = len(panel.values)
+    states = advance(
+        state.network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
+    )
+    return states, mean, scale
