@@ -48,6 +48,14 @@ class XLSTMStateForecaster(BaseForecaster):
     new steps without refitting. The point forecast is the median. Covariates are not
     supported yet.
 
+    The parameters not listed below (``id_col``, ``time_col``, ``target``, ``freq``,
+    ``quantiles``, ``loss``, ``allow_missing``, the network's ``d_model``,
+    ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, ``chunk_size``,
+    ``backend``, and the training's ``max_epochs``, ``learning_rate``,
+    ``weight_decay``, ``gradient_clip_val``, ``early_stopping_patience``,
+    ``accelerator``, ``precision``, ``random_state``, ``num_threads``, ``progress_bar``,
+    ``verbose``, ``trainer_kwargs``) mean what they mean in :class:`XLSTMForecaster`.
+
     Parameters
     ----------
     horizon : int
@@ -66,21 +74,19 @@ class XLSTMStateForecaster(BaseForecaster):
     devices : int or "auto"
         Training runs in one process on one device (``"auto"`` means 1): distributed
         training is not supported yet.
-    id_col, time_col, target, freq, quantiles, loss, allow_missing, d_model, num_blocks, \
-slstm_at, num_heads, dropout, chunk_size, backend, max_epochs, learning_rate, \
-weight_decay, gradient_clip_val, early_stopping_patience, accelerator, precision, \
-random_state, num_threads, progress_bar, verbose, trainer_kwargs
-        As in :class:`XLSTMForecaster`.
 
     Attributes
     ----------
     fitted_ : StatefulState
         Everything ``fit`` learned and ``update`` moved forward.
-    model_, panel_, freq_, n_epochs_, best_val_loss_, quantile_levels_
-        As in :class:`XLSTMForecaster`; ``panel_.values`` hold the last ``patch_len``
-        steps of each series.
+    model_ : StatefulForecastNet
+        The trained network (on the CPU, in evaluation mode).
+    panel_ : Panel
+        The series' ids, last timestamps, frequency and last ``patch_len`` values.
     n_steps_ : list of int
         Steps seen of each series.
+    freq_, n_epochs_, best_val_loss_, quantile_levels_
+        As in :class:`XLSTMForecaster`.
     """
 
     _parameter_constraints = {
