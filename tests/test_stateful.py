@@ -138,6 +138,10 @@ def test_validation_targets_lie_in_the_validation_part():
     target = seg[[(0, 0)]]["target"][0]
     assert torch.isnan(target[:29]).all()
     assert target[29, 0] == 30.0
+    # training targets stop where the validation part starts
+    train = Segments(series, [30], 4, 3, segment_length=32)[[(0, 0)]]["target"][0]
+    assert train[27, :2].tolist() == [28.0, 29.0] and torch.isnan(train[27, 2])
+    assert torch.isnan(train[29:]).all()  # the last step and the padding: no target
 
 
 # ---------------------------------------------------------------- the estimator
