@@ -270,3 +270,18 @@ def test_score_and_integer_index():
         model.update(df.iloc[:3].set_axis([121, 122, 123]))
     with pytest.raises(ValueError, match="model's frequency 1"):
         model.update(df.iloc[:3].set_axis([120, 122, 124]))
+
+
+@pytest.mark.parametrize("loss", ["quantile", "mse"])
+def test_gradients_are_finite_where_targets_are_missing(loss):
+    # every segment has positions without a target (NaN): they must add no NaN gradient
+    torch.manual_seed(0)
+    series = [np.random.default_rng(2).normal(size=40).astype(np.float32)]
+    net = StatefulForecastNet(5, [0.1, 0.5, 0.9], patch_len=4, d_model=8, num_heads=2)
+    module = StatefulForecastModule(net, [0.1, 0.5, 0.9], 1, loss=loss)
+    batch = Segments(series, [40], 4, 5, segment_length=48)[[(0, 0)]]
+    assert torch.isnan(batch["target"]).any()
+    module.loss(
+        module.run_segment(batch, {}).flatten(0, 1), batch["target"].flatten(0, 1)
+    ).backward()
+    assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
