@@ -10,6 +10,7 @@ from sklearn.exceptions import NotFittedError
 from xlstm_ts import XLSTMStateForecaster
 from xlstm_ts.nn import StatefulForecastNet
 from xlstm_ts.training import Segments, SegmentSchedule, StatefulForecastModule
+from xlstm_ts.training.segments import share_series
 
 TINY = dict(
     horizon=6,
@@ -132,6 +133,23 @@ def test_schedule_orders_segments_and_shuffles_series():
     ]  # fmt: skip
 
 
+def test_series_are_shared_between_processes_with_equal_steps():
+    num = np.array([5, 1, 2, 3, 1])
+    shares = [share_series(num, 2, world=2, rank=r) for r in range(2)]
+    assert sorted(np.concatenate([s for s, _ in shares]).tolist()) == [0, 1, 2, 3, 4]
+    assert shares[0][1] == shares[1][1] == 6  # the most batches any process needs (rank 0)
+    for series, length in shares:
+        batches = list(SegmentSchedule(num, 2, True, 0, series, length))
+        assert len(batches) == length
+        real = [p for b in batches for p in b if p[1] >= 0]
+        assert sorted(real) == sorted((int(k), j) for k in series for j in range(num[k]))
+        idle = [b for b in batches if b[0][1] == -1]
+        assert idle == batches[len(batches) - len(idle) :]  # padding comes last
+    assert [len(s) for s, _ in shares] == [3, 2]  # series 0, 2, 4 and 3, 1: rank 1 idles 3 times
+    idle = Segments([np.ones(20, np.float32)], [20], 4, 3, 8)[[(0, -1)]]
+    assert int(idle["segment"]) == -1 and torch.isnan(idle["target"]).all()
+
+
 def test_validation_targets_lie_in_the_validation_part():
     series = [np.arange(40, dtype=np.float32)]
     seg = Segments(series, [40], 4, 3, segment_length=40, loss_from=[29])
@@ -157,8 +175,6 @@ def test_sklearn_contract(data):
         XLSTMStateForecaster(**{**TINY, "segment_length": 18}).fit(data)
     with pytest.raises(ValueError, match=r"'segment_length' parameter .* must be an int"):
         XLSTMStateForecaster(**{**TINY, "segment_length": 0}).fit("not a frame")
-    with pytest.raises(ValueError, match="devices=2.*one device"):
-        XLSTMStateForecaster(**{**TINY, "devices": 2}).fit(data)
 
 
 def test_fit_predict_wide(fitted, data):
@@ -285,3 +301,51 @@ def test_gradients_are_finite_where_targets_are_missing(loss):
         module.run_segment(batch, {}).flatten(0, 1), batch["target"].flatten(0, 1)
     ).backward()
     assert all(torch.isfinite(p.grad).all() for p in net.parameters() if p.grad is not None)
+
+
+DDP_SCRIPT = """
+import json, os
+import numpy as np, pandas as pd, torch.distributed as dist
+from xlstm_ts import XLSTMStateForecaster
+
+t = np.arange(300)
+df = pd.DataFrame({"a": np.sin(t / 6.0), "b": np.cos(t / 9.0), "c": np.sin(t / 4.0)},
+                  index=pd.date_range("2021-01-01", periods=300, freq="h"))
+model = XLSTMStateForecaster(
+    horizon=6, patch_len=4, segment_length=32, d_model=8, num_heads=2, max_epochs=2,
+    batch_size=1, validation_size=24, random_state=0, progress_bar=False,
+    accelerator="cpu", devices=2, strategy="ddp",
+).fit(df)
+pred = model.predict()
+world = dist.get_world_size() if dist.is_initialized() else 1
+print("RESULT " + json.dumps({
+    "rank": int(os.environ.get("LOCAL_RANK", 0)), "world": world,
+    "values": pred.to_numpy().round(6).tolist(), "val": model.best_val_loss_,
+}), flush=True)
+"""
+
+
+@pytest.mark.ddp
+def test_ddp_trains_series_shared_between_two_processes(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "train_ddp.py"
+    script.write_text(DDP_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = [json.loads(x[7:]) for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert sorted(r["rank"] for r in results) == [0, 1]
+    assert all(r["world"] == 2 for r in results)
+    # gradients were averaged over both processes' series: the same model in each
+    assert results[0]["values"] == results[1]["values"]
+    assert results[0]["val"] == results[1]["val"] and np.isfinite(results[0]["val"])

@@ -30,7 +30,7 @@ from .stream_update import check_update, take_in
 from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
 
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
-                "windows_per_epoch", "strategy", "devices"}  # fmt: skip
+                "windows_per_epoch"}  # fmt: skip
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
@@ -53,7 +53,7 @@ class XLSTMStateForecaster(BaseForecaster):
     ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, ``chunk_size``,
     ``backend``, and the training's ``max_epochs``, ``learning_rate``,
     ``weight_decay``, ``gradient_clip_val``, ``early_stopping_patience``,
-    ``accelerator``, ``precision``, ``random_state``, ``num_threads``, ``progress_bar``,
+    ``random_state``, ``num_threads``, ``progress_bar``,
     ``verbose``, ``trainer_kwargs``) mean what they mean in :class:`XLSTMForecaster`.
 
     Parameters
@@ -71,9 +71,9 @@ class XLSTMStateForecaster(BaseForecaster):
     validation_size : int or float
         End of each series held out for validation (steps, or a fraction of its length;
         at least ``horizon`` steps); ``0``: none. The normalisation is fitted on the rest.
-    devices : int or "auto"
-        Training runs in one process on one device (``"auto"`` means 1): distributed
-        training is not supported yet.
+    accelerator, devices, strategy, precision :
+        Passed to ``lightning.Trainer``. Under DDP (e.g. ``accelerator="cpu", devices=2,
+        strategy="ddp"``) each process trains on its own share of the series.
 
     Attributes
     ----------
@@ -92,7 +92,6 @@ class XLSTMStateForecaster(BaseForecaster):
     _parameter_constraints = {
         **{k: v for k, v in FORECASTER_CONSTRAINTS.items() if k not in _WINDOW_ONLY},
         "segment_length": [_POSITIVE],
-        "devices": [_POSITIVE, str],
     }
     # no covariates yet: the base class reads these names
     past_covariates: tuple[str, ...] = ()
@@ -126,7 +125,8 @@ class XLSTMStateForecaster(BaseForecaster):
         early_stopping_patience: int | None = 5,
         validation_size: int | float = 0.1,
         accelerator: str = "auto",
-        devices: int | str = 1,
+        devices: int | str = "auto",
+        strategy: str = "auto",
         precision: str | int = "32-true",
         random_state: int | None = None,
         num_threads: int | None = 1,
@@ -160,6 +160,7 @@ class XLSTMStateForecaster(BaseForecaster):
         self.validation_size = validation_size
         self.accelerator = accelerator
         self.devices = devices
+        self.strategy = strategy
         self.precision = precision
         self.random_state = random_state
         self.num_threads = num_threads
@@ -179,11 +180,6 @@ class XLSTMStateForecaster(BaseForecaster):
             raise ValueError(
                 f"segment_length={self.segment_length} must be a multiple of "
                 f"patch_len={self.patch_len}"
-            )
-        if self.devices not in (1, "1", "auto"):
-            raise ValueError(
-                f"devices={self.devices!r}: XLSTMStateForecaster trains on one device "
-                "(distributed training is not supported yet); use devices=1"
             )
         return levels
 
@@ -289,13 +285,14 @@ class XLSTMStateForecaster(BaseForecaster):
             early_stopping_patience=self.early_stopping_patience,
             gradient_clip_val=self.gradient_clip_val,
             accelerator=self.accelerator,
-            devices=1,
+            devices=self.devices,
+            strategy=self.strategy,
             precision=self.precision,
             deterministic=self.random_state is not None,
             progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
             num_threads=self.num_threads,
             verbose=self.verbose,
-            # segments must reach the module in the schedule's order
+            # each process reads its own series' segments in order (SegmentDataModule)
             trainer_kwargs={"use_distributed_sampler": False, **(self.trainer_kwargs or {})},
         )
 

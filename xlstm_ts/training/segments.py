@@ -40,7 +40,8 @@ class Segments(Dataset):
     Targets are NaN, hence left out of the loss, where they are not to be learned:
     positions before the first complete patch, positions before ``loss_from[k]`` (the
     validation part starts there), steps at or beyond ``ends[k]`` and padding after the
-    end of the last, shorter segment.
+    end of the last, shorter segment. Segment number ``-1`` gives an idle batch (segment
+    0's windows, no targets) for :class:`SegmentSchedule`'s padding.
 
     Parameters
     ----------
@@ -82,7 +83,8 @@ class Segments(Dataset):
         segment = {p[1] for p in pairs}
         if len(segment) != 1:
             raise ValueError(f"a batch must hold one segment number, got {sorted(segment)}")
-        j = segment.pop()
+        number = segment.pop()
+        j = max(number, 0)  # an idle batch (-1) reads segment 0 and learns nothing from it
         t = j * self.segment_length + np.arange(self.segment_length)[None, :]
         ends = self.ends[k][:, None]
         idx = self.windows.offsets[k][:, None] + np.minimum(t, ends - 1)
@@ -95,9 +97,11 @@ class Segments(Dataset):
             (t < self.patch_len - 1) | (t < self.loss_from[k][:, None])
         )
         target[masked] = float("nan")
+        if number < 0:
+            target[:] = float("nan")
         return {
             "series": torch.from_numpy(k),
-            "segment": torch.tensor(j),
+            "segment": torch.tensor(number),
             "windows": windows,
             "target": target,
         }
@@ -105,29 +109,57 @@ class Segments(Dataset):
 
 class SegmentSchedule(Sampler):
     """Batches of ``(series, segment)`` pairs: segment numbers in order, series shuffled
-    within each number (a new order every epoch when ``shuffle``)."""
+    within each number (a new order every epoch when ``shuffle``).
+
+    ``series`` restricts the schedule to those series (one process's share under DDP);
+    ``length`` pads it with idle batches ``[(k, -1)]`` (the network runs, nothing is
+    learned or kept) to that many batches, so that every process takes as many steps.
+    """
 
     def __init__(
-        self, num_segments: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0
+        self,
+        num_segments: np.ndarray,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        series: np.ndarray | None = None,
+        length: int | None = None,
     ) -> None:
         self.num_segments, self.batch_size, self.shuffle = num_segments, batch_size, shuffle
+        self.series = np.arange(len(num_segments)) if series is None else np.asarray(series)
+        self.length = length
         self.generator = np.random.default_rng(seed)
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        for j in range(int(self.num_segments.max(initial=0))):
-            series = np.flatnonzero(self.num_segments > j)
+        counts = self.num_segments[self.series]
+        for j in range(int(counts.max(initial=0))):
+            series = self.series[counts > j]
             if self.shuffle:
                 series = self.generator.permutation(series)
             for a in range(0, len(series), self.batch_size):
                 yield [(int(k), j) for k in series[a : a + self.batch_size]]
+        for _ in range(len(self) - count_batches(counts, self.batch_size)):
+            yield [(int(self.series[0]) if len(self.series) else 0, -1)]
 
     def __len__(self) -> int:
-        return int(
-            sum(
-                -(-int((self.num_segments > j).sum()) // self.batch_size)
-                for j in range(int(self.num_segments.max(initial=0)))
-            )
-        )
+        own = count_batches(self.num_segments[self.series], self.batch_size)
+        return own if self.length is None else max(own, self.length)
+
+
+def count_batches(num_segments: np.ndarray, batch_size: int) -> int:
+    """Batches of a schedule over series with these numbers of segments."""
+    top = int(num_segments.max(initial=0))
+    return sum(-(-int((num_segments > j).sum()) // batch_size) for j in range(top))
+
+
+def share_series(
+    num_segments: np.ndarray, batch_size: int, world: int, rank: int
+) -> tuple[np.ndarray, int]:
+    """The series process ``rank`` of ``world`` reads (longest first, dealt in turn) and
+    the number of batches every process runs (the most any process needs)."""
+    order = np.argsort(-num_segments, kind="stable")
+    parts = [order[r::world] for r in range(world)]
+    return parts[rank], max(count_batches(num_segments[p], batch_size) for p in parts)
 
 
 class SegmentDataModule(L.LightningDataModule):
@@ -139,8 +171,10 @@ class SegmentDataModule(L.LightningDataModule):
     ``train_ends[k] - 1`` on, whose targets lie in the validation part. Validation
     segments are read in order, unshuffled.
 
-    Runs on one device: the segments of a series must be read in order by one process,
-    which Lightning's distributed sampler does not guarantee (see ``docs/stateful.md``).
+    Under DDP each process reads its own share of the series (:func:`share_series`),
+    each series' segments in order, and every process runs as many batches (idle ones
+    fill up); Lightning's distributed sampler must be off (``use_distributed_sampler=
+    False``), as it would deal one series' segments to several processes.
     """
 
     def __init__(
@@ -175,14 +209,24 @@ class SegmentDataModule(L.LightningDataModule):
         """Whether any series has a validation part."""
         return self.val is not None
 
+    def _process(self) -> tuple[int, int]:
+        trainer = getattr(self, "trainer", None)
+        return (1, 0) if trainer is None else (trainer.world_size, trainer.global_rank)
+
     def train_dataloader(self) -> DataLoader:
-        order = SegmentSchedule(self.train.num_segments, self.batch_size, True, self.seed)
+        world, rank = self._process()
+        mine, length = share_series(self.train.num_segments, self.batch_size, world, rank)
+        order = SegmentSchedule(
+            self.train.num_segments, self.batch_size, True, self.seed + rank, mine, length
+        )
         return DataLoader(self.train, sampler=order, batch_size=None)
 
     def val_dataloader(self) -> DataLoader | list:
         if self.val is None:
             return []
-        order = SegmentSchedule(self.val.num_segments, 2 * self.batch_size, False)
+        world, rank = self._process()
+        mine, _ = share_series(self.val.num_segments, 2 * self.batch_size, world, rank)
+        order = SegmentSchedule(self.val.num_segments, 2 * self.batch_size, False, series=mine)
         return DataLoader(self.val, sampler=order, batch_size=None)
 
 
@@ -212,6 +256,8 @@ class StatefulForecastModule(ForecastModule):
 
     def run_segment(self, batch: Batch, states: dict[int, Any]) -> Tensor:
         """Forecasts (B, S, H, Q) of a batch, continuing from and updating ``states``."""
+        if int(batch["segment"]) < 0:  # idle (DDP padding): run the network, keep nothing
+            return self.network(batch["windows"])[0]
         series = batch["series"].tolist()
         state = cat_states([states[k] for k in series]) if int(batch["segment"]) else None
         out, state = self.network(batch["windows"], state)
@@ -225,7 +271,8 @@ class StatefulForecastModule(ForecastModule):
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         out = self.run_segment(batch, self._states)
         loss = self.loss(out.flatten(0, 1), batch["target"].flatten(0, 1))
-        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=1)
+        if int(batch["segment"]) >= 0:  # idle batches (loss 0) stay out of the mean
+            self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=1)
         return loss
 
     def on_validation_epoch_start(self) -> None:
