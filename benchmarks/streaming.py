@@ -98,7 +98,7 @@ def time_history(model, values: np.ndarray, L: int, repeats: int) -> tuple[float
 
     history = frame(values[:L])
     state, net = model.fitted_, model.model_
-    P = net.patch_len
+    W = net.window_len
 
     def one_step() -> None:
         seen = model.n_steps_[0]
@@ -110,14 +110,14 @@ def time_history(model, values: np.ndarray, L: int, repeats: int) -> tuple[float
         new = [values[L : L + 1]]
         args = (state.mean, state.scale)
         states = ss.advance(net, state.states, state.lengths, state.panel.values, new, *args)
-        recent = [values[L + 1 - P : L + 1]]
+        recent = [values[L + 1 - W : L + 1]]
         ss.forecast(net, states, [L + 1], recent, *args)
 
     panel = model.to_panel(history)
 
     def net_full() -> None:
         states, mean, scale = ss.encode_panel(state, panel)
-        ss.forecast(net, states, [L], [values[L - P : L]], mean, scale)
+        ss.forecast(net, states, [L], [values[L - W : L]], mean, scale)
 
     for warm_up in (net_step, net_full):
         warm_up()

@@ -214,6 +214,20 @@ def test_update_equals_the_forecast_from_the_whole_history(fitted, data, split):
     assert not np.allclose(after.to_numpy()[:6], fitted.predict().to_numpy())
 
 
+def test_update_equals_the_full_history_with_a_longer_head_window(data):
+    model = XLSTMStateForecaster(**{**TINY, "window_len": 10}).fit(data.iloc[:100])
+    assert model.panel_.values[0].tolist() == data["a"].iloc[90:100].tolist()
+    before = model.predict(h=8)
+    for a, b in [(100, 101), (101, 107), (107, 120)]:
+        model.update(data.iloc[a:b])
+    np.testing.assert_allclose(
+        model.predict(h=8), model.predict(data.iloc[:120], h=8), rtol=1e-4, atol=1e-4
+    )
+    assert not np.allclose(model.predict(h=8).to_numpy(), before.to_numpy())
+    with pytest.raises(ValueError, match="window_len=3 must be at least patch_len=4"):
+        XLSTMStateForecaster(**{**TINY, "window_len": 3}).fit(data)
+
+
 def test_update_adds_new_series_long_frame(data):
     df = long(data)
     model = XLSTMStateForecaster(**TINY).fit(df[df.ds < data.index[100]])
@@ -318,10 +332,11 @@ model = XLSTMStateForecaster(
 ).fit(df)
 pred = model.predict()
 world = dist.get_world_size() if dist.is_initialized() else 1
-print("RESULT " + json.dumps({
-    "rank": int(os.environ.get("LOCAL_RANK", 0)), "world": world,
-    "values": pred.to_numpy().round(6).tolist(), "val": model.best_val_loss_,
-}), flush=True)
+rank = int(os.environ.get("LOCAL_RANK", 0))
+# one file per process: lines printed by two processes to one pipe can interleave
+with open(f"result_{rank}.json", "w") as f:
+    json.dump({"rank": rank, "world": world, "values": pred.to_numpy().round(6).tolist(),
+               "val": model.best_val_loss_}, f)
 """
 
 
@@ -343,7 +358,7 @@ def test_ddp_trains_series_shared_between_two_processes(tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = [json.loads(x[7:]) for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("result_*.json"))]
     assert sorted(r["rank"] for r in results) == [0, 1]
     assert all(r["world"] == 2 for r in results)
     # gradients were averaged over both processes' series: the same model in each

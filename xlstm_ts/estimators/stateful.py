@@ -62,6 +62,9 @@ class XLSTMStateForecaster(BaseForecaster):
         Steps forecast at once (from every position when training).
     patch_len : int
         Steps per token. A forecast also sees the steps after the last complete patch.
+    window_len : int, optional
+        Steps of the recent past the head reads directly, beside the encoder's state (at
+        least ``patch_len``; ``patch_len`` when ``None``).
     segment_length : int
         Steps per training segment, a multiple of ``patch_len``: gradients reach this far
         back, and training memory grows with it (and ``batch_size``), not with the
@@ -82,7 +85,7 @@ class XLSTMStateForecaster(BaseForecaster):
     model_ : StatefulForecastNet
         The trained network (on the CPU, in evaluation mode).
     panel_ : Panel
-        The series' ids, last timestamps, frequency and last ``patch_len`` values.
+        The series' ids, last timestamps, frequency and last ``window_len`` values.
     n_steps_ : list of int
         Steps seen of each series.
     freq_, n_epochs_, best_val_loss_, quantile_levels_
@@ -92,6 +95,7 @@ class XLSTMStateForecaster(BaseForecaster):
     _parameter_constraints = {
         **{k: v for k, v in FORECASTER_CONSTRAINTS.items() if k not in _WINDOW_ONLY},
         "segment_length": [_POSITIVE],
+        "window_len": [_POSITIVE, None],
     }
     # no covariates yet: the base class reads these names
     past_covariates: tuple[str, ...] = ()
@@ -103,6 +107,7 @@ class XLSTMStateForecaster(BaseForecaster):
         *,
         patch_len: int = 16,
         segment_length: int = 1024,
+        window_len: int | None = None,
         id_col: str = "unique_id",
         time_col: str = "ds",
         target: str | Sequence[str] | None = None,
@@ -137,6 +142,7 @@ class XLSTMStateForecaster(BaseForecaster):
         self.horizon = horizon
         self.patch_len = patch_len
         self.segment_length = segment_length
+        self.window_len = window_len
         self.id_col = id_col
         self.time_col = time_col
         self.target = target
@@ -181,6 +187,10 @@ class XLSTMStateForecaster(BaseForecaster):
                 f"segment_length={self.segment_length} must be a multiple of "
                 f"patch_len={self.patch_len}"
             )
+        if self.window_len is not None and self.window_len < self.patch_len:
+            raise ValueError(
+                f"window_len={self.window_len} must be at least patch_len={self.patch_len}"
+            )
         return levels
 
     def _network_config(self, levels: list[float]) -> dict[str, Any]:
@@ -188,6 +198,7 @@ class XLSTMStateForecaster(BaseForecaster):
             horizon=self.horizon,
             quantiles=levels,
             patch_len=self.patch_len,
+            window_len=self.window_len,
             d_model=self.d_model,
             num_blocks=self.num_blocks,
             slstm_at=list(self.slstm_at),
@@ -257,6 +268,7 @@ class XLSTMStateForecaster(BaseForecaster):
             self.segment_length,
             self.batch_size,
             seed,
+            network.window_len,
         )
         result = fit_module(module, data, self._train_config())
         network = network.cpu().eval()
@@ -264,11 +276,11 @@ class XLSTMStateForecaster(BaseForecaster):
         states = ss.advance(
             network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
         )
-        P = self.patch_len
+        W = network.window_len
         return StatefulState(
             network=network,
             network_config=config,
-            panel=replace(panel, values=[np.array(v[-P:]) for v in panel.values]),
+            panel=replace(panel, values=[np.array(v[-W:]) for v in panel.values]),
             n_epochs=result.n_epochs,
             best_val_loss=result.best_val_loss,
             mean=mean,

@@ -27,7 +27,7 @@ ENCODE_BLOCK = 4096
 class StatefulState(ForecasterState):
     """The fitted state of an :class:`~xlstm_ts.estimators.XLSTMStateForecaster`.
 
-    ``panel.values`` hold each series' last ``patch_len`` values (not the whole series);
+    ``panel.values`` hold each series' last ``window_len`` values (not the whole series);
     ``panel.last_times`` the time of its last step.
 
     Attributes
@@ -116,10 +116,10 @@ def forecast(
 ) -> np.ndarray:
     """Quantile forecasts (n, horizon, Q) after the end of each series, on the data's
     scale, sorted along the quantiles (so that they never cross)."""
-    P = network.patch_len
-    windows = np.stack(
-        [normalised(r[-P:], m, s) for r, m, s in zip(recents, mean, scale, strict=True)]
-    )
+    P, W = network.patch_len, network.window_len
+    # a series shorter than the window reads as its mean before its start (as in training)
+    recents = [np.concatenate([np.full(max(W - len(r), 0), np.nan), r[-W:]]) for r in recents]
+    windows = np.stack([normalised(r, m, s) for r, m, s in zip(recents, mean, scale, strict=True)])
     tails = torch.tensor([n % P for n in lengths])
     out = network.forecast(torch.from_numpy(windows), tails, cat_states(list(states)))
     out = out.sort(dim=-1).values.double().numpy()
@@ -140,7 +140,7 @@ def rollout(
     forecast, which is taken in as if observed (the stored states are not changed)."""
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
         raise ValueError(f"h must be a positive integer, got {h!r}")
-    P, parts = network.patch_len, []
+    W, parts = network.window_len, []
     states, lengths, recents = list(states), list(lengths), list(recents)
     while True:
         out = forecast(network, states, lengths, recents, mean, scale)
@@ -149,7 +149,7 @@ def rollout(
             return np.concatenate(parts, axis=1)[:, :h]
         point = out[..., point_index]
         states = advance(network, states, lengths, recents, list(point), mean, scale)
-        recents = [np.concatenate([r, p])[-P:] for r, p in zip(recents, point, strict=True)]
+        recents = [np.concatenate([r, p])[-W:] for r, p in zip(recents, point, strict=True)]
         lengths = [n + point.shape[1] for n in lengths]
 
 

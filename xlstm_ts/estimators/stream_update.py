@@ -90,7 +90,7 @@ def take_in(state: StatefulState, new: Panel, patch_len: int) -> StatefulState:
     )
     for k, s, v, t in zip(order, moved, new.values, new.last_times, strict=True):
         states[k], lengths[k], last_times[k] = s, lengths[k] + len(v), t
-        values[k] = np.concatenate([values[k], v])[-patch_len:]
+        values[k] = np.concatenate([values[k], v])[-state.network.window_len :]
     covariates = [np.zeros((len(v), 0)) for v in values]
     panel = replace(
         state.panel, values=values, ids=ids, last_times=last_times, covariates=covariates

@@ -28,7 +28,7 @@ class StatefulForecastNet(nn.Module):
     its start; each complete patch is embedded linearly and encoded by an
     :class:`XLSTMStack`, whose state carries everything seen so far. The forecast from
     position ``t`` reads the encoding of the last complete patch up to ``t``, the last
-    ``patch_len`` values up to ``t`` (so the steps after that patch, the *tail*, are seen
+    ``window_len`` values up to ``t`` (so the steps after that patch, the *tail*, are seen
     too) and the tail's length, and is added to the value at ``t`` (a level skip): the
     head learns changes from the last value, as NLinear does.
 
@@ -40,6 +40,9 @@ class StatefulForecastNet(nn.Module):
         Quantile levels of the outputs.
     patch_len : int
         Steps per patch (token).
+    window_len : int, optional
+        Steps of the recent past the head reads directly, beside the state (at least
+        ``patch_len``; ``patch_len`` when ``None``).
     d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
         Passed to :class:`XLSTMStack`.
     """
@@ -56,9 +59,13 @@ class StatefulForecastNet(nn.Module):
         dropout: float = 0.0,
         chunk_size: int = 64,
         backend: str = "auto",
+        window_len: int | None = None,
     ) -> None:
         super().__init__()
         self.horizon, self.patch_len, self.d_model = horizon, patch_len, d_model
+        self.window_len = patch_len if window_len is None else window_len
+        if self.window_len < patch_len:
+            raise ValueError(f"window_len={window_len} must be at least patch_len={patch_len}")
         self.num_quantiles = len(quantiles)
         self.embed = nn.Linear(patch_len, d_model)
         self.encoder = XLSTMStack(
@@ -71,7 +78,7 @@ class StatefulForecastNet(nn.Module):
             backend=backend,
         )
         self.mix = nn.Linear(d_model, d_model)
-        self.window = nn.Linear(patch_len, d_model)
+        self.window = nn.Linear(self.window_len, d_model)
         self.tail = nn.Embedding(patch_len, d_model)
         self.head_dropout = nn.Dropout(dropout)
         self.head = nn.Linear(d_model, horizon * self.num_quantiles)
@@ -92,8 +99,8 @@ class StatefulForecastNet(nn.Module):
 
     # ------------------------------------------------------------------ forecasts
     def _head(self, encoding: Tensor, windows: Tensor, tail: Tensor) -> Tensor:
-        """Forecasts (..., horizon, Q) from encodings (..., d), windows (..., patch_len) and
-        tail lengths (...)."""
+        """Forecasts (..., horizon, Q) from encodings (..., d), windows (..., window_len)
+        and tail lengths (...)."""
         windows = torch.nan_to_num(windows)  # a missing value reads as the series' mean
         last = windows[..., -1:]
         hidden = self.mix(encoding) + self.window(windows - last) + self.tail(tail)
@@ -102,8 +109,8 @@ class StatefulForecastNet(nn.Module):
         return out + last[..., None]
 
     def forecast(self, windows: Tensor, tails: Tensor | int, state: StreamState) -> Tensor:
-        """Forecasts (B, horizon, Q) from the ends of series: their last ``patch_len``
-        values (B, patch_len), the number of steps after their last complete patch (an
+        """Forecasts (B, horizon, Q) from the ends of series: their last ``window_len``
+        values (B, window_len), the number of steps after their last complete patch (an
         int or (B,)) and the state after that patch."""
         tails = torch.as_tensor(tails, dtype=torch.long, device=windows.device)
         return self._head(state[1], windows, tails.expand(windows.shape[0]))
@@ -115,11 +122,11 @@ class StatefulForecastNet(nn.Module):
 
         Parameters
         ----------
-        windows : Tensor of shape (B, S, patch_len)
-            For each position ``t`` of the segment, the last ``patch_len`` values up to
+        windows : Tensor of shape (B, S, window_len)
+            For each position ``t`` of the segment, the last ``window_len`` values up to
             and including ``t``. The segment starts on a patch boundary and ``S`` is a
-            multiple of ``patch_len``, so its patches are the windows at positions
-            ``patch_len - 1, 2 * patch_len - 1, …``.
+            multiple of ``patch_len``, so its patches are the last ``patch_len`` values
+            of the windows at positions ``patch_len - 1, 2 * patch_len - 1, …``.
         state : StreamState, optional
             The state after the previous segment; ``None`` at the start of a series.
 
@@ -128,12 +135,12 @@ class StatefulForecastNet(nn.Module):
         forecasts : Tensor of shape (B, S, horizon, Q)
         state : StreamState
         """
-        B, S, P = windows.shape
+        (B, S, _), P = windows.shape, self.patch_len
         if S % P:
             raise ValueError(f"segment length {S} is not a multiple of patch_len={P}")
         if state is None:
             state = self.empty_state(B, windows)
-        patches = torch.nan_to_num(windows[:, P - 1 :: P])
+        patches = torch.nan_to_num(windows[:, P - 1 :: P, -P:])
         encoded, stack_state = self.encoder(self.embed(patches), state[0])
         # position t reads the last patch complete at t: number (t + 1) // P, where 0 is
         # the last patch of the previous segment

@@ -34,8 +34,8 @@ class Segments(Dataset):
     """Segments of normalised series, with a ``horizon`` target from every position.
 
     A batch (a list of ``(series, segment)`` pairs, all with the same segment number) is
-    ``{"series": (B,), "segment": (), "windows": (B, S, P), "target": (B, S, H)}``: for
-    position ``t`` the last ``P = patch_len`` values up to ``t`` (zeros before the
+    ``{"series": (B,), "segment": (), "windows": (B, S, W), "target": (B, S, H)}``: for
+    position ``t`` the last ``W = window_len`` values up to ``t`` (zeros before the
     series' start) and the ``H`` values after it, cut by :class:`~xlstm_ts.data.Windows`.
     Targets are NaN, hence left out of the loss, where they are not to be learned:
     positions before the first complete patch, positions before ``loss_from[k]`` (the
@@ -53,6 +53,8 @@ class Segments(Dataset):
         ``P``, ``H`` and ``S`` (a multiple of ``P``).
     loss_from : sequence of int, optional
         First position of each series whose forecast counts in the loss.
+    window_len : int, optional
+        ``W``: at least ``P``; ``P`` when ``None``.
     """
 
     def __init__(
@@ -63,16 +65,18 @@ class Segments(Dataset):
         horizon: int,
         segment_length: int,
         loss_from: Sequence[int] | None = None,
+        window_len: int | None = None,
     ) -> None:
         P, H = patch_len, horizon
+        W = P if window_len is None else window_len
         self.ends = np.asarray(ends, dtype=np.int64)
         self.loss_from = np.zeros_like(self.ends) if loss_from is None else np.asarray(loss_from)
         self.patch_len, self.segment_length = P, segment_length
         padded = [
-            np.concatenate([np.zeros(P - 1), s[:n], np.full(H, np.nan)]).astype(np.float32)
+            np.concatenate([np.zeros(W - 1), s[:n], np.full(H, np.nan)]).astype(np.float32)
             for s, n in zip(series, self.ends, strict=True)
         ]
-        self.windows = Windows(padded, [(0, int(n) - 1) for n in self.ends], P, H)
+        self.windows = Windows(padded, [(0, int(n) - 1) for n in self.ends], W, H)
         self.num_segments = -(-self.ends // segment_length)
 
     def __len__(self) -> int:
@@ -186,10 +190,12 @@ class SegmentDataModule(L.LightningDataModule):
         segment_length: int,
         batch_size: int,
         seed: int = 0,
+        window_len: int | None = None,
     ) -> None:
         super().__init__()
         lengths = [len(s) for s in series]
-        self.train = Segments(series, train_ends, patch_len, horizon, segment_length)
+        kw = dict(window_len=window_len)
+        self.train = Segments(series, train_ends, patch_len, horizon, segment_length, **kw)
         has_val = [n > e for n, e in zip(lengths, train_ends, strict=True)]
         self.val = None
         if any(has_val):
@@ -201,6 +207,7 @@ class SegmentDataModule(L.LightningDataModule):
                 horizon,
                 segment_length,
                 loss_from=[train_ends[k] - 1 for k in keep],
+                **kw,
             )
         self.batch_size, self.seed = batch_size, seed
 
