@@ -263,6 +263,10 @@ def test_update_refuses_another_frequency_and_missing_columns(fitted):
         fitted.update(daily)
     with pytest.raises(ValueError, match=r"wide X_new must hold every series.*\['b'\]"):
         fitted.update(wide(5, start="2021-01-05 04:00")[["a"]])
+    with pytest.raises(
+        ValueError, match="X_new is a long frame, but the model was fitted on a wide"
+    ):
+        fitted.update(long(wide(5, start="2021-01-05 04:00")))
     with pytest.raises(ValueError, match="new series 'z' has 2 steps; at least patch_len=4"):
         fitted.update(wide(2, start="2021-01-05 04:00").assign(z=1.0))
 

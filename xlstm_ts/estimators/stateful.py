@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval
 
-from xlstm_ts.data import Panel, frame_to_panel
+from xlstm_ts.data import Panel
 
 from . import stream_state as ss
 from .base import BaseForecaster
 from .stream_state import StatefulState
-from .stream_update import check_update, take_in
+from .stream_update import check_update, new_steps, take_in
 from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
 
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
@@ -325,40 +325,13 @@ class XLSTMStateForecaster(BaseForecaster):
         from xlstm_ts.training import torch_threads
 
         state = self._state()
-        new = self._new_panel(X_new)
+        kw = dict(id_col=self.id_col, time_col=self.time_col, target=self.target)
+        new = new_steps(X_new, state, allow_missing=self.allow_missing, **kw)
         wide = state.panel.layout == "wide" and not isinstance(X_new, Panel)
         check_update(state, new, self.patch_len, every_series=wide)
         with torch_threads(self.num_threads):
-            self.fitted_ = take_in(state, new, self.patch_len)
+            self.fitted_ = take_in(state, new)
         return self
-
-    def _new_panel(self, X_new: Any) -> Panel:
-        state = self._state()
-        if isinstance(X_new, Panel):
-            panel = X_new
-        else:
-            # a few new steps are too few to infer a frequency: check against the model's
-            try:
-                panel = frame_to_panel(
-                    X_new,
-                    id_col=self.id_col,
-                    time_col=self.time_col,
-                    target=self.target,
-                    freq=state.panel.freq,
-                    allow_missing=self.allow_missing,
-                )
-            except ValueError as err:
-                if "does not follow freq" not in str(err) and "irregular" not in str(err):
-                    raise
-                raise ValueError(
-                    f"X_new does not have the model's frequency {state.panel.freq!r}: {err}"
-                ) from err
-        if panel.layout != state.panel.layout:
-            raise ValueError(
-                f"X_new is a {panel.layout} frame, but the model was fitted on a "
-                f"{state.panel.layout} one"
-            )
-        return panel
 
     # ------------------------------------------------------------------ predicting
     def _forecast(

@@ -9,9 +9,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlstm_ts.data import Panel, future_index
+from xlstm_ts.data import Panel, frame_to_panel, future_index
 
 from .stream_state import StatefulState, advance, fit_normalisation
+
+
+def new_steps(X_new: Any, state: StatefulState, **frame_kwargs: Any) -> Panel:
+    """The series of ``X_new`` (a frame, or a ``Panel`` with true last times), read at
+    the model's frequency: a few new steps are too few to infer one.
+
+    ``frame_kwargs`` go to :func:`~xlstm_ts.data.frame_to_panel` (``id_col``,
+    ``time_col``, ``target``, ``allow_missing``). Raises ``ValueError`` when ``X_new``
+    does not follow the model's frequency or is not shaped (long/wide) like its data.
+    """
+    freq = state.panel.freq
+    if isinstance(X_new, Panel):
+        panel = X_new
+    else:
+        try:
+            panel = frame_to_panel(X_new, freq=freq, **frame_kwargs)
+        except ValueError as err:
+            if "does not follow freq" not in str(err) and "irregular" not in str(err):
+                raise
+            raise ValueError(f"X_new does not have the model's frequency {freq!r}: {err}") from err
+    if panel.layout != state.panel.layout:
+        raise ValueError(
+            f"X_new is a {panel.layout} frame, but the model was fitted on a "
+            f"{state.panel.layout} one"
+        )
+    return panel
 
 
 def check_update(state: StatefulState, new: Panel, patch_len: int, every_series: bool) -> None:
@@ -55,7 +81,7 @@ def _check_continues(panel: Panel, k: int, series: Any, m: int, last: Any) -> No
     )
 
 
-def take_in(state: StatefulState, new: Panel, patch_len: int) -> StatefulState:
+def take_in(state: StatefulState, new: Panel) -> StatefulState:
     """A new state with the steps of ``new`` appended (checked with :func:`check_update`).
 
     Known series advance from their state by the new steps only; new ones get their
