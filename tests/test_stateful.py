@@ -285,7 +285,7 @@ def test_save_and_load_keep_the_state(fitted, data, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     from xlstm_ts import XLSTMForecaster
 
-    with pytest.raises(ValueError, match="format version"):
+    with pytest.raises(ValueError, match="holds a saved XLSTMStateForecaster in format 'stateful'"):
         XLSTMForecaster.load(tmp_path / "m")
     XLSTMForecaster(horizon=6, context_length=24, max_epochs=1).fit(data).save(tmp_path / "w")
     with pytest.raises(ValueError, match="format None.*reads stateful forecasters"):
