@@ -368,3 +368,27 @@ def test_ddp_trains_series_shared_between_two_processes(tmp_path):
     # gradients were averaged over both processes' series: the same model in each
     assert results[0]["values"] == results[1]["values"]
     assert results[0]["val"] == results[1]["val"] and np.isfinite(results[0]["val"])
+
+
+def test_batches_depend_on_batch_and_segment_length_not_series_length():
+    from xlstm_ts.training import SegmentDataModule
+
+    series = [np.zeros(n, np.float32) for n in (50, 5000, 20000)]
+    data = SegmentDataModule(series, [40, 4900, 19000], 4, 6, 32, batch_size=2, window_len=8)
+    shapes = {tuple(b["windows"].shape) for b in data.train_dataloader()}
+    shapes |= {tuple(b["target"].shape[:2]) + (8,) for b in data.val_dataloader()}
+    assert shapes <= {(1, 32, 8), (2, 32, 8), (3, 32, 8), (4, 32, 8)}
+
+
+def test_missing_values_are_read_as_the_mean(data):
+    df = data.iloc[:100].copy()
+    df.iloc[[5, 50, 97], 0] = np.nan
+    with pytest.raises(ValueError, match="allow_missing=True"):
+        XLSTMStateForecaster(**TINY).fit(df)
+    model = XLSTMStateForecaster(**{**TINY, "allow_missing": True}).fit(df)
+    assert np.isfinite(model.predict().to_numpy()).all()
+    new = data.iloc[100:110].copy()
+    new.iloc[3, 1] = np.nan
+    model.update(new)
+    full = pd.concat([df, new])
+    np.testing.assert_allclose(model.predict(), model.predict(full), rtol=1e-4, atol=1e-4)
