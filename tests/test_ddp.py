@@ -10,7 +10,7 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import json, os
+    import json, os, sys
     import numpy as np, pandas as pd, torch.distributed as dist
     from xlstm_ts import XLSTMForecaster
 
@@ -26,11 +26,14 @@ SCRIPT = textwrap.dedent(
     ).fit(df)
     pred = model.predict()
     world = dist.get_world_size() if dist.is_initialized() else 1
-    print("RESULT " + json.dumps({
+    # one write per line: print writes the text and the newline apart, and the lines of
+    # the two processes could interleave in the shared pipe
+    sys.stdout.write("RESULT " + json.dumps({
         "rank": int(os.environ.get("LOCAL_RANK", 0)), "world": world,
         "rows": len(pred), "values": pred.to_numpy().round(6).tolist(),
         "timestamps": [str(t) for t in pred.index],
-    }), flush=True)
+    }) + "\\n")
+    sys.stdout.flush()
     """
 )
 
