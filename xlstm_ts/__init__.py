@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["XLSTMForecaster", "XLSTMRegressor", "__version__"]
+__all__ = ["XLSTMForecaster", "XLSTMRegressor", "XLSTMStateForecaster", "__version__"]
 
 if TYPE_CHECKING:
-    from .estimators import XLSTMForecaster, XLSTMRegressor
+    from .estimators import XLSTMForecaster, XLSTMRegressor, XLSTMStateForecaster
 
 
 def __getattr__(name: str) -> Any:
     # imported on first use, so that light sub-packages (datasets) stay light
-    if name in ("XLSTMForecaster", "XLSTMRegressor"):
+    if name in ("XLSTMForecaster", "XLSTMRegressor", "XLSTMStateForecaster"):
         from . import estimators
 
         return getattr(estimators, name)

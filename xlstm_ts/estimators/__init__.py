@@ -3,5 +3,13 @@
 from .forecaster import XLSTMForecaster
 from .regressor import XLSTMRegressor
 from .state import ForecasterState
+from .stateful import XLSTMStateForecaster
+from .stream_state import StatefulState
 
-__all__ = ["ForecasterState", "XLSTMForecaster", "XLSTMRegressor"]
+__all__ = [
+    "ForecasterState",
+    "StatefulState",
+    "XLSTMForecaster",
+    "XLSTMRegressor",
+    "XLSTMStateForecaster",
+]

@@ -13,7 +13,11 @@ from xlstm_ts.data import Panel, train_val_windows
 
 from .base import BaseForecaster
 from .state import ForecasterState
-from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
+from .validation import (
+    FORECASTER_CONSTRAINTS,
+    check_correction_params,
+    check_forecaster_params,
+)
 
 
 class XLSTMForecaster(BaseForecaster):
@@ -293,6 +297,7 @@ class XLSTMForecaster(BaseForecaster):
 
         self._validate_params()
         levels = check_forecaster_params(self)
+        check_correction_params(self)
         self.__dict__.pop("fitted_", None)  # a failed fit leaves no stale model behind
         with torch_threads(self.num_threads):
             self.fitted_ = self._fit(X, levels)

@@ -102,6 +102,11 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path} not found: is {folder} a saved forecaster?")
     config = json.loads(config_path.read_text())
+    if "format" in config:  # another format, e.g. a stateful forecaster's
+        raise ValueError(
+            f"{folder} holds a saved {config.get('class')} in format {config['format']!r}; "
+            "load it with that class"
+        )
     version = config.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(

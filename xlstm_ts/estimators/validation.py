@@ -80,6 +80,23 @@ def check_forecaster_params(est: Any) -> list[float]:
     if bad:
         raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
     check_network_params(est)
+    overlap = set(est.past_covariates) & set(est.future_covariates)
+    if overlap:
+        raise ValueError(
+            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
+        )
+    return levels
+
+
+def check_correction_params(est: Any) -> None:
+    """Checks of the linear path and the encoder's correction (``linear_path``,
+    ``train_linear_path``, ``blend``) of :class:`~xlstm_ts.estimators.XLSTMForecaster`.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameters and values that do not fit together.
+    """
     if not est.train_linear_path and est.linear_path != "ridge":
         raise ValueError(
             f"train_linear_path=False keeps the linear path at its ridge start: it needs "
@@ -90,12 +107,6 @@ def check_forecaster_params(est: Any) -> list[float]:
             "blend=True weighs the encoder's correction against the linear path: it needs "
             "linear_path=True or 'ridge'"
         )
-    overlap = set(est.past_covariates) & set(est.future_covariates)
-    if overlap:
-        raise ValueError(
-            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
-        )
-    return levels
 
 
 def check_network_params(est: Any) -> None:

@@ -21,7 +21,9 @@ def pinball_loss(pred: Tensor, target: Tensor, quantiles: Sequence[float]) -> Te
 
 def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     """Mean squared error over non-missing targets; ``pred`` and ``target`` are (B, H)."""
-    return _masked_mean((pred - target).square(), ~torch.isnan(target))
+    mask = ~torch.isnan(target)
+    # masked before squaring: the gradient of a squared NaN is NaN even where masked out
+    return _masked_mean(torch.where(mask, pred - target, 0.0).square(), mask)
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:

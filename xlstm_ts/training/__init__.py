@@ -7,11 +7,16 @@ from .module import ForecastModule
 from .progress import EpochSummary
 from .ridge_start import ridge_start
 from .run import FitResult, TrainConfig, fit_module
+from .segments import SegmentDataModule, Segments, SegmentSchedule, StatefulForecastModule
 
 __all__ = [
     "EpochSummary",
     "FitResult",
     "ForecastModule",
+    "SegmentDataModule",
+    "SegmentSchedule",
+    "Segments",
+    "StatefulForecastModule",
     "TrainConfig",
     "WindowDataModule",
     "fit_blend",

@@ -1,0 +1,200 @@
+"""Streaming with XLSTMStateForecaster on the CPU: the cost of taking in one new step
+against re-encoding the whole history, and training time and memory on one long series.
+
+Part 1 fits a small model, takes in a history of each length, then times (median of
+repeats) a one-step ``update`` + ``predict()`` against ``predict(history)`` (re-encoding
+from scratch), both through the estimator (pandas included) and at the network level.
+Part 2 trains one epoch on one series of each length in a fresh process and reports the
+epoch's time and the process's peak resident memory above its baseline (data built).
+
+Run::
+
+    python benchmarks/streaming.py                         # both parts
+    python benchmarks/streaming.py --part update --histories 512 4096 --repeats 3
+    python benchmarks/streaming.py --part train --lengths 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+MODEL = dict(
+    horizon=24,
+    patch_len=16,
+    d_model=64,
+    num_blocks=2,
+    slstm_at=(1,),
+    num_heads=4,
+    batch_size=8,
+    progress_bar=False,
+    random_state=0,
+)
+
+
+def series(n: int, seed: int = 0) -> np.ndarray:
+    """Two seasonalities, a random-walk level and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = np.cumsum(rng.normal(scale=0.01, size=n))
+    return (
+        np.sin(2 * np.pi * t / 24)
+        + 0.5 * np.sin(2 * np.pi * t / 168)
+        + level
+        + 0.1 * rng.normal(size=n)
+    )
+
+
+def frame(values: np.ndarray, start: int = 0) -> pd.DataFrame:
+    return pd.DataFrame({"y": values}, index=pd.RangeIndex(start, start + len(values)))
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def update_part(histories: list[int], repeats: int) -> None:
+    from xlstm_ts import XLSTMStateForecaster
+
+    values = series(max(histories) + repeats + 1)
+    model = XLSTMStateForecaster(**MODEL, segment_length=256, max_epochs=1, validation_size=0)
+    model.fit(frame(values[:600]))
+    print(
+        "| history | update(1) + predict() | predict(history) | ratio "
+        "| net: advance(1) + forecast | net: encode + forecast | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for L in sorted(histories):
+        seen = model.n_steps_[0]
+        if L > seen:
+            model.update(frame(values[seen:L], seen))
+        t_step, t_full, n_step, n_full = time_history(model, values, L, repeats)
+        print(
+            f"| {L:,} | {t_step * 1e3:.2f} ms | {t_full * 1e3:.1f} ms | {t_full / t_step:.0f}× "
+            f"| {n_step * 1e3:.2f} ms | {n_full * 1e3:.1f} ms | {n_full / n_step:.0f}× |",
+            flush=True,
+        )
+
+
+def time_history(model, values: np.ndarray, L: int, repeats: int) -> tuple[float, ...]:
+    """Medians: one-step update + predict, and predict(history), for a model that has
+    seen ``L`` steps (both through the estimator and at the network level)."""
+    from xlstm_ts.estimators import stream_state as ss
+
+    history = frame(values[:L])
+    state, net = model.fitted_, model.model_
+    W = net.window_len
+
+    def one_step() -> None:
+        seen = model.n_steps_[0]
+        model.update(frame(values[seen : seen + 1], seen))
+        model.predict()
+
+    def net_step() -> None:
+        # the same step each time: from L steps to L + 1
+        new = [values[L : L + 1]]
+        args = (state.mean, state.scale)
+        states = ss.advance(net, state.states, state.lengths, state.panel.values, new, *args)
+        recent = [values[L + 1 - W : L + 1]]
+        ss.forecast(net, states, [L + 1], recent, *args)
+
+    panel = model.to_panel(history)
+
+    def net_full() -> None:
+        states, mean, scale = ss.encode_panel(state, panel)
+        ss.forecast(net, states, [L], [values[L - W : L]], mean, scale)
+
+    for warm_up in (net_step, net_full):
+        warm_up()
+    t_full = median_time(lambda: model.predict(history), repeats)
+    with torch.inference_mode():
+        n_step = median_time(net_step, repeats)
+        n_full = median_time(net_full, repeats)
+    t_step = median_time(one_step, repeats)  # last: it moves the model on
+    return t_step, t_full, n_step, n_full
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def train_one(n: int, segment_length: int) -> dict:
+    """One epoch on one series of ``n`` steps (run in a fresh process)."""
+    from xlstm_ts import XLSTMStateForecaster
+    from xlstm_ts.training import EpochSummary
+
+    df = frame(series(n))
+    epoch = EpochSummary(stream=io.StringIO())
+    model = XLSTMStateForecaster(
+        **MODEL, segment_length=segment_length, max_epochs=1, validation_size=0,
+        trainer_kwargs={"callbacks": [epoch]},
+    )  # fmt: skip
+    base = peak_rss_mib()
+    start = time.perf_counter()
+    model.fit(df)
+    fit_time = time.perf_counter() - start
+    return {"epoch_s": epoch.times[0], "fit_s": fit_time, "peak_mib": peak_rss_mib() - base}
+
+
+def train_part(lengths: list[int], segments: list[int]) -> None:
+    print(
+        "| series length | segment_length | epoch time | fit time (epoch + final encoding) "
+        "| peak memory above start |"
+    )
+    print("|---|---|---|---|---|")
+    for n in lengths:
+        for s in segments:
+            code = (
+                f"import json, sys; sys.path.insert(0, {sys.path[0]!r}); import streaming; "
+                f"print('RESULT', json.dumps(streaming.train_one({n}, {s})))"
+            )
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True)  # fmt: skip
+            line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
+            r = json.loads(line[len("RESULT ") :])
+            print(
+                f"| {n:,} | {s} | {r['epoch_s']:.1f} s | {r['fit_s']:.1f} s "
+                f"| {r['peak_mib']:.0f} MiB |",
+                flush=True,
+            )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--part", choices=["update", "train", "both"], default="both")
+    p.add_argument(
+        "--histories",
+        type=int,
+        nargs="+",
+        default=[512, 1024, 2048, 4096, 8192, 16384, 32768, 65536],
+    )
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--lengths", type=int, nargs="+", default=[100_000])
+    p.add_argument("--segments", type=int, nargs="+", default=[256, 1024])
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()  # fmt: skip
+    torch.set_num_threads(args.threads)
+    if args.part in ("update", "both"):
+        update_part(args.histories, args.repeats)
+        print()
+    if args.part in ("train", "both"):
+        train_part(args.lengths, args.segments)
+
+
+if __name__ == "__main__":
+    main()

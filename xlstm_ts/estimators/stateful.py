@@ -1,0 +1,405 @@
+"""``XLSTMStateForecaster``: trained on whole series, updated in O(new steps).
+
+A new class rather than a mode of :class:`XLSTMForecaster`: what it learns (a fixed
+normalisation and an encoder state per series instead of a window read afresh), its
+network (a head at every position instead of one over a window), its training
+(segments in order with a carried state instead of shuffled windows) and its parameters
+(``segment_length``, no ``context_length``) all differ, and ``update`` has no meaning for
+a window model; a mode would make half the parameters conditional on another.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from numbers import Integral
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._param_validation import Interval
+
+from xlstm_ts.data import Panel
+
+from . import stream_state as ss
+from .base import BaseForecaster
+from .stream_state import StatefulState
+from .stream_update import check_update, new_steps, take_in
+from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
+
+_WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
+                "windows_per_epoch"}  # fmt: skip
+_POSITIVE = Interval(Integral, 1, None, closed="left")
+
+
+class XLSTMStateForecaster(BaseForecaster):
+    """Forecaster whose forecast depends on each series' whole history through the
+    state of an xLSTM encoder.
+
+    Each series is normalised with its own mean and scale, fitted on its training part
+    and then fixed, so that the encoding of the past never changes when steps are
+    appended. It is read patch after patch by a :class:`~xlstm_ts.nn.StatefulForecastNet`;
+    the forecast reads the encoding of the last complete patch and the last ``patch_len``
+    values. Training runs over whole series in consecutive segments of
+    ``segment_length`` steps, the state carried from one to the next (truncated
+    backpropagation through time), with a loss at every position; :meth:`update` takes in
+    new steps without refitting. The point forecast is the median. Covariates are not
+    supported yet.
+
+    The parameters not listed below (``id_col``, ``time_col``, ``target``, ``freq``,
+    ``quantiles``, ``loss``, ``allow_missing``, the network's ``d_model``,
+    ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, ``chunk_size``,
+    ``backend``, and the training's ``max_epochs``, ``learning_rate``,
+    ``weight_decay``, ``gradient_clip_val``, ``early_stopping_patience``,
+    ``random_state``, ``num_threads``, ``progress_bar``,
+    ``verbose``, ``trainer_kwargs``) mean what they mean in :class:`XLSTMForecaster`.
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast at once (from every position when training).
+    patch_len : int
+        Steps per token. A forecast also sees the steps after the last complete patch.
+    window_len : int, optional
+        Steps of the recent past the head reads directly, beside the encoder's state (at
+        least ``patch_len``; ``patch_len`` when ``None``).
+    segment_length : int
+        Steps per training segment, a multiple of ``patch_len``: gradients reach this far
+        back, and training memory grows with it (and ``batch_size``), not with the
+        series' length.
+    batch_size : int
+        Segments (of different series) per batch.
+    validation_size : int or float
+        End of each series held out for validation (steps, or a fraction of its length;
+        at least ``horizon`` steps); ``0``: none. The normalisation is fitted on the rest.
+    accelerator, devices, strategy, precision :
+        Passed to ``lightning.Trainer``. Under DDP (e.g. ``accelerator="cpu", devices=2,
+        strategy="ddp"``) each process trains on its own share of the series.
+
+    Attributes
+    ----------
+    fitted_ : StatefulState
+        Everything ``fit`` learned and ``update`` moved forward.
+    model_ : StatefulForecastNet
+        The trained network (on the CPU, in evaluation mode).
+    panel_ : Panel
+        The series' ids, last timestamps, frequency and last ``window_len`` values.
+    n_steps_ : list of int
+        Steps seen of each series.
+    freq_, n_epochs_, best_val_loss_, quantile_levels_
+        As in :class:`XLSTMForecaster`.
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in FORECASTER_CONSTRAINTS.items() if k not in _WINDOW_ONLY},
+        "segment_length": [_POSITIVE],
+        "window_len": [_POSITIVE, None],
+    }
+    # no covariates yet: the base class reads these names
+    past_covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        horizon: int = 24,
+        *,
+        patch_len: int = 16,
+        segment_length: int = 1024,
+        window_len: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target: str | Sequence[str] | None = None,
+        freq: str | int | None = None,
+        quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+        loss: Literal["quantile", "mse"] = "quantile",
+        allow_missing: bool = False,
+        d_model: int = 64,
+        num_blocks: int = 2,
+        slstm_at: Sequence[int] = (),
+        num_heads: int = 4,
+        dropout: float = 0.1,
+        chunk_size: int = 64,
+        backend: str = "auto",
+        max_epochs: int = 20,
+        batch_size: int = 32,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        gradient_clip_val: float | None = 1.0,
+        early_stopping_patience: int | None = 5,
+        validation_size: int | float = 0.1,
+        accelerator: str = "auto",
+        devices: int | str = "auto",
+        strategy: str = "auto",
+        precision: str | int = "32-true",
+        random_state: int | None = None,
+        num_threads: int | None = 1,
+        progress_bar: bool | Literal["auto"] = "auto",
+        verbose: bool = False,
+        trainer_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.horizon = horizon
+        self.patch_len = patch_len
+        self.segment_length = segment_length
+        self.window_len = window_len
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target = target
+        self.freq = freq
+        self.quantiles = quantiles
+        self.loss = loss
+        self.allow_missing = allow_missing
+        self.d_model = d_model
+        self.num_blocks = num_blocks
+        self.slstm_at = slstm_at
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.chunk_size = chunk_size
+        self.backend = backend
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.gradient_clip_val = gradient_clip_val
+        self.early_stopping_patience = early_stopping_patience
+        self.validation_size = validation_size
+        self.accelerator = accelerator
+        self.devices = devices
+        self.strategy = strategy
+        self.precision = precision
+        self.random_state = random_state
+        self.num_threads = num_threads
+        self.progress_bar = progress_bar
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
+
+    @property
+    def n_steps_(self) -> list[int]:
+        return list(self._state().lengths)
+
+    # ------------------------------------------------------------------ fitting
+    def _check_params(self) -> list[float]:
+        self._validate_params()
+        levels = check_forecaster_params(self)
+        if self.segment_length % self.patch_len:
+            raise ValueError(
+                f"segment_length={self.segment_length} must be a multiple of "
+                f"patch_len={self.patch_len}"
+            )
+        if self.window_len is not None and self.window_len < self.patch_len:
+            raise ValueError(
+                f"window_len={self.window_len} must be at least patch_len={self.patch_len}"
+            )
+        return levels
+
+    def _network_config(self, levels: list[float]) -> dict[str, Any]:
+        return dict(
+            horizon=self.horizon,
+            quantiles=levels,
+            patch_len=self.patch_len,
+            window_len=self.window_len,
+            d_model=self.d_model,
+            num_blocks=self.num_blocks,
+            slstm_at=list(self.slstm_at),
+            num_heads=self.num_heads,
+            dropout=float(self.dropout),
+            chunk_size=self.chunk_size,
+            backend=self.backend,
+        )
+
+    def _train_ends(self, panel: Panel) -> list[int]:
+        ends = []
+        for series, v in zip(panel.ids, panel.values, strict=True):
+            n, size = len(v), self.validation_size
+            held = 0 if size == 0 else int(round(size * n)) if isinstance(size, float) else size
+            held = max(held, self.horizon) if held else 0
+            need = self.patch_len + self.horizon + held
+            if n < need:
+                raise ValueError(
+                    f"series {series!r} has {n} steps; patch_len + horizon"
+                    + (f" + validation ({held})" if held else "")
+                    + f" = {need} are needed. Shorten patch_len or validation_size"
+                )
+            ends.append(n - held)
+        return ends
+
+    def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMStateForecaster:
+        """Train on the whole series of ``X`` (a long or wide frame, or a ``Panel``).
+
+        Returns
+        -------
+        self
+        """
+        from xlstm_ts.training import torch_threads
+
+        levels = self._check_params()
+        self.__dict__.pop("fitted_", None)  # a failed fit leaves no stale model behind
+        with torch_threads(self.num_threads):
+            self.fitted_ = self._fit(X, levels)
+        return self
+
+    def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> StatefulState:
+        from lightning.pytorch import seed_everything
+
+        from xlstm_ts.training import SegmentDataModule, StatefulForecastModule, fit_module
+
+        panel = self._panel(X)
+        ends = self._train_ends(panel)
+        mean, scale = ss.fit_normalisation([v[:e] for v, e in zip(panel.values, ends, strict=True)])
+        series = [ss.normalised(v, m, s) for v, m, s in zip(panel.values, mean, scale, strict=True)]
+        seed = 0 if self.random_state is None else int(self.random_state)
+        seed_everything(seed, verbose=False)
+        config = self._network_config(levels)
+        network = StatefulState.build_network(config)
+        module = StatefulForecastModule(
+            network,
+            levels,
+            levels.index(0.5),
+            loss=self.loss,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+        )
+        data = SegmentDataModule(
+            series,
+            ends,
+            self.patch_len,
+            self.horizon,
+            self.segment_length,
+            self.batch_size,
+            seed,
+            network.window_len,
+        )
+        result = fit_module(module, data, self._train_config())
+        network = network.cpu().eval()
+        n = len(panel.values)
+        states = ss.advance(
+            network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
+        )
+        W = network.window_len
+        return StatefulState(
+            network=network,
+            network_config=config,
+            panel=replace(panel, values=[np.array(v[-W:]) for v in panel.values]),
+            n_epochs=result.n_epochs,
+            best_val_loss=result.best_val_loss,
+            mean=mean,
+            scale=scale,
+            lengths=[len(v) for v in panel.values],
+            states=states,
+        )
+
+    def _train_config(self) -> Any:
+        from xlstm_ts.training import TrainConfig
+
+        return TrainConfig(
+            max_epochs=self.max_epochs,
+            early_stopping_patience=self.early_stopping_patience,
+            gradient_clip_val=self.gradient_clip_val,
+            accelerator=self.accelerator,
+            devices=self.devices,
+            strategy=self.strategy,
+            precision=self.precision,
+            deterministic=self.random_state is not None,
+            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
+            num_threads=self.num_threads,
+            verbose=self.verbose,
+            # each process reads its own series' segments in order (SegmentDataModule)
+            trainer_kwargs={"use_distributed_sampler": False, **(self.trainer_kwargs or {})},
+        )
+
+    # ------------------------------------------------------------------ updating
+    def update(self, X_new: pd.DataFrame | Panel) -> XLSTMStateForecaster:
+        """Take in new observations without refitting, in O(new steps).
+
+        Each series of ``X_new`` must start right after the last step the model has seen
+        of it (no gap, no overlap) at the model's frequency; a series the model does not
+        know is added, normalised on the steps given and encoded from its start (it needs
+        at least ``patch_len`` steps). A wide frame must hold every series of the model.
+        On error the model is left as it was.
+
+        Returns
+        -------
+        self
+        """
+        from xlstm_ts.training import torch_threads
+
+        state = self._state()
+        kw = dict(id_col=self.id_col, time_col=self.time_col, target=self.target)
+        new = new_steps(X_new, state, allow_missing=self.allow_missing, **kw)
+        wide = state.panel.layout == "wide" and not isinstance(X_new, Panel)
+        check_update(state, new, self.patch_len, every_series=wide)
+        with torch_threads(self.num_threads):
+            self.fitted_ = take_in(state, new)
+        return self
+
+    # ------------------------------------------------------------------ predicting
+    def _forecast(
+        self, X: Any, h: int | None, X_future: pd.DataFrame | None
+    ) -> tuple[Panel, np.ndarray]:
+        from xlstm_ts.training import torch_threads
+
+        if X_future is not None:
+            raise ValueError("XLSTMStateForecaster uses no covariates: X_future must be None")
+        state = self._state()
+        h = self.horizon if h is None else h
+        with torch_threads(self.num_threads):
+            if X is None:
+                panel, states = state.panel, state.states
+                mean, scale, lengths = state.mean, state.scale, state.lengths
+            else:
+                panel = self._history(X)
+                states, mean, scale = ss.encode_panel(state, panel)
+                lengths = [len(v) for v in panel.values]
+            out = ss.rollout(
+                state.network, states, lengths, panel.values, mean, scale, h, state.point_index
+            )
+        return panel, out
+
+    def score(self, X: pd.DataFrame, y: None = None) -> float:
+        """Negative mean squared error of the forecast of the last ``horizon`` steps of
+        ``X`` from the steps before them (encoded from scratch; the model is not
+        changed); missing actual values are left out."""
+        panel = self._history(X)
+        H = self.horizon
+        short = [
+            s for s, v in zip(panel.ids, panel.values, strict=True) if len(v) < self.patch_len + H
+        ]
+        if short:
+            raise ValueError(
+                f"series {short} are shorter than patch_len + horizon = {self.patch_len + H}"
+            )
+        head = replace(panel, values=[v[:-H] for v in panel.values])
+        _, pred = self._forecast(head, None, None)
+        actual = np.stack([v[-H:] for v in panel.values])
+        pred, mask = pred[..., self._state().point_index], ~np.isnan(actual)
+        return -float(np.mean((actual[mask] - pred[mask]) ** 2))
+
+    def predict_contexts(
+        self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
+    ) -> np.ndarray:
+        """Not available: this model forecasts from whole histories (use ``predict(X)``)."""
+        raise NotImplementedError(
+            "XLSTMStateForecaster forecasts from whole histories, not fixed windows; "
+            "use predict(X) with the series' histories"
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Save to the folder ``path``: weights, states and buffers in safetensors, the
+        rest in JSON; :meth:`update` continues after :meth:`load` as before."""
+        from .stream_persistence import save_stateful
+
+        save_stateful(Path(path), type(self).__name__, self.get_params(), self._state())
+
+    @classmethod
+    def load(cls, path: str | Path) -> XLSTMStateForecaster:
+        """Load a forecaster saved with :meth:`save`; no code in the files is run."""
+        from .stream_persistence import load_stateful
+
+        name, params, state = load_stateful(Path(path))
+        if name != cls.__name__:
+            raise ValueError(f"{path} holds a saved {name}, not a {cls.__name__}")
+        model = cls(**params)
+        model.fitted_ = state
+        return model

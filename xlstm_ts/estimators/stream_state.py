@@ -1,0 +1,175 @@
+"""The fitted state of a stateful forecaster, and the steps that move it forward.
+
+A series is held as its fixed normalisation, the number of steps seen, its last
+``patch_len`` values and the encoder's state after its last complete patch: what a
+forecast needs, and what new steps continue from, whatever the series' length.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from xlstm_ts.nn import StatefulForecastNet, cat_states, split_state
+
+from .state import ForecasterState
+
+ENCODE_BLOCK = 4096
+"""Patches encoded per call when taking in a long history (bounds the memory)."""
+
+
+@dataclass
+class StatefulState(ForecasterState):
+    """The fitted state of an :class:`~xlstm_ts.estimators.XLSTMStateForecaster`.
+
+    ``panel.values`` hold each series' last ``window_len`` values (not the whole series);
+    ``panel.last_times`` the time of its last step.
+
+    Attributes
+    ----------
+    mean, scale : ndarray of shape (n_series,)
+        Each series' normalisation, fitted once on its training part (or on the first
+        steps given for it, for a series added by ``update``) and fixed afterwards.
+    lengths : list of int
+        Steps seen of each series.
+    states : list
+        The encoder's state of each series after its last complete patch (batch 1).
+    """
+
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scale: np.ndarray = field(default_factory=lambda: np.ones(0))
+    lengths: list[int] = field(default_factory=list)
+    states: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def build_network(cls, config: dict[str, Any]) -> StatefulForecastNet:
+        """An untrained network from ``network_config``."""
+        return StatefulForecastNet(**{**config, "slstm_at": tuple(config["slstm_at"])})
+
+
+def fit_normalisation(values: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale of each series (NaN ignored; a constant series gets scale 1)."""
+    mean = np.array([np.nanmean(v) if np.isfinite(v).any() else 0.0 for v in values])
+    std = np.array([np.nanstd(v) if np.isfinite(v).any() else 0.0 for v in values])
+    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
+
+
+def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
+    """``values`` on the network's scale, float32 (NaN stays NaN: read as the mean)."""
+    return ((np.asarray(values, dtype=np.float64) - mean) / scale).astype(np.float32)
+
+
+@torch.no_grad()
+def advance(
+    network: StatefulForecastNet,
+    states: Sequence[Any],
+    lengths: Sequence[int],
+    recents: Sequence[np.ndarray],
+    news: Sequence[np.ndarray],
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> list[Any]:
+    """The states after taking in the steps ``news[k]`` of each series.
+
+    Series ``k`` has seen ``lengths[k]`` steps, the last of which are ``recents[k]``, and
+    is in state ``states[k]`` (``None`` before any patch). Its tail (the steps after its
+    last complete patch) and the new steps make complete patches, which are encoded in
+    blocks of :data:`ENCODE_BLOCK`; what is left becomes the new tail. Series whose
+    sequences have the same length are encoded together.
+    """
+    P = network.patch_len
+    sequences = []
+    for n, recent, new, m, s in zip(lengths, recents, news, mean, scale, strict=True):
+        tail = np.asarray(recent)[len(recent) - n % P :] if n % P else np.zeros(0)
+        sequences.append(normalised(np.concatenate([tail, new]), m, s))
+    groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
+    for k, seq in enumerate(sequences):
+        groups[len(seq) // P, states[k] is None].append(k)
+    out = list(states)
+    for (count, fresh), members in groups.items():
+        if count == 0:
+            continue
+        patches = torch.from_numpy(np.stack([sequences[k][: count * P] for k in members]))
+        patches = patches.view(len(members), count, P)
+        state = None if fresh else cat_states([states[k] for k in members])
+        for a in range(0, count, ENCODE_BLOCK):
+            state = network.advance(patches[:, a : a + ENCODE_BLOCK], state)
+        out_states = split_state(state, len(members))
+        for k, s in zip(members, out_states, strict=True):
+            out[k] = s
+    return out
+
+
+@torch.no_grad()
+def forecast(
+    network: StatefulForecastNet,
+    states: Sequence[Any],
+    lengths: Sequence[int],
+    recents: Sequence[np.ndarray],
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray:
+    """Quantile forecasts (n, horizon, Q) after the end of each series, on the data's
+    scale, sorted along the quantiles (so that they never cross)."""
+    P, W = network.patch_len, network.window_len
+    # a series shorter than the window reads as its mean before its start (as in training)
+    recents = [np.concatenate([np.full(max(W - len(r), 0), np.nan), r[-W:]]) for r in recents]
+    windows = np.stack([normalised(r, m, s) for r, m, s in zip(recents, mean, scale, strict=True)])
+    tails = torch.tensor([n % P for n in lengths])
+    out = network.forecast(torch.from_numpy(windows), tails, cat_states(list(states)))
+    out = out.sort(dim=-1).values.double().numpy()
+    return out * scale[:, None, None] + mean[:, None, None]
+
+
+def rollout(
+    network: StatefulForecastNet,
+    states: Sequence[Any],
+    lengths: Sequence[int],
+    recents: Sequence[np.ndarray],
+    mean: np.ndarray,
+    scale: np.ndarray,
+    h: int,
+    point_index: int,
+) -> np.ndarray:
+    """Forecasts (n, h, Q): ``horizon`` steps at once, then continued from the point
+    forecast, which is taken in as if observed (the stored states are not changed)."""
+    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+        raise ValueError(f"h must be a positive integer, got {h!r}")
+    W, parts = network.window_len, []
+    states, lengths, recents = list(states), list(lengths), list(recents)
+    while True:
+        out = forecast(network, states, lengths, recents, mean, scale)
+        parts.append(out)
+        if sum(p.shape[1] for p in parts) >= h:
+            return np.concatenate(parts, axis=1)[:, :h]
+        point = out[..., point_index]
+        states = advance(network, states, lengths, recents, list(point), mean, scale)
+        recents = [np.concatenate([r, p])[-W:] for r, p in zip(recents, point, strict=True)]
+        lengths = [n + point.shape[1] for n in lengths]
+
+
+def encode_panel(state: StatefulState, panel: Any) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """States of the series of ``panel`` (a :class:`~xlstm_ts.data.Panel`) encoded from
+    their start, with the model's normalisation for the series it knows (their own for
+    the others), and that normalisation."""
+    P = state.network.patch_len
+    for series, v in zip(panel.ids, panel.values, strict=True):
+        if len(v) < P:
+            raise ValueError(
+                f"series {series!r} has {len(v)} steps; forecasting needs at least patch_len={P}"
+            )
+    known = {series: k for k, series in enumerate(state.panel.ids)}
+    own_mean, own_scale = fit_normalisation(panel.values)
+    at = [known.get(s, -1) for s in panel.ids]
+    mean = np.array([state.mean[k] if k >= 0 else m for k, m in zip(at, own_mean, strict=True)])
+    scale = np.array([state.scale[k] if k >= 0 else c for k, c in zip(at, own_scale, strict=True)])
+    n = len(panel.values)
+    states = advance(
+        state.network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
+    )
+    return states, mean, scale

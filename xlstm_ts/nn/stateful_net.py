@@ -1,0 +1,202 @@
+"""The stateful forecasting network: patches, an xLSTM encoder carried over the whole
+series, and a head that forecasts from every position.
+
+Unlike :class:`~xlstm_ts.nn.XLSTMForecastNet`, which reads a fixed window, this network
+reads a series of any length patch after patch and keeps the encoder's state, so a
+forecast depends on the whole history and new steps cost O(new steps) to take in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .stack import StackState, XLSTMStack
+
+StreamState = tuple[StackState, Tensor]
+"""The encoder's state after the last complete patch, and that patch's encoding (B, d)."""
+
+
+class StatefulForecastNet(nn.Module):
+    """Forecasts ``horizon`` steps from every position of a series, through a carried state.
+
+    The series (already normalised) is cut into patches of ``patch_len`` steps aligned to
+    its start; each complete patch is embedded linearly and encoded by an
+    :class:`XLSTMStack`, whose state carries everything seen so far. The forecast from
+    position ``t`` reads the encoding of the last complete patch up to ``t``, the last
+    ``window_len`` values up to ``t`` (so the steps after that patch, the *tail*, are seen
+    too) and the tail's length, and is added to the value at ``t`` (a level skip): the
+    head learns changes from the last value, as NLinear does.
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast from each position.
+    quantiles : sequence of float
+        Quantile levels of the outputs.
+    patch_len : int
+        Steps per patch (token).
+    window_len : int, optional
+        Steps of the recent past the head reads directly, beside the state (at least
+        ``patch_len``; ``patch_len`` when ``None``).
+    d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
+        Passed to :class:`XLSTMStack`.
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        quantiles: Sequence[float] = (0.5,),
+        patch_len: int = 16,
+        d_model: int = 64,
+        num_blocks: int = 2,
+        slstm_at: Sequence[int] = (),
+        num_heads: int = 4,
+        dropout: float = 0.0,
+        chunk_size: int = 64,
+        backend: str = "auto",
+        window_len: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.horizon, self.patch_len, self.d_model = horizon, patch_len, d_model
+        self.window_len = patch_len if window_len is None else window_len
+        if self.window_len < patch_len:
+            raise ValueError(f"window_len={window_len} must be at least patch_len={patch_len}")
+        self.num_quantiles = len(quantiles)
+        self.embed = nn.Linear(patch_len, d_model)
+        self.encoder = XLSTMStack(
+            d_model,
+            num_blocks,
+            slstm_at,
+            num_heads,
+            dropout=dropout,
+            chunk_size=chunk_size,
+            backend=backend,
+        )
+        self.mix = nn.Linear(d_model, d_model)
+        self.window = nn.Linear(self.window_len, d_model)
+        self.tail = nn.Embedding(patch_len, d_model)
+        self.head_dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(d_model, horizon * self.num_quantiles)
+
+    # ------------------------------------------------------------------ state
+    def empty_state(self, batch: int, like: Tensor) -> StreamState:
+        """The state before any patch: no memory, a zero encoding."""
+        return None, like.new_zeros(batch, self.d_model)
+
+    def advance(self, patches: Tensor, state: StreamState | None = None) -> StreamState:
+        """Take in complete patches (B, T, patch_len) and return the state after them."""
+        if state is None:
+            state = self.empty_state(patches.shape[0], patches)
+        if patches.shape[1] == 0:
+            return state
+        encoded, stack_state = self.encoder(self.embed(torch.nan_to_num(patches)), state[0])
+        return stack_state, encoded[:, -1]
+
+    # ------------------------------------------------------------------ forecasts
+    def _head(self, encoding: Tensor, windows: Tensor, tail: Tensor) -> Tensor:
+        """Forecasts (..., horizon, Q) from encodings (..., d), windows (..., window_len)
+        and tail lengths (...)."""
+        windows = torch.nan_to_num(windows)  # a missing value reads as the series' mean
+        last = windows[..., -1:]
+        hidden = self.mix(encoding) + self.window(windows - last) + self.tail(tail)
+        out = self.head(self.head_dropout(F.gelu(hidden)))
+        out = out.view(*out.shape[:-1], self.horizon, self.num_quantiles)
+        return out + last[..., None]
+
+    def forecast(self, windows: Tensor, tails: Tensor | int, state: StreamState) -> Tensor:
+        """Forecasts (B, horizon, Q) from the ends of series: their last ``window_len``
+        values (B, window_len), the number of steps after their last complete patch (an
+        int or (B,)) and the state after that patch."""
+        tails = torch.as_tensor(tails, dtype=torch.long, device=windows.device)
+        return self._head(state[1], windows, tails.expand(windows.shape[0]))
+
+    def forward(
+        self, windows: Tensor, state: StreamState | None = None
+    ) -> tuple[Tensor, StreamState]:
+        """Forecasts from every position of a segment, and the state after it.
+
+        Parameters
+        ----------
+        windows : Tensor of shape (B, S, window_len)
+            For each position ``t`` of the segment, the last ``window_len`` values up to
+            and including ``t``. The segment starts on a patch boundary and ``S`` is a
+            multiple of ``patch_len``, so its patches are the last ``patch_len`` values
+            of the windows at positions ``patch_len - 1, 2 * patch_len - 1, …``.
+        state : StreamState, optional
+            The state after the previous segment; ``None`` at the start of a series.
+
+        Returns
+        -------
+        forecasts : Tensor of shape (B, S, horizon, Q)
+        state : StreamState
+        """
+        (B, S, _), P = windows.shape, self.patch_len
+        if S % P:
+            raise ValueError(f"segment length {S} is not a multiple of patch_len={P}")
+        if state is None:
+            state = self.empty_state(B, windows)
+        patches = torch.nan_to_num(windows[:, P - 1 :: P, -P:])
+        encoded, stack_state = self.encoder(self.embed(patches), state[0])
+        # position t reads the last patch complete at t: number (t + 1) // P, where 0 is
+        # the last patch of the previous segment
+        encodings = torch.cat([state[1][:, None], encoded], dim=1)
+        position = torch.arange(1, S + 1, device=windows.device)
+        out = self._head(encodings[:, position // P], windows, (position % P).expand(B, S))
+        return out, (stack_state, encoded[:, -1])
+
+
+def map_state(fn: Any, state: Any) -> Any:
+    """Apply ``fn`` to every tensor of a (nested) state; ``None`` stays ``None``."""
+    if state is None:
+        return None
+    if isinstance(state, list | tuple):
+        return type(state)(map_state(fn, s) for s in state)
+    return fn(state)
+
+
+def cat_states(states: Sequence[Any]) -> Any:
+    """States of single series (batch 1, same structure) stacked into one batch."""
+    first = states[0]
+    if first is None:
+        return None
+    if isinstance(first, list | tuple):
+        return type(first)(cat_states([s[k] for s in states]) for k in range(len(first)))
+    return torch.cat(list(states), dim=0)
+
+
+def split_state(state: Any, batch: int) -> list[Any]:
+    """A batched state split into ``batch`` states of one series each."""
+    return [map_state(lambda t, k=k: t[k : k + 1], state) for k in range(batch)]
+
+
+def flatten_state(state: Any) -> tuple[list[Tensor], Any]:
+    """The tensors of a nested state, in order, and its structure as JSON values."""
+    if state is None:
+        return [], "none"
+    if isinstance(state, list | tuple):
+        leaves, spec = [], []
+        for s in state:
+            more, sub = flatten_state(s)
+            leaves += more
+            spec.append(sub)
+        return leaves, spec
+    return [state], "tensor"
+
+
+def unflatten_state(leaves: Sequence[Tensor], spec: Any) -> Any:
+    """Rebuild a state from :func:`flatten_state`'s output (lists for tuples)."""
+    it = iter(leaves)
+
+    def build(s: Any) -> Any:
+        if s == "none":
+            return None
+        if s == "tensor":
+            return next(it)
+        return [build(sub) for sub in s]
+
+    return build(spec)
