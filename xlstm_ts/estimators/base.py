@@ -10,6 +10,7 @@ define the parameters and ``fit``, which must set ``fitted_`` to a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,34 @@ class BaseForecaster(BaseEstimator):
     @property
     def ridge_lambda_(self) -> float | None:
         return self._state().ridge_lambda
+
+    # ------------------------------------------------------------------ training
+    def _train_config(
+        self, *, trainer_defaults: dict[str, Any] | None = None, **overrides: Any
+    ) -> Any:
+        """The Lightning run's settings from the estimator's parameters (``max_epochs``,
+        ``early_stopping_patience``, ``gradient_clip_val``, ``accelerator``, ``devices``,
+        ``strategy``, ``precision``, ``random_state``, ``progress_bar``, ``num_threads``,
+        ``verbose``, ``trainer_kwargs``); ``trainer_defaults`` are Trainer arguments that
+        the user's ``trainer_kwargs`` may override, ``overrides`` other fields of
+        :class:`~xlstm_ts.training.TrainConfig`."""
+        from xlstm_ts.training import TrainConfig
+
+        return TrainConfig(
+            max_epochs=self.max_epochs,
+            early_stopping_patience=self.early_stopping_patience,
+            gradient_clip_val=self.gradient_clip_val,
+            accelerator=self.accelerator,
+            devices=self.devices,
+            strategy=self.strategy,
+            precision=self.precision,
+            deterministic=self.random_state is not None,
+            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
+            num_threads=self.num_threads,
+            verbose=self.verbose,
+            trainer_kwargs={**(trainer_defaults or {}), **(self.trainer_kwargs or {})},
+            **overrides,
+        )
 
     # ------------------------------------------------------------------ series
     def _covariate_names(self) -> list[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -267,25 +265,6 @@ class XLSTMForecaster(BaseForecaster):
             input_noise=float(self.input_noise),
         )
 
-    def _train_config(self) -> Any:
-        from xlstm_ts.training import TrainConfig
-
-        return TrainConfig(
-            max_epochs=self.max_epochs,
-            early_stopping_patience=self.early_stopping_patience,
-            gradient_clip_val=self.gradient_clip_val,
-            accelerator=self.accelerator,
-            devices=self.devices,
-            strategy=self.strategy,
-            precision=self.precision,
-            deterministic=self.random_state is not None,
-            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
-            num_threads=self.num_threads,
-            verbose=self.verbose,
-            keep_start=self.linear_path == "ridge",
-            trainer_kwargs=dict(self.trainer_kwargs or {}),
-        )
-
     def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMForecaster:
         """Train on the series of ``X``: a long or a wide frame, or a ``Panel``.
 
@@ -342,9 +321,9 @@ class XLSTMForecaster(BaseForecaster):
             blend=blend,
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
-        train_config = self._train_config()
-        if blend:
-            train_config = replace(train_config, monitor="val_blend")
+        train_config = self._train_config(
+            keep_start=self.linear_path == "ridge", monitor="val_blend" if blend else "val_loss"
+        )
         result = fit_module(module, data, train_config)
         alpha = fit_blend(network, val, levels.index(0.5)) if blend else None
         return ForecasterState(

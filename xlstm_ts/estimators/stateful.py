@@ -10,7 +10,6 @@ a window model; a mode would make half the parameters conditional on another.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from numbers import Integral
@@ -270,7 +269,9 @@ class XLSTMStateForecaster(BaseForecaster):
             seed,
             network.window_len,
         )
-        result = fit_module(module, data, self._train_config())
+        # each process reads its own series' segments in order (SegmentDataModule)
+        run = self._train_config(trainer_defaults={"use_distributed_sampler": False})
+        result = fit_module(module, data, run)
         network = network.cpu().eval()
         n = len(panel.values)
         states = ss.advance(
@@ -287,25 +288,6 @@ class XLSTMStateForecaster(BaseForecaster):
             scale=scale,
             lengths=[len(v) for v in panel.values],
             states=states,
-        )
-
-    def _train_config(self) -> Any:
-        from xlstm_ts.training import TrainConfig
-
-        return TrainConfig(
-            max_epochs=self.max_epochs,
-            early_stopping_patience=self.early_stopping_patience,
-            gradient_clip_val=self.gradient_clip_val,
-            accelerator=self.accelerator,
-            devices=self.devices,
-            strategy=self.strategy,
-            precision=self.precision,
-            deterministic=self.random_state is not None,
-            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
-            num_threads=self.num_threads,
-            verbose=self.verbose,
-            # each process reads its own series' segments in order (SegmentDataModule)
-            trainer_kwargs={"use_distributed_sampler": False, **(self.trainer_kwargs or {})},
         )
 
     # ------------------------------------------------------------------ updating

@@ -176,7 +176,12 @@ class XLSTMModel:
             **self.params,
         )
         self.model.fit(Panel.from_arrays(data.values[:, :val_stop]))
-        return {"epochs": self.model.n_epochs_, "best_val_loss": self.model.best_val_loss_}
+        model = self.model
+        return {
+            "epochs": model.n_epochs_,
+            "best_val_loss": model.best_val_loss_,
+            "blend_alpha": model.blend_alpha_,
+        }
 
     def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
         return self.model.predict_contexts(contexts)
