@@ -129,7 +129,7 @@ def test_long_csv_with_the_usual_names_anywhere_and_a_saved_model(tmp_path, caps
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["--horizon", "0"], "'horizon' parameter of XLSTMForecaster must be an int"),
+        (["--horizon", "7", "--quantiles", "0.5", "1.5"], "strictly between 0 and 1"),
         (["--horizon", "7", "--target", "sales"], "missing column(s) ['sales']"),
         (["--horizon", "7", "--id-col", "store"], "id column 'store' is not in"),
     ],
@@ -151,6 +151,13 @@ def test_missing_file_and_nan_advice_name_the_cli_option(tmp_path, capsys):
     assert "--allow-missing" in capsys.readouterr().err
     code = main(["forecast", str(tmp_path / "gap.csv"), "--horizon", "7", "--allow-missing", *FAST])
     assert code == 0
+
+
+def test_a_bad_option_value_is_named_by_argparse(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["forecast", str(tmp_path / "x.csv"), "--horizon", "0"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "argument --horizon: expected a positive whole number" in err
 
 
 def test_debug_shows_the_traceback_and_version_prints(tmp_path, capsys):

@@ -36,10 +36,10 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         return p
 
     p = command("demo", "forecast El Niño temperatures (built-in data), with a plot", demo)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--threads", type=forecast.positive_int, default=1, help="torch CPU threads")
     p.set_defaults(func=demo.run)
     p = command("forecast", "fit on a CSV file (or load a saved model) and forecast", forecast)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--threads", type=forecast.positive_int, default=1, help="torch CPU threads")
     p.set_defaults(func=forecast.run)
     p = command(
         "benchmark",

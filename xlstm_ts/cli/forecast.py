@@ -11,6 +11,17 @@ import pandas as pd
 FLOAT_FORMAT = "%.7g"  # forecasts are float32: more digits would be noise
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The forecast command's options."""
     p.add_argument(
@@ -18,17 +29,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="CSV file: wide (a time column, then one column per series) or long (columns "
         "unique_id, ds, y, or as named by --id-col, --time-col, --target)",
     )
-    p.add_argument("--horizon", type=int, help="steps to forecast (required unless --model)")
+    p.add_argument(
+        "--horizon", type=positive_int, help="steps to forecast (required unless --model)"
+    )
     p.add_argument(
         "--target", nargs="+", help="column(s) to forecast (default: y for long files, "
         "all numeric columns for wide ones)",
     )  # fmt: skip
     p.add_argument("--id-col", help="series-id column; default unique_id if the file has one")
     p.add_argument("--time-col", help="time column (default: ds if present, else the first)")
-    p.add_argument("--context-length", type=int, help="steps of history (default: 4 × horizon)")
+    p.add_argument(
+        "--context-length", type=positive_int, help="steps of history (default: 4 × horizon)"
+    )
     p.add_argument("--quantiles", type=float, nargs="+", default=[0.1, 0.5, 0.9])
-    p.add_argument("--d-model", type=int, default=64, help="width of the encoder")
-    p.add_argument("--num-blocks", type=int, default=2, help="xLSTM blocks")
+    p.add_argument("--d-model", type=positive_int, default=64, help="width of the encoder")
+    p.add_argument("--num-blocks", type=positive_int, default=2, help="xLSTM blocks")
     p.add_argument("--past-covariates", nargs="+", default=[], help="observed covariates")
     p.add_argument(
         "--future-covariates", nargs="+", default=[],
@@ -38,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-missing", action="store_true", help="train around missing (empty) values"
     )
-    p.add_argument("--epochs", type=int, default=20, help="most training epochs")
+    p.add_argument("--epochs", type=positive_int, default=20, help="most training epochs")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--save", help="folder to save the fitted model in")
     p.add_argument("--model", help="a saved model's folder: forecast with it, no training")
