@@ -50,6 +50,34 @@ def _encode_id(series: Any) -> Any:
     return series
 
 
+def panel_metadata(panel: Panel) -> dict[str, Any]:
+    """What a panel needs besides its arrays, as JSON values."""
+    return {
+        "freq": panel.freq,
+        "layout": panel.layout,
+        "target": panel.target,
+        "index_name": None if panel.index_name is None else _encode_id(panel.index_name),
+        "ids": [_encode_id(s) for s in panel.ids],
+        "last_times": [_encode_time(t) for t in panel.last_times],
+    }
+
+
+def panel_from_metadata(
+    meta: dict[str, Any], values: list[np.ndarray], covariates: list[np.ndarray]
+) -> Panel:
+    """The panel that :func:`panel_metadata` described, with its arrays."""
+    return Panel(
+        values=values,
+        ids=meta["ids"],
+        last_times=[_decode_time(t) for t in meta["last_times"]],
+        freq=meta["freq"],
+        layout=meta["layout"],
+        target=meta["target"],
+        index_name=meta["index_name"],
+        covariates=covariates,
+    )
+
+
 def _params(params: dict[str, Any]) -> dict[str, Any]:
     params = {k: jsonable(v) for k, v in params.items()}
     try:
@@ -74,12 +102,7 @@ def save_state(
         "params": _params(params),
         "network": jsonable(state.network_config),
         "fitted": {
-            "freq": panel.freq,
-            "layout": panel.layout,
-            "target": panel.target,
-            "index_name": None if panel.index_name is None else _encode_id(panel.index_name),
-            "ids": [_encode_id(s) for s in panel.ids],
-            "last_times": [_encode_time(t) for t in panel.last_times],
+            **panel_metadata(panel),
             "n_epochs": state.n_epochs,
             "best_val_loss": state.best_val_loss,
             "ridge_lambda": state.ridge_lambda,
@@ -119,15 +142,10 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
     network.load_state_dict({k[n:]: v for k, v in tensors.items() if k.startswith(_NETWORK)})
     fitted = config["fitted"]
     ids = fitted["ids"]
-    panel = Panel(
-        values=[tensors[f"{_HISTORY}{k}"].numpy() for k in range(len(ids))],
-        ids=ids,
-        last_times=[_decode_time(t) for t in fitted["last_times"]],
-        freq=fitted["freq"],
-        layout=fitted["layout"],
-        target=fitted["target"],
-        index_name=fitted["index_name"],
-        covariates=[tensors[f"{_COVARIATES}{k}"].numpy() for k in range(len(ids))],
+    panel = panel_from_metadata(
+        fitted,
+        [tensors[f"{_HISTORY}{k}"].numpy() for k in range(len(ids))],
+        [tensors[f"{_COVARIATES}{k}"].numpy() for k in range(len(ids))],
     )
     state = ForecasterState(
         network=network.eval(),

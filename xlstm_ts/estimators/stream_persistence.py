@@ -17,11 +17,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from xlstm_ts.data import Panel
 from xlstm_ts.jsonable import jsonable
 from xlstm_ts.nn import flatten_state, unflatten_state
 
-from .persistence import CONFIG_FILE, WEIGHTS_FILE, _decode_time, _encode_id, _encode_time, _params
+from .persistence import CONFIG_FILE, WEIGHTS_FILE, _params, panel_from_metadata, panel_metadata
 from .stream_state import StatefulState
 
 FORMAT = "stateful"
@@ -56,12 +55,7 @@ def save_stateful(
         "params": _params(params),
         "network": jsonable(state.network_config),
         "fitted": {
-            "freq": panel.freq,
-            "layout": panel.layout,
-            "target": panel.target,
-            "index_name": None if panel.index_name is None else _encode_id(panel.index_name),
-            "ids": [_encode_id(s) for s in panel.ids],
-            "last_times": [_encode_time(t) for t in panel.last_times],
+            **panel_metadata(panel),
             "lengths": [int(n) for n in state.lengths],
             "state_spec": spec,
             "n_epochs": state.n_epochs,
@@ -97,16 +91,7 @@ def load_stateful(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
         unflatten_state([tensors[f"{_STATE}{k}.{i}"] for i in range(n_leaves)], spec)
         for k in range(len(ids))
     ]
-    panel = Panel(
-        values=recents,
-        ids=ids,
-        last_times=[_decode_time(t) for t in fitted["last_times"]],
-        freq=fitted["freq"],
-        layout=fitted["layout"],
-        target=fitted["target"],
-        index_name=fitted["index_name"],
-        covariates=[np.zeros((len(r), 0)) for r in recents],
-    )
+    panel = panel_from_metadata(fitted, recents, [np.zeros((len(r), 0)) for r in recents])
     state = StatefulState(
         network=network.eval(),
         network_config=config["network"],
