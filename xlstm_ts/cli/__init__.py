@@ -8,19 +8,33 @@ traceback instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
-
-from . import demo, forecast
 
 USER_ERRORS = (ValueError, TypeError, LookupError, OSError)
 """What a user's input can cause; anything else is a bug and keeps its traceback."""
 
+COMMANDS = {
+    "demo": ("xlstm_ts.cli.demo", "forecast El Niño temperatures (built-in data), with a plot"),
+    "forecast": (
+        "xlstm_ts.cli.forecast",
+        "fit on a CSV file (or load a saved model) and forecast",
+    ),
+    "benchmark": (
+        "xlstm_ts.ltsf.command",
+        "long-horizon benchmark (canonical splits, train-only scaling, all test windows)",
+    ),
+    "tune": (
+        "xlstm_ts.tuning.command",
+        "hyperparameter search on a CSV file (Optuna; several workers can share a study)",
+    ),
+}
+"""Each command's module (with ``add_arguments(parser)`` and ``run(args, words)``) and help."""
+
 
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     from xlstm_ts import __version__
-    from xlstm_ts.ltsf import command as benchmark
-    from xlstm_ts.tuning import command as tune
 
     formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
@@ -29,30 +43,15 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xlstm-ts {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    def command(name: str, help: str, module) -> argparse.ArgumentParser:
+    # only the command being run is imported: the others pull in Lightning or Optuna
+    chosen = next((word for word in argv if word in COMMANDS), None)
+    for name, (module_name, help) in COMMANDS.items():
         p = commands.add_parser(name, help=help, description=help, formatter_class=formatter)
-        module.add_arguments(p)
-        return p
-
-    p = command("demo", "forecast El Niño temperatures (built-in data), with a plot", demo)
-    p.add_argument("--threads", type=forecast.positive_int, default=1, help="torch CPU threads")
-    p.set_defaults(func=demo.run)
-    p = command("forecast", "fit on a CSV file (or load a saved model) and forecast", forecast)
-    p.add_argument("--threads", type=forecast.positive_int, default=1, help="torch CPU threads")
-    p.set_defaults(func=forecast.run)
-    p = command(
-        "benchmark",
-        "long-horizon benchmark (canonical splits, train-only scaling, all test windows)",
-        benchmark,
-    )
-    p.set_defaults(func=lambda args: benchmark.run(args, _words(argv, "benchmark")))
-    p = command(
-        "tune",
-        "hyperparameter search on a CSV file (Optuna; several workers can share a study)",
-        tune,
-    )
-    p.set_defaults(func=lambda args: tune.run(args, _words(argv, "tune")))
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            words = _words(argv, name)
+            p.set_defaults(func=lambda args, run=module.run, words=words: run(args, words))
     return parser
 
 

@@ -6,15 +6,18 @@ import argparse
 
 import numpy as np
 
+from .forecast import positive_int
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The demo's options."""
     p.add_argument("--epochs", type=int, default=40, help="most training epochs")
     p.add_argument("--plot", default="xlstm_ts_demo.png", help="PNG file to write")
     p.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
     """Fit on El Niño sea-surface temperatures, compare with seasonal naive, plot."""
     import matplotlib
 

@@ -58,6 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", help="folder to save the fitted model in")
     p.add_argument("--model", help="a saved model's folder: forecast with it, no training")
     p.add_argument("--output", help="CSV file to write (default: standard output)")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
 
 
 def _layout(path: str, id_col: str | None, time_col: str | None) -> tuple[str | None, str]:
@@ -103,7 +104,7 @@ def _model(args: argparse.Namespace, id_col: str | None, time_col: str):
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
     """Fit (or load), forecast, and write the median and quantiles as CSV."""
     from xlstm_ts.data import read_csv
 
