@@ -300,18 +300,23 @@ class BaseForecaster(BaseEstimator):
         return -mse(actual[mask], pred[mask])
 
     # ------------------------------------------------------------------ persistence
+    @staticmethod
+    def _storage() -> Any:
+        """The module that writes and reads this estimator's folder (``save_state`` and
+        ``load_state``); subclasses with other fitted state name their own."""
+        from . import persistence
+
+        return persistence
+
     def save(self, path: str | Path) -> None:
         """Save to the folder ``path``: weights in safetensors, the rest in JSON."""
-        from .persistence import save_state
-
-        save_state(Path(path), type(self).__name__, self.get_params(), self._state())
+        state = self._state()
+        self._storage().save_state(Path(path), type(self).__name__, self.get_params(), state)
 
     @classmethod
     def load(cls, path: str | Path) -> BaseForecaster:
         """Load a forecaster saved with :meth:`save`; no code in the files is run."""
-        from .persistence import load_state
-
-        name, params, state = load_state(Path(path))
+        name, params, state = cls._storage().load_state(Path(path))
         if name != cls.__name__:
             raise ValueError(f"{path} holds a saved {name}, not a {cls.__name__}")
         model = cls(**params)

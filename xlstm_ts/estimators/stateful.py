@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from numbers import Integral
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -367,21 +366,10 @@ class XLSTMStateForecaster(BaseForecaster):
         )
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> None:
-        """Save to the folder ``path``: weights, states and buffers in safetensors, the
-        rest in JSON; :meth:`update` continues after :meth:`load` as before."""
-        from .stream_persistence import save_stateful
+    @staticmethod
+    def _storage() -> Any:
+        # weights, per-series states and buffers in safetensors, the rest in JSON:
+        # update() continues after load() as before
+        from . import stream_persistence
 
-        save_stateful(Path(path), type(self).__name__, self.get_params(), self._state())
-
-    @classmethod
-    def load(cls, path: str | Path) -> XLSTMStateForecaster:
-        """Load a forecaster saved with :meth:`save`; no code in the files is run."""
-        from .stream_persistence import load_stateful
-
-        name, params, state = load_stateful(Path(path))
-        if name != cls.__name__:
-            raise ValueError(f"{path} holds a saved {name}, not a {cls.__name__}")
-        model = cls(**params)
-        model.fitted_ = state
-        return model
+        return stream_persistence

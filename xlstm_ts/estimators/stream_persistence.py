@@ -34,7 +34,7 @@ def _count_leaves(spec: Any) -> int:
     return int(spec == "tensor")
 
 
-def save_stateful(
+def save_state(
     folder: Path, class_name: str, params: dict[str, Any], state: StatefulState
 ) -> None:
     """Write a stateful estimator's parameters and fitted state to ``folder``."""
@@ -67,8 +67,8 @@ def save_stateful(
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
 
 
-def load_stateful(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
-    """Read what :func:`save_stateful` wrote: ``(class name, parameters, state)``."""
+def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
+    """Read what :func:`save_state` wrote: ``(class name, parameters, state)``."""
     config_path = folder / CONFIG_FILE
     if not config_path.is_file():
         raise FileNotFoundError(f"{config_path} not found: is {folder} a saved forecaster?")
