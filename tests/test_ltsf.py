@@ -202,6 +202,8 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result["config"]["context_length"] == 48 and result["config"]["dataset"] == "data"
     assert result["config"]["model_params"]["xlstm"]["d_model"] == 16
+    # --threads (default 1) reaches the estimator, which sets threads while it fits
+    assert result["config"]["model_params"]["xlstm"]["num_threads"] == 1
     assert result["data"]["channels"] == ["a", "b"] and result["data"]["freq"] == "h"
     # 600 rows split 70/10/20: test rows [480 − 48, 600)
     assert result["data"]["bounds"]["test"] == [432, 600]

@@ -90,6 +90,8 @@ def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     if args.season is not None:
         for model in ("seasonal_naive", "ets"):
             model_params.setdefault(model, {})["season"] = args.season
+    # the estimator sets its own thread count while it fits: --threads must reach it too
+    model_params.setdefault("xlstm", {}).setdefault("num_threads", args.threads)
     # parameters of models that are not run are dropped rather than rejected
     return {m: p for m, p in model_params.items() if m in args.models}
 
