@@ -88,18 +88,10 @@ class Windows(Dataset):
         """The windows numbered ``idx``, stacked: contexts (n, L), covariates
         (n, L, n_cov), future covariates (n, H, n_future) and targets (n, H), float32,
         copied from views in one vectorised step per series."""
-        k, start = self.locate(idx)
-        L, width = self.context_length, self.context_length + self.horizon
-        n, n_cov = len(k), self.covariates[0].shape[1] if self.covariates else 0
-        values = np.empty((n, width), dtype=np.float32)
-        cov = np.empty((n, width, n_cov), dtype=np.float32)
-        for series in np.unique(k):
-            rows = k == series
-            values[rows] = sliding_window_view(self.series[series], width)[start[rows]]
-            if n_cov:
-                views = sliding_window_view(self.covariates[series], width, axis=0)
-                cov[rows] = views[start[rows]].transpose(0, 2, 1)
-        future = cov[:, L:, n_cov - self.n_future :]
+        L = self.context_length
+        values = self._gather(self.series, idx, np.float32)
+        cov = self._gather(self.covariates, idx, np.float32)  # (n, L + H, n_cov)
+        future = cov[:, L:, cov.shape[2] - self.n_future :]
         parts = (values[:, :L], cov[:, :L], future, values[:, L:])
         return tuple(torch.from_numpy(np.ascontiguousarray(p)) for p in parts)
 
@@ -116,13 +108,20 @@ class Windows(Dataset):
 
     def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Copies ``(contexts (n, L), targets (n, H))`` of the windows numbered ``idx``."""
+        out = self._gather(self.series, idx, np.result_type(*self.series))
+        return out[:, : self.context_length], out[:, self.context_length :]
+
+    def _gather(self, arrays: list[np.ndarray], idx: np.ndarray, dtype) -> np.ndarray:
+        """Copies of the windows numbered ``idx`` of per-series ``arrays`` (time first):
+        (n, L + H, ...), one vectorised step per series."""
         k, start = self.locate(idx)
         width = self.context_length + self.horizon
-        out = np.empty((len(k), width), dtype=np.result_type(*self.series))
+        out = np.empty((len(k), width, *arrays[0].shape[1:]), dtype=dtype)
         for series in np.unique(k):
             rows = k == series
-            out[rows] = sliding_window_view(self.series[series], width)[start[rows]]
-        return out[:, : self.context_length], out[:, self.context_length :]
+            views = sliding_window_view(arrays[series], width, axis=0)  # (n, ..., width)
+            out[rows] = np.moveaxis(views[start[rows]], -1, 1)
+        return out
 
     def iter_blocks(self, size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         """``(series, origins, contexts, targets)`` for blocks of at most ``size`` windows,
