@@ -102,8 +102,29 @@ class BaseForecaster(BaseEstimator):
             num_threads=self.num_threads,
             verbose=self.verbose,
             trainer_kwargs={**(trainer_defaults or {}), **(self.trainer_kwargs or {})},
+            checkpoint_dir=getattr(self, "checkpoint_dir", None),
             **overrides,
         )
+
+    _RUNTIME_PARAMS = ("checkpoint_dir", "verbose", "progress_bar", "num_threads", "trainer_kwargs")
+
+    def _checkpoint_key(self, panel: Panel) -> str | None:
+        """A fingerprint of the parameters and the series, stored beside the checkpoints of
+        ``checkpoint_dir`` so that a folder is resumed only by the same run."""
+        if getattr(self, "checkpoint_dir", None) is None:
+            return None
+        import hashlib
+        import json
+
+        from xlstm_ts.jsonable import jsonable
+
+        params = {k: v for k, v in self.get_params().items() if k not in self._RUNTIME_PARAMS}
+        digest = hashlib.sha256(json.dumps(jsonable(params), sort_keys=True, default=repr).encode())
+        digest.update(repr((list(panel.ids), panel.freq, panel.layout)).encode())
+        for values, covariates in zip(panel.values, panel.covariates, strict=True):
+            digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+            digest.update(np.ascontiguousarray(covariates, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
     # ------------------------------------------------------------------ series
     def _covariate_names(self) -> list[str]:

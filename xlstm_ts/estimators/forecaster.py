@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -114,6 +115,12 @@ class XLSTMForecaster(BaseForecaster):
         Print one summary line per epoch (losses and time) to standard error.
     trainer_kwargs : dict, optional
         Further ``lightning.Trainer`` arguments (e.g. ``logger``, ``callbacks``).
+    checkpoint_dir : str or path, optional
+        Keep the training checkpoints in this folder and resume from it: a ``fit`` whose
+        process was killed continues from the last finished epoch when called again with
+        the same folder, parameters and data, and ends with the same weights as an
+        uninterrupted run (on the CPU, with ``random_state`` set). A finished run's folder
+        gives its weights back without training. ``None``: a temporary folder.
 
     Attributes
     ----------
@@ -192,6 +199,7 @@ class XLSTMForecaster(BaseForecaster):
         progress_bar: bool | Literal["auto"] = "auto",
         verbose: bool = False,
         trainer_kwargs: dict[str, Any] | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
     ) -> None:
         self.horizon = horizon
         self.context_length = context_length
@@ -235,6 +243,7 @@ class XLSTMForecaster(BaseForecaster):
         self.progress_bar = progress_bar
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ fitting
     def _validation_steps(self, n: int) -> int:
@@ -322,7 +331,9 @@ class XLSTMForecaster(BaseForecaster):
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
         train_config = self._train_config(
-            keep_start=self.linear_path == "ridge", monitor="val_blend" if blend else "val_loss"
+            keep_start=self.linear_path == "ridge",
+            monitor="val_blend" if blend else "val_loss",
+            checkpoint_key=self._checkpoint_key(panel),
         )
         result = fit_module(module, data, train_config)
         alpha = fit_blend(network, val, levels.index(0.5)) if blend else None

@@ -7,6 +7,7 @@ checks that involve several parameters.
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 from typing import Any
 
@@ -63,6 +64,7 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "progress_bar": ["boolean", StrOptions({"auto"})],
     "verbose": ["boolean"],
     "trainer_kwargs": [dict, None],
+    "checkpoint_dir": [str, os.PathLike, None],
 }
 """Allowed values of each :class:`~xlstm_ts.estimators.XLSTMForecaster` parameter."""
 

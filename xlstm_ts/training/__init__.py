@@ -3,6 +3,7 @@
 from .blend import fit_blend
 from .datamodule import WindowDataModule
 from .environment import quiet_lightning, torch_threads
+from .faults import NonFiniteGuard, NonFiniteLossError
 from .module import ForecastModule
 from .progress import EpochSummary
 from .ridge_start import ridge_start
@@ -12,6 +13,8 @@ from .segments import SegmentDataModule, Segments, SegmentSchedule, StatefulFore
 __all__ = [
     "EpochSummary",
     "FitResult",
+    "NonFiniteGuard",
+    "NonFiniteLossError",
     "ForecastModule",
     "SegmentDataModule",
     "SegmentSchedule",
