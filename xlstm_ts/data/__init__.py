@@ -6,6 +6,7 @@ Nothing here knows the network or the training loop.
 from .csv import read_csv
 from .frames import Panel, forecasts_to_frame, frame_to_panel, future_covariate_values
 from .frequency import future_index, infer_freq, same_freq
+from .scaling import magnitude_scale, scaled, series_scales
 from .windows import Windows, final_windows, split_starts, train_val_windows
 
 __all__ = [
@@ -17,8 +18,11 @@ __all__ = [
     "future_covariate_values",
     "future_index",
     "infer_freq",
+    "magnitude_scale",
     "read_csv",
     "same_freq",
+    "scaled",
+    "series_scales",
     "split_starts",
     "train_val_windows",
 ]

@@ -26,7 +26,10 @@ from xlstm_ts.data import (
     forecasts_to_frame,
     frame_to_panel,
     future_covariate_values,
+    magnitude_scale,
     same_freq,
+    scaled,
+    series_scales,
 )
 from xlstm_ts.metrics import mse
 from xlstm_ts.nn import XLSTMForecastNet, rollout
@@ -202,9 +205,14 @@ class BaseForecaster(BaseEstimator):
     ) -> tuple[Panel, np.ndarray]:
         """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
         panel = self._history(X)
-        windows = final_windows(panel.values, panel.ids, self.context_length, 0, panel.covariates)
+        L = self.context_length
+        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
+        scales = series_scales([v[-L:] for v in panel.values])
+        values = scaled(panel.values, scales)
+        windows = final_windows(values, panel.ids, L, 0, panel.covariates)
         contexts, covariates, _, _ = windows.arrays()
-        return panel, self._rollout(contexts, covariates, self._future(panel, X_future), h)
+        out = self._rollout(contexts, covariates, self._future(panel, X_future), h)
+        return panel, out * scales[:, None, None]
 
     def predict_contexts(
         self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
@@ -226,13 +234,15 @@ class BaseForecaster(BaseEstimator):
                 "predict_contexts takes target contexts only, but this model uses "
                 f"covariates {self._covariate_names()}; use predict(X, X_future=...)"
             )
-        contexts = np.asarray(contexts, dtype=np.float32)
+        contexts = np.asarray(contexts, dtype=np.float64)
         if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
             raise ValueError(
                 f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
             )
+        scales = np.array([magnitude_scale(c) for c in contexts]).reshape(-1, 1)
         empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
-        out = self._rollout(contexts, empty, empty, h)
+        out = self._rollout((contexts / scales).astype(np.float32), empty, empty, h)
+        out = out * scales[..., None]
         return out if quantiles else out[..., state.point_index]
 
     def predict(
@@ -307,16 +317,19 @@ class BaseForecaster(BaseEstimator):
         selection expects. Missing actual values are left out.
         """
         panel = self._history(X)
+        L, H = self.context_length, self.horizon
+        scales = series_scales([v[len(v) - L - H : len(v) - H] for v in panel.values])
         windows = final_windows(
-            panel.values,
+            scaled(panel.values, scales),
             panel.ids,
-            self.context_length,
-            self.horizon,
+            L,
+            H,
             panel.covariates,
             len(self.future_covariates),
         )
         contexts, covariates, future, actual = windows.arrays()
         pred = self._rollout(contexts, covariates, future, None)[..., self._state().point_index]
+        pred, actual = pred * scales[:, None], actual * scales[:, None]
         mask = ~np.isnan(actual)
         return -mse(actual[mask], pred[mask])
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from xlstm_ts.data import Panel, train_val_windows
+from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
 from .state import ForecasterState
@@ -303,8 +303,10 @@ class XLSTMForecaster(BaseForecaster):
         )
 
         panel = self._panel(X)
+        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
+        values = scaled(panel.values, series_scales(panel.values))
         train, val = train_val_windows(
-            panel.values,
+            values,
             panel.ids,
             self.context_length,
             self.horizon,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from xlstm_ts.data import magnitude_scale
 from xlstm_ts.nn import StatefulForecastNet, cat_states, split_state
 
 from .state import ForecasterState
@@ -53,10 +54,21 @@ class StatefulState(ForecasterState):
 
 
 def fit_normalisation(values: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and scale of each series (NaN ignored; a constant series gets scale 1)."""
-    mean = np.array([np.nanmean(v) if np.isfinite(v).any() else 0.0 for v in values])
-    std = np.array([np.nanstd(v) if np.isfinite(v).any() else 0.0 for v in values])
-    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
+    """Mean and scale of each series (NaN ignored). A constant series gets the scale of its
+    level (1 for zeros); magnitudes are taken out before squaring, so that neither huge
+    (1e200) nor tiny (1e-300) series overflow or vanish."""
+    mean, scale = [], []
+    for v in values:
+        v = np.asarray(v, dtype=np.float64)
+        if not np.isfinite(v).any():
+            mean.append(0.0)
+            scale.append(1.0)
+            continue
+        s = magnitude_scale(v)  # a power of two, 1 for ordinary magnitudes: exact
+        m, std = float(np.nanmean(v / s)) * s, float(np.nanstd(v / s)) * s
+        mean.append(m)
+        scale.append(std if std > 1e-12 * abs(m) else abs(m) if m else 1.0)
+    return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
 
 
 def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
