@@ -343,16 +343,30 @@ class BaseForecaster(BaseEstimator):
         return persistence
 
     def save(self, path: str | Path) -> None:
-        """Save to the folder ``path``: weights in safetensors, the rest in JSON."""
+        """Save to the folder ``path``: weights in safetensors, the rest in JSON.
+
+        The write is atomic: the files go to a temporary sibling folder that then replaces
+        ``path``, so an interrupted save leaves the previous model whole. ``path`` must be
+        new, or hold nothing but a saved model.
+        """
         state = self._state()
         self._storage().save_state(Path(path), type(self).__name__, self.get_params(), state)
 
     @classmethod
     def load(cls, path: str | Path) -> BaseForecaster:
-        """Load a forecaster saved with :meth:`save`; no code in the files is run."""
+        """Load a forecaster saved with :meth:`save`; no code in the files is run.
+
+        Raises ``FileNotFoundError`` when there is no saved model at ``path``, and a
+        ``ValueError`` (:class:`~xlstm_ts.estimators.persistence.CorruptModelError` for a
+        damaged or altered folder) naming the file, key or tensor at fault.
+        """
+        from .persistence import CONFIG_FILE, check_params
+
         name, params, state = cls._storage().load_state(Path(path))
         if name != cls.__name__:
             raise ValueError(f"{path} holds a saved {name}, not a {cls.__name__}")
+        check_params(params, str(Path(path) / CONFIG_FILE), cls().get_params())
         model = cls(**params)
+        model._validate_params()  # a saved value that was altered is named here
         model.fitted_ = state
         return model

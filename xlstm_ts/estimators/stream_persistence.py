@@ -9,18 +9,30 @@ last ``patch_len`` values and state tensors). Neither format can carry code.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from xlstm_ts.jsonable import jsonable
 from xlstm_ts.nn import flatten_state, unflatten_state
 
-from .persistence import CONFIG_FILE, WEIGHTS_FILE, _params, panel_from_metadata, panel_metadata
+from .persistence import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    CorruptModelError,
+    _params,
+    build_checked,
+    check_panel_metadata,
+    check_tensors,
+    network_expectations,
+    panel_from_metadata,
+    panel_metadata,
+    read_folder,
+    require,
+    write_folder,
+)
 from .stream_state import StatefulState
 
 FORMAT = "stateful"
@@ -34,9 +46,7 @@ def _count_leaves(spec: Any) -> int:
     return int(spec == "tensor")
 
 
-def save_state(
-    folder: Path, class_name: str, params: dict[str, Any], state: StatefulState
-) -> None:
+def save_state(folder: Path, class_name: str, params: dict[str, Any], state: StatefulState) -> None:
     """Write a stateful estimator's parameters and fitted state to ``folder``."""
     panel = state.panel
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -62,45 +72,68 @@ def save_state(
             "best_val_loss": state.best_val_loss,
         },
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(folder / WEIGHTS_FILE))
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+    write_folder(folder, tensors, config)
 
 
 def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
     """Read what :func:`save_state` wrote: ``(class name, parameters, state)``."""
-    config_path = folder / CONFIG_FILE
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{config_path} not found: is {folder} a saved forecaster?")
-    config = json.loads(config_path.read_text())
+    config, tensors = read_folder(folder)
+    where = f"{folder / CONFIG_FILE}"
     found = (config.get("format"), config.get("format_version"))
     if found != (FORMAT, FORMAT_VERSION):
         raise ValueError(
             f"{folder} has format {found[0]!r} version {found[1]!r}; this version of "
             f"xlstm_ts reads stateful forecasters in format {FORMAT!r} version {FORMAT_VERSION}"
         )
-    tensors = load_file(str(folder / WEIGHTS_FILE))
-    network = StatefulState.build_network(config["network"])
+    name = require(config, "class", str, where)
+    params = require(config, "params", dict, where)
+    net_config = require(config, "network", dict, where)
+    fitted = require(config, "fitted", dict, where)
+    network = build_checked(StatefulState.build_network, net_config, where)
+    ids = check_panel_metadata(fitted, f"{where}['fitted']")
+    spec = fitted.get("state_spec")
+    lengths = require(fitted, "lengths", list, where)
+    if len(lengths) != len(ids) or not all(isinstance(n, int) and n >= 0 for n in lengths):
+        raise CorruptModelError(f"{where}['fitted']['lengths'] must hold one count per series")
+    n_leaves = _count_leaves(spec)
+    expected = network_expectations(network, _NETWORK)
+    expected["mean"] = ((len(ids),), torch.float64, True)
+    expected["scale"] = ((len(ids),), torch.float64, True)
+    for k in range(len(ids)):
+        expected[f"{_RECENT}{k}"] = (None, torch.float64, False)
+        for i in range(n_leaves):
+            expected[f"{_STATE}{k}.{i}"] = (None, None, False)
+    check_tensors(tensors, expected, str(folder / WEIGHTS_FILE))
+    for k in range(len(ids)):
+        recent = tensors[f"{_RECENT}{k}"]
+        if recent.dim() != 1 or len(recent) > network.window_len:
+            raise CorruptModelError(
+                f"tensor {_RECENT}{k} has shape {tuple(recent.shape)}; expected at most "
+                f"window_len={network.window_len} steps"
+            )
+        for i in range(n_leaves):
+            if bool(torch.isnan(tensors[f"{_STATE}{k}.{i}"]).any()):
+                raise CorruptModelError(f"tensor {_STATE}{k}.{i} holds NaN")
     n = len(_NETWORK)
     network.load_state_dict({k[n:]: v for k, v in tensors.items() if k.startswith(_NETWORK)})
-    fitted = config["fitted"]
-    ids, spec = fitted["ids"], fitted["state_spec"]
-    n_leaves = _count_leaves(spec)
     recents = [tensors[f"{_RECENT}{k}"].numpy() for k in range(len(ids))]
-    states = [
-        unflatten_state([tensors[f"{_STATE}{k}.{i}"] for i in range(n_leaves)], spec)
-        for k in range(len(ids))
-    ]
+    try:
+        states = [
+            unflatten_state([tensors[f"{_STATE}{k}.{i}"] for i in range(n_leaves)], spec)
+            for k in range(len(ids))
+        ]
+    except (TypeError, ValueError, IndexError) as err:
+        raise CorruptModelError(f"{where}['fitted']['state_spec'] is malformed: {err}") from err
     panel = panel_from_metadata(fitted, recents, [np.zeros((len(r), 0)) for r in recents])
     state = StatefulState(
         network=network.eval(),
-        network_config=config["network"],
+        network_config=net_config,
         panel=panel,
-        n_epochs=fitted["n_epochs"],
-        best_val_loss=fitted["best_val_loss"],
+        n_epochs=require(fitted, "n_epochs", int, where),
+        best_val_loss=fitted.get("best_val_loss"),
         mean=tensors["mean"].numpy(),
         scale=tensors["scale"].numpy(),
-        lengths=list(fitted["lengths"]),
+        lengths=list(lengths),
         states=states,
     )
-    return config["class"], config["params"], state
+    return name, params, state
