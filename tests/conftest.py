@@ -25,3 +25,14 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"shared data sets not found at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+FUZZ_COUNTS: dict[str, int] = {}
+"""Cases run by each fuzzed entry point (tests/test_fuzz.py), reported at the end."""
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if FUZZ_COUNTS:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(FUZZ_COUNTS.items()))
+        total = sum(FUZZ_COUNTS.values())
+        terminalreporter.write_line(f"fuzz: {total} generated cases run ({parts})")

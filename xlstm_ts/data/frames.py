@@ -82,8 +82,19 @@ def _is_long(df: pd.DataFrame, id_col: str, time_col: str) -> bool:
 def _check_values(
     values: pd.Series, series: Hashable, allow_missing: bool, what: str = "target"
 ) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        raise TypeError(f"{what} of series {series!r} must be numeric, got dtype {values.dtype}")
+    if isinstance(values, pd.DataFrame):  # a column name that occurs more than once
+        raise ValueError(
+            f"column {series!r} occurs {values.shape[1]} times; column names must be unique"
+        )
+    if (
+        not pd.api.types.is_numeric_dtype(values)
+        or pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_complex_dtype(values)
+    ):
+        raise TypeError(
+            f"{what} of series {series!r} must be real numbers (int or float), got dtype "
+            f"{values.dtype}"
+        )
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(arr)
     if allow_missing:
@@ -99,7 +110,19 @@ def _check_values(
 
 
 def _time_index(index: pd.Index, series: Hashable) -> pd.Index:
-    """Sort the index and refuse duplicated timestamps."""
+    """Refuse missing and duplicated timestamps (the index is sorted already); integer
+    steps become int64."""
+    if isinstance(index, pd.DatetimeIndex) and index.hasnans:
+        raise ValueError(
+            f"series {series!r} has {int(index.isna().sum())} missing timestamp(s) (NaT); "
+            "every row needs a time"
+        )
+    if pd.api.types.is_unsigned_integer_dtype(index):
+        if len(index) and index.max() > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"series {series!r} has integer times up to {index.max()}, beyond int64"
+            )
+        index = index.astype(np.int64)
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
         raise ValueError(f"series {series!r} has duplicate timestamps, e.g. {dup}")
@@ -127,7 +150,10 @@ def frame_to_panel(
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame or Series, got {type(df).__name__}")
     if df.empty:
-        raise ValueError("X is empty")
+        raise ValueError(f"X is empty ({df.shape[0]} rows, {df.shape[1]} columns)")
+    if df.columns.has_duplicates:
+        dup = list(df.columns[df.columns.duplicated()].unique())
+        raise ValueError(f"X has duplicated column name(s) {dup}; column names must be unique")
     missing = [c for c in covariates if c not in df.columns]
     if missing:
         raise ValueError(f"covariate column(s) {missing} not found; X has {list(df.columns)}")
@@ -161,9 +187,22 @@ def _long_to_panel(df, id_col, time_col, target, freq, allow_missing, covariates
         )
     times = df[time_col]
     if not (pd.api.types.is_datetime64_any_dtype(times) or pd.api.types.is_integer_dtype(times)):
+        zones = {str(t.tz) for t in times if isinstance(t, pd.Timestamp)}
+        hint = (
+            f" (it mixes time zones {sorted(zones)}: convert them to one, e.g. with "
+            "pd.to_datetime(..., utc=True))"
+            if len(zones) > 1
+            else "; convert it with pd.to_datetime"
+        )
         raise TypeError(
             f"time column {time_col!r} must hold datetimes or integers, got dtype "
-            f"{times.dtype}; convert it with pd.to_datetime"
+            f"{times.dtype}{hint}"
+        )
+    bad = times.isna().to_numpy()
+    if bad.any():
+        raise ValueError(
+            f"time column {time_col!r} is missing (NaT) in {int(bad.sum())} row(s), e.g. row "
+            f"{df.index[bad.argmax()]!r}; every row needs a time"
         )
     values, ids, last_times, freqs, covs = [], [], [], [], []
     for series, group in df.groupby(id_col, sort=False):
@@ -188,7 +227,12 @@ def _wide_to_panel(df, target, freq, allow_missing, covariates) -> Panel:
     if target is None:
         columns = [c for c in df.columns if c not in covariates]
     else:
-        columns = [target] if isinstance(target, str) else list(target)
+        columns = list(target) if isinstance(target, list | tuple) else [target]
+    if not columns:
+        raise ValueError(
+            f"the wide frame has no column to forecast: its columns {list(df.columns)} are "
+            "all covariates"
+        )
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"column(s) {missing} not found; the frame has {list(df.columns)}")
@@ -231,6 +275,7 @@ def future_covariate_values(
         else:
             rows = future
         wanted = future_index(panel.last_times[k], panel.freq, h)
+        _check_future_index(rows.index, wanted, series)
         absent = wanted.difference(rows.index)
         if len(absent):
             raise ValueError(
@@ -240,6 +285,30 @@ def future_covariate_values(
         rows = rows.loc[wanted]
         out.append(_covariates(rows, names, series, allow_missing=False))
     return out
+
+
+def _check_future_index(index: pd.Index, wanted: pd.Index, series: Hashable) -> None:
+    """Refuse an X_future index that cannot be matched with the forecast's timestamps."""
+    if isinstance(wanted, pd.DatetimeIndex):
+        if not isinstance(index, pd.DatetimeIndex):
+            raise TypeError(
+                f"X_future's times for series {series!r} must be datetimes like the "
+                f"training data's, got dtype {index.dtype}"
+            )
+        if (index.tz is None) != (wanted.tz is None):
+            raise ValueError(
+                f"X_future's times for series {series!r} are "
+                f"{'zone-naive' if index.tz is None else f'in time zone {index.tz}'}, but the "
+                f"model's are {'zone-naive' if wanted.tz is None else f'in {wanted.tz}'}"
+            )
+    elif not pd.api.types.is_integer_dtype(index):
+        raise TypeError(
+            f"X_future's times for series {series!r} must be integer steps like the "
+            f"training data's, got dtype {index.dtype}"
+        )
+    dup = index[index.duplicated() & index.isin(wanted)]
+    if len(dup):
+        raise ValueError(f"X_future has duplicate rows for series {series!r} at {dup[0]}")
 
 
 def forecasts_to_frame(

@@ -34,8 +34,18 @@ def index_freq(index: pd.Index, series: Hashable, freq: str | int | None) -> str
     checked otherwise); integer indexes give their step.
     """
     if isinstance(index, pd.DatetimeIndex):
-        return _datetime_freq(index, series, freq)
+        if freq is not None and not isinstance(freq, str):
+            raise TypeError(
+                f"series {series!r} has a datetime index: freq must be a pandas frequency "
+                f"string such as 'h' or 'D', got {freq!r}"
+            )
+        return _datetime_freq(index, series, check_freq_string(freq))
     if pd.api.types.is_integer_dtype(index):
+        if freq is not None and (not isinstance(freq, int | np.integer) or freq < 1):
+            raise TypeError(
+                f"series {series!r} has an integer index: freq must be its step, a positive "
+                f"integer, got {freq!r}"
+            )
         steps = np.diff(index.to_numpy())
         step = int(freq) if freq is not None else int(steps[0]) if len(steps) else 1
         if len(steps) and (steps != step).any():
@@ -49,6 +59,19 @@ def index_freq(index: pd.Index, series: Hashable, freq: str | int | None) -> str
         f"the time index of series {series!r} must hold datetimes or integers, "
         f"got dtype {index.dtype}"
     )
+
+
+def check_freq_string(freq: str | None) -> str | None:
+    """``freq`` if pandas reads it as a frequency; a ``ValueError`` naming it otherwise."""
+    if freq is None:
+        return None
+    try:
+        pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', '15min', 'MS')"
+        ) from err
+    return freq
 
 
 def _datetime_freq(index: pd.DatetimeIndex, series: Hashable, freq: str | None) -> str:
@@ -91,6 +114,17 @@ def common_freq(freqs: list[str | int], ids: list[Hashable]) -> str | int:
 
 def future_index(last: object, freq: str | int, h: int) -> pd.Index:
     """The ``h`` timestamps (or integer steps) after ``last``."""
-    if isinstance(freq, int):
-        return pd.Index(last + freq * np.arange(1, h + 1))
-    return pd.date_range(last, periods=h + 1, freq=freq)[1:]
+    if isinstance(freq, int | np.integer):
+        last, freq = int(last), int(freq)
+        if last + freq * h > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"the {h} steps after {last} (step {freq}) go beyond the largest int64 time"
+            )
+        return pd.Index(last + freq * np.arange(1, h + 1, dtype=np.int64))
+    try:
+        return pd.date_range(last, periods=h + 1, freq=freq)[1:]
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as err:
+        raise ValueError(
+            f"the {h} steps after {last} at frequency {freq!r} go beyond the dates pandas "
+            f"can hold (up to {pd.Timestamp.max})"
+        ) from err

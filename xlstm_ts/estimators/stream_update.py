@@ -37,6 +37,16 @@ def new_steps(X_new: Any, state: StatefulState, **frame_kwargs: Any) -> Panel:
             f"X_new is a {panel.layout} frame, but the model was fitted on a "
             f"{state.panel.layout} one"
         )
+    seen = next((t for t in state.panel.last_times if isinstance(t, pd.Timestamp)), None)
+    for series, last in zip(panel.ids, panel.last_times, strict=True):
+        if seen is not None and isinstance(last, pd.Timestamp) and (last.tz is None) != (
+            seen.tz is None
+        ):
+            zone = "zone-naive" if last.tz is None else f"in time zone {last.tz}"
+            model = "zone-naive" if seen.tz is None else f"in {seen.tz}"
+            raise ValueError(
+                f"X_new's times for series {series!r} are {zone}, but the model's are {model}"
+            )
     return panel
 
 
@@ -58,11 +68,26 @@ def check_update(state: StatefulState, new: Panel, patch_len: int, every_series:
     for series, values, last in zip(new.ids, new.values, new.last_times, strict=True):
         if series in known:
             _check_continues(state.panel, known[series], series, len(values), last)
+            _check_scale(state, known[series], series, values)
         elif len(values) < patch_len:
             raise ValueError(
                 f"new series {series!r} has {len(values)} steps; at least "
                 f"patch_len={patch_len} are needed to start it"
             )
+
+
+def _check_scale(state: StatefulState, k: int, series: Any, values: np.ndarray) -> None:
+    """Refuse new values that the series' fixed normalisation puts beyond float32."""
+    z = (np.asarray(values, dtype=np.float64) - state.mean[k]) / state.scale[k]
+    bad = np.abs(z) > np.finfo(np.float32).max / 16
+    if bad.any():
+        pos = int(bad.argmax())
+        raise ValueError(
+            f"X_new's value {values[pos]!r} for series {series!r} (step {pos}) is "
+            f"{abs(z[pos]):.3g} times the series' scale {state.scale[k]:.3g} from its mean "
+            f"{state.mean[k]:.3g}: too far for the network (fitted on the series' first "
+            "steps); fit again on data that includes such values"
+        )
 
 
 def _check_continues(panel: Panel, k: int, series: Any, m: int, last: Any) -> None:
