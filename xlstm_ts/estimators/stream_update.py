@@ -39,8 +39,10 @@ def new_steps(X_new: Any, state: StatefulState, **frame_kwargs: Any) -> Panel:
         )
     seen = next((t for t in state.panel.last_times if isinstance(t, pd.Timestamp)), None)
     for series, last in zip(panel.ids, panel.last_times, strict=True):
-        if seen is not None and isinstance(last, pd.Timestamp) and (last.tz is None) != (
-            seen.tz is None
+        if (
+            seen is not None
+            and isinstance(last, pd.Timestamp)
+            and (last.tz is None) != (seen.tz is None)
         ):
             zone = "zone-naive" if last.tz is None else f"in time zone {last.tz}"
             model = "zone-naive" if seen.tz is None else f"in {seen.tz}"
