@@ -249,10 +249,47 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
     baseline = RidgeNLinear(fit_intercept=False).fit(train, val)
     net = XLSTMForecastNet(12, 4, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
                            linear_path=True)  # fmt: skip
-    lam = ridge_start(net, train, val)
-    assert lam == baseline.lambda_
+    start = ridge_start(net, train, val, intercept=False)
+    assert start.lam == baseline.lambda_ and not start.intercept
     np.testing.assert_allclose(net.linear_path.weight.detach().T, baseline.coef_, atol=1e-4)
     X, _ = val.take(np.arange(50))
     with torch.no_grad():
         ours = net(torch.from_numpy(X).float())[..., 0].double().numpy()
     np.testing.assert_allclose(ours, baseline.predict(X), atol=1e-3)
+
+
+def test_the_ridge_start_chooses_its_level_term_on_validation():
+    # with and without the level term (the path's bias, in units of each window's scale);
+    # by default the one with the lower validation error is kept, and it is exactly the
+    # fit asked for explicitly
+    import torch
+
+    from xlstm_ts.nn import XLSTMForecastNet
+    from xlstm_ts.training import ridge_start
+
+    rng = np.random.default_rng(5)
+    t = np.arange(600)
+    values = np.sin(2 * np.pi * t / 17) + 0.3 * rng.standard_normal((2, 600)) + 0.01 * t
+    data = _synthetic(values, context_length=16)
+    train, val = data.windows("train", 6), data.windows("val", 6)
+
+    def net():
+        torch.manual_seed(0)
+        return XLSTMForecastNet(16, 6, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
+                                linear_path=True)  # fmt: skip
+
+    explicit = {}
+    for option in (False, True):
+        explicit[option] = (n := net(), ridge_start(n, train, val, intercept=option))
+    assert explicit[False][0].linear_path.bias.abs().max() == 0
+    assert explicit[True][0].linear_path.bias.abs().max() > 0
+    chosen_net = net()
+    chosen = ridge_start(chosen_net, train, val)
+    best = min((False, True), key=lambda o: explicit[o][1].val_mse)
+    assert chosen == explicit[best][1]
+    torch.testing.assert_close(chosen_net.linear_path.bias, explicit[best][0].linear_path.bias)
+    # the reported validation error is the network's own on those windows
+    X, Y = val.take(np.arange(len(val)))
+    with torch.no_grad():
+        pred = chosen_net(torch.from_numpy(X).float())[..., 0].double().numpy()
+    assert np.mean((pred - Y) ** 2) == pytest.approx(chosen.val_mse, rel=1e-4)

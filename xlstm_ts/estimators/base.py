@@ -74,6 +74,10 @@ class BaseForecaster(BaseEstimator):
         return self._state().blend_alpha
 
     @property
+    def blend_check_(self) -> dict[str, Any] | None:
+        return self._state().blend_check
+
+    @property
     def ridge_lambda_(self) -> float | None:
         return self._state().ridge_lambda
 

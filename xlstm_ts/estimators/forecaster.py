@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, Literal
 
 import pandas as pd
@@ -84,10 +85,18 @@ class XLSTMForecaster(BaseForecaster):
         are compared by that blended validation MSE, and α is chosen again for the kept
         weights. Needs a linear path and validation windows; on those windows the model
         is then never worse than its linear part.
+    blend_check : bool
+        With ``blend``, keep the correction only if it also helps out of sample: α fitted
+        on the earlier half of the validation windows must lower the error of the later
+        half, and the other way round; otherwise α = 0 and the model forecasts with its
+        linear part (``blend_check_`` records both gains).
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
         Training settings (AdamW).
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: linear warm-up over the first 5 % of the steps, then cosine decay
+        of the learning rate to zero at the end of ``max_epochs``.
     windows_per_epoch : int, optional
         Training windows drawn at random per epoch; all windows when ``None``.
     early_stopping_patience : int, optional
@@ -134,6 +143,11 @@ class XLSTMForecaster(BaseForecaster):
         Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
     blend_alpha_ : float or None
         Weight of the encoder's correction chosen on validation (``blend=True`` only).
+    blend_check_ : dict or None
+        The out-of-sample check of the correction (``blend=True`` only): the weights
+        fitted on each half of the validation windows (``alpha_halves``), the relative
+        change of the other half's squared error with them (``gain_halves``) and whether
+        the correction was kept (``accepted``).
     ridge_lambda_ : float or None
         Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
         only).
@@ -174,12 +188,14 @@ class XLSTMForecaster(BaseForecaster):
         encoder_context: int | None = None,
         input_noise: float = 0.0,
         blend: bool = False,
+        blend_check: bool = True,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         gradient_clip_val: float | None = 1.0,
+        lr_schedule: Literal["constant", "cosine"] = "constant",
         windows_per_epoch: int | None = None,
         early_stopping_patience: int | None = 5,
         validation_size: int | float = 0.1,
@@ -217,12 +233,14 @@ class XLSTMForecaster(BaseForecaster):
         self.encoder_context = encoder_context
         self.input_noise = input_noise
         self.blend = blend
+        self.blend_check = blend_check
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.gradient_clip_val = gradient_clip_val
+        self.lr_schedule = lr_schedule
         self.windows_per_epoch = windows_per_epoch
         self.early_stopping_patience = early_stopping_patience
         self.validation_size = validation_size
@@ -307,7 +325,7 @@ class XLSTMForecaster(BaseForecaster):
         seed_everything(seed, verbose=False)
         config = self._network_config(levels)
         network = ForecasterState.build_network(config)
-        ridge_lambda = ridge_start(network, train, val) if self.linear_path == "ridge" else None
+        start = ridge_start(network, train, val) if self.linear_path == "ridge" else None
         if not self.train_linear_path:
             network.linear_path.requires_grad_(False)
         blend = self.blend and len(val) > 0
@@ -318,6 +336,7 @@ class XLSTMForecaster(BaseForecaster):
             loss=self.loss,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
+            lr_schedule=self.lr_schedule,
             blend=blend,
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
@@ -325,13 +344,18 @@ class XLSTMForecaster(BaseForecaster):
             keep_start=self.linear_path == "ridge", monitor="val_blend" if blend else "val_loss"
         )
         result = fit_module(module, data, train_config)
-        alpha = fit_blend(network, val, levels.index(0.5)) if blend else None
+        mix = (
+            fit_blend(network, val, levels.index(0.5), cross_check=self.blend_check)
+            if blend
+            else None
+        )
         return ForecasterState(
             network=network.cpu().eval(),
             network_config=config,
             panel=panel,
             n_epochs=result.n_epochs,
             best_val_loss=result.best_val_loss,
-            ridge_lambda=ridge_lambda,
-            blend_alpha=alpha,
+            ridge_lambda=None if start is None else start.lam,
+            blend_alpha=None if mix is None else mix.alpha,
+            blend_check=None if mix is None else asdict(mix),
         )

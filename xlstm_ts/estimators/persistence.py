@@ -107,6 +107,7 @@ def save_state(
             "best_val_loss": state.best_val_loss,
             "ridge_lambda": state.ridge_lambda,
             "blend_alpha": state.blend_alpha,
+            "blend_check": state.blend_check,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -155,5 +156,6 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         best_val_loss=fitted["best_val_loss"],
         ridge_lambda=fitted["ridge_lambda"],
         blend_alpha=fitted.get("blend_alpha"),
+        blend_check=fitted.get("blend_check"),
     )
     return config["class"], config["params"], state

@@ -31,6 +31,10 @@ class ForecasterState:
     blend_alpha : float or None
         Weight of the encoder's correction chosen on validation (``blend=True`` only; the
         network holds it as ``correction_scale``).
+    blend_check : dict or None
+        The cross-fitted check of the correction on the two halves of the validation
+        windows (:class:`~xlstm_ts.training.blend.BlendFit` as a dict: ``alpha_halves``,
+        ``gain_halves``, ``accepted``), ``blend=True`` only.
     """
 
     network: XLSTMForecastNet
@@ -40,6 +44,7 @@ class ForecasterState:
     best_val_loss: float | None
     ridge_lambda: float | None = None
     blend_alpha: float | None = None
+    blend_check: dict[str, Any] | None = None
 
     @property
     def quantile_levels(self) -> list[float]:

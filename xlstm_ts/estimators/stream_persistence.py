@@ -34,9 +34,7 @@ def _count_leaves(spec: Any) -> int:
     return int(spec == "tensor")
 
 
-def save_state(
-    folder: Path, class_name: str, params: dict[str, Any], state: StatefulState
-) -> None:
+def save_state(folder: Path, class_name: str, params: dict[str, Any], state: StatefulState) -> None:
     """Write a stateful estimator's parameters and fitted state to ``folder``."""
     panel = state.panel
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}

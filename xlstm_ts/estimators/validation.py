@@ -42,6 +42,8 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "encoder_context": [_positive_int(), None],
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "blend": ["boolean"],
+    "blend_check": ["boolean"],
+    "lr_schedule": [StrOptions({"constant", "cosine"})],
     "backend": [StrOptions({"auto", "torch", "triton"})],
     "max_epochs": [_positive_int()],
     "batch_size": [_positive_int()],
