@@ -74,6 +74,14 @@ class BaseForecaster(BaseEstimator):
         return self._state().blend_alpha
 
     @property
+    def linear_path_(self) -> bool | str | None:
+        return self._state().linear_path
+
+    @property
+    def candidate_scores_(self) -> dict[str, float] | None:
+        return self._state().candidate_scores
+
+    @property
     def blend_check_(self) -> dict[str, Any] | None:
         return self._state().blend_check
 

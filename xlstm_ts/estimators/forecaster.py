@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Literal
 
 import pandas as pd
 
-from xlstm_ts.data import Panel, train_val_windows
+from xlstm_ts.data import Panel, Windows, train_val_windows
 
 from .base import BaseForecaster
 from .state import ForecasterState
@@ -60,13 +60,18 @@ class XLSTMForecaster(BaseForecaster):
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
-    linear_path : bool or "ridge"
+    linear_path : bool, "ridge" or "auto"
         Add a linear path from the (normalised) context to the forecast beside the
         encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
-        from the ridge-regression solution on the training windows (penalty chosen on the
-        validation windows) with the encoder's head at zero, so training begins from a
-        strong linear forecaster; if no epoch beats that start on the validation loss,
-        the start is kept.
+        from the ridge-regression solution on the training windows (penalty and level
+        term chosen on the validation windows) with the encoder's head at zero, so
+        training begins from a strong linear forecaster; if no epoch beats that start on
+        the validation loss, the start is kept. ``"auto"``: train two networks, one with
+        the ridge-started path and one without a linear path, and keep the one whose
+        point forecast has the lower validation MSE (``candidate_scores_``); without
+        validation windows, ``"ridge"``. Near-linear data keep the ridge start, strongly
+        nonlinear data (chaotic systems) the network trained from scratch; fitting takes
+        about twice as long.
     train_linear_path : bool
         Train the linear path with the rest; ``False`` keeps it at its ridge start (with
         ``linear_path="ridge"``) so that only the encoder learns, as a correction.
@@ -148,6 +153,11 @@ class XLSTMForecaster(BaseForecaster):
         fitted on each half of the validation windows (``alpha_halves``), the relative
         change of the other half's squared error with them (``gain_halves``) and whether
         the correction was kept (``accepted``).
+    linear_path_ : bool or "ridge"
+        The linear path of the kept network (the choice of ``linear_path="auto"``).
+    candidate_scores_ : dict or None
+        With ``linear_path="auto"`` and validation windows: the validation MSE of the
+        point forecast of each candidate, ``"ridge"`` and ``"none"``.
     ridge_lambda_ : float or None
         Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
         only).
@@ -262,7 +272,7 @@ class XLSTMForecaster(BaseForecaster):
         steps = int(round(v * n)) if isinstance(v, float) else int(v)
         return max(steps, self.horizon)
 
-    def _network_config(self, quantile_levels: list[float]) -> dict[str, Any]:
+    def _network_config(self, quantile_levels: list[float], linear_path: bool) -> dict[str, Any]:
         return dict(
             context_length=self.context_length,
             horizon=self.horizon,
@@ -275,7 +285,7 @@ class XLSTMForecaster(BaseForecaster):
             dropout=float(self.dropout),
             chunk_size=self.chunk_size,
             backend=self.backend,
-            linear_path=bool(self.linear_path),
+            linear_path=linear_path,
             n_covariates=len(self._covariate_names()),
             n_future=len(self.future_covariates),
             head=self.head,
@@ -301,16 +311,6 @@ class XLSTMForecaster(BaseForecaster):
         return self
 
     def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> ForecasterState:
-        from lightning.pytorch import seed_everything
-
-        from xlstm_ts.training import (
-            ForecastModule,
-            WindowDataModule,
-            fit_blend,
-            fit_module,
-            ridge_start,
-        )
-
         panel = self._panel(X)
         train, val = train_val_windows(
             panel.values,
@@ -321,14 +321,51 @@ class XLSTMForecaster(BaseForecaster):
             panel.covariates,
             len(self.future_covariates),
         )
+        if self.linear_path != "auto":
+            return self._fit_candidate(self.linear_path, panel, train, val, levels)
+        if len(val) == 0:  # nothing to decide on: the linear start
+            return self._fit_candidate("ridge", panel, train, val, levels)
+        candidates = {
+            start: self._fit_candidate(start, panel, train, val, levels)
+            for start in ("ridge", False)
+        }
+        from xlstm_ts.training import validation_mse
+
+        point = levels.index(0.5)
+        scores = {start: validation_mse(c.network, val, point) for start, c in candidates.items()}
+        best = min(scores, key=scores.get)
+        return replace(
+            candidates[best], candidate_scores={"ridge": scores["ridge"], "none": scores[False]}
+        )
+
+    def _fit_candidate(
+        self,
+        linear_path: bool | str,
+        panel: Panel,
+        train: Windows,
+        val: Windows,
+        levels: list[float],
+    ) -> ForecasterState:
+        """Train one network with ``linear_path`` (``True``, ``False`` or ``"ridge"``)."""
+        from lightning.pytorch import seed_everything
+
+        from xlstm_ts.training import (
+            ForecastModule,
+            WindowDataModule,
+            fit_blend,
+            fit_module,
+            ridge_start,
+        )
+
         seed = 0 if self.random_state is None else int(self.random_state)
         seed_everything(seed, verbose=False)
-        config = self._network_config(levels)
+        config = self._network_config(levels, linear_path=bool(linear_path))
         network = ForecasterState.build_network(config)
-        start = ridge_start(network, train, val) if self.linear_path == "ridge" else None
-        if not self.train_linear_path:
+        ridge = linear_path == "ridge"
+        start = ridge_start(network, train, val) if ridge else None
+        if ridge and not self.train_linear_path:
             network.linear_path.requires_grad_(False)
-        blend = self.blend and len(val) > 0
+        blend = self.blend and bool(linear_path) and len(val) > 0
         module = ForecastModule(
             network,
             levels,
@@ -341,7 +378,7 @@ class XLSTMForecaster(BaseForecaster):
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
         train_config = self._train_config(
-            keep_start=self.linear_path == "ridge", monitor="val_blend" if blend else "val_loss"
+            keep_start=ridge, monitor="val_blend" if blend else "val_loss"
         )
         result = fit_module(module, data, train_config)
         mix = (
@@ -352,6 +389,7 @@ class XLSTMForecaster(BaseForecaster):
         return ForecasterState(
             network=network.cpu().eval(),
             network_config=config,
+            linear_path=linear_path,
             panel=panel,
             n_epochs=result.n_epochs,
             best_val_loss=result.best_val_loss,

@@ -108,6 +108,8 @@ def save_state(
             "ridge_lambda": state.ridge_lambda,
             "blend_alpha": state.blend_alpha,
             "blend_check": state.blend_check,
+            "linear_path": state.linear_path,
+            "candidate_scores": state.candidate_scores,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -157,5 +159,7 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         ridge_lambda=fitted["ridge_lambda"],
         blend_alpha=fitted.get("blend_alpha"),
         blend_check=fitted.get("blend_check"),
+        linear_path=fitted.get("linear_path"),
+        candidate_scores=fitted.get("candidate_scores"),
     )
     return config["class"], config["params"], state
