@@ -219,7 +219,7 @@ def _synthetic(
         name=name,
         source="synthetic",
         freq=freq,
-        target="x" if columns < 4 else "x00",
+        target="x" if generator != "lorenz96" else "x0",
         split_rule="ratio",
         n_rows=params["n_steps"],
         n_columns=columns,
