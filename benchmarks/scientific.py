@@ -33,9 +33,15 @@ from typing import Any
 import numpy as np
 from xlstm_ts.datasets import get_info
 
-from xlstm_ts.ltsf import LTSFData, prepare, run_benchmark, summarize
+from xlstm_ts.ltsf import (
+    LTSFData,
+    prepare,
+    registry_defaults,
+    resolve_horizons,
+    run_benchmark,
+    summarize,
+)
 from xlstm_ts.ltsf.command import add_model_arguments, model_params
-from xlstm_ts.ltsf.data import registry_defaults, resolve_horizons
 
 SETS = ("MackeyGlass17", "MackeyGlass30", "Lorenz63", "Lorenz96", "sunspots", "co2", "elnino")
 """The data sets of the scientific benchmark, in the order of the tables."""

@@ -460,7 +460,6 @@ def test_recommended_settings_fit_the_splits(name):
             assert stop - start >= info.context_length + H, (name, H)
 
 
-
 @pytest.mark.parametrize(
     "generate",
     [
