@@ -204,9 +204,9 @@ def prepare(
         name = frame.attrs["dataset"]
         freq = get_info(name).freq
     if target is not None:
-        missing = [c for c in target if c not in frame.columns]
-        if missing:
-            raise ValueError(f"target columns {missing} not found; columns are {list(frame)}")
+        absent = [c for c in target if c not in frame.columns]
+        if absent:
+            raise ValueError(f"target columns {absent} not found; columns are {list(frame)}")
         frame = frame[list(target)]
     bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
