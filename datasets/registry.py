@@ -339,7 +339,7 @@ _ENTRIES: tuple[DatasetInfo, ...] = (
         "Mackey-Glass delay equation, tau=17 (mildly chaotic), one row per time unit, "
         "2 % observation noise",
         horizons=(24, 96, 336, 720),
-        context_length=336,
+        context_length=512,
         n_steps=12_000,
         tau=17.0,
         dt=1.0,
@@ -355,7 +355,7 @@ _ENTRIES: tuple[DatasetInfo, ...] = (
         "Mackey-Glass delay equation, tau=30 (more chaotic), one row per time unit, "
         "2 % observation noise",
         horizons=(24, 96, 336, 720),
-        context_length=336,
+        context_length=512,
         n_steps=12_000,
         tau=30.0,
         dt=1.0,

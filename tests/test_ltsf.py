@@ -298,8 +298,8 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
 # ------------------------------------------------------- registry defaults, scientific sets
 SCIENTIFIC = {
     # name: (channels, context length, horizons)
-    "MackeyGlass17": (1, 336, [24, 96, 336, 720]),
-    "MackeyGlass30": (1, 336, [24, 96, 336, 720]),
+    "MackeyGlass17": (1, 512, [24, 96, 336, 720]),
+    "MackeyGlass30": (1, 512, [24, 96, 336, 720]),
     "Lorenz63": (3, 336, [24, 96, 336, 720]),
     "Lorenz96": (10, 96, [4, 16, 64, 96]),
     "sunspots": (1, 44, [6, 11, 22]),
@@ -313,7 +313,7 @@ def test_prepare_scientific_sets_with_registry_defaults(name):
     from xlstm_ts.datasets import get_info, load, split_bounds
 
     channels, L, horizons = SCIENTIFIC[name]
-    data = ltsf.prepare(name)  # context length from the registry
+    data = ltsf.prepare(name, missing="interpolate")  # context length from the registry
     info = get_info(name)
     assert data.context_length == L == info.context_length and list(info.horizons) == horizons
     assert ltsf.registry_defaults(name)["horizons"] == horizons
@@ -338,7 +338,7 @@ def test_prepare_scientific_sets_with_registry_defaults(name):
 
 def test_prepare_refuses_gaps_or_a_missing_context_length(tmp_path):
     with pytest.raises(ValueError, match=r"missing values in columns \['co2'\]; pass missing="):
-        ltsf.prepare("co2", missing="raise")
+        ltsf.prepare("co2")  # gaps are refused unless asked for
     with pytest.raises(ValueError, match="recommends none for data set nile"):
         ltsf.prepare("nile")
     assert ltsf.prepare("nile", context_length=5).context_length == 5
@@ -349,12 +349,14 @@ def test_prepare_refuses_gaps_or_a_missing_context_length(tmp_path):
     frame.to_csv(tmp_path / "gap.csv", index=False)
     with pytest.raises(ValueError, match="recommends none for the file"):
         ltsf.prepare(csv=tmp_path / "gap.csv")
-    data = ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4)
+    with pytest.raises(ValueError, match="missing values in columns"):
+        ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4)
+    data = ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4, missing="interpolate")
     assert data.missing["filled"] == {"a": 1}
     frame.loc[0, "a"] = np.nan  # a leading gap cannot be interpolated
     frame.to_csv(tmp_path / "gap.csv", index=False)
     with pytest.raises(ValueError, match="start or end"):
-        ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4)
+        ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4, missing="interpolate")
 
 
 def test_benchmark_cli_takes_the_registry_defaults(tmp_path, capsys):
@@ -363,7 +365,7 @@ def test_benchmark_cli_takes_the_registry_defaults(tmp_path, capsys):
     assert main([*argv, "--seeds", "0", "--output", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["config"]["context_length"] == 44 and result["config"]["horizons"] == [6, 11, 22]
-    assert result["config"]["missing"] == {"policy": "interpolate", "filled": {}}
+    assert result["config"]["missing"] == {"policy": "raise", "filled": {}}
     naive = [r for r in result["runs"] if r["model"] == "seasonal_naive"]
     assert [r["info"]["season"] for r in naive] == [11, 11, 11]  # the solar cycle
     assert capsys.readouterr().out.splitlines()[2].startswith("| 6 |")
@@ -378,7 +380,7 @@ def test_benchmark_cli_takes_the_registry_defaults(tmp_path, capsys):
     assert main([*argv, "--horizons", "24", "--output", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["config"]["dataset"] == "MackeyGlass30"
-    assert result["config"]["context_length"] == 336
+    assert result["config"]["context_length"] == 512
     assert result["data"]["generator"]["params"]["tau"] == 30.0
     assert result["runs"][0]["info"]["season"] == 1
 

@@ -28,8 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--time-col", help="time column of --csv (default: the first)")
     source.add_argument("--data-home", help="folder of the registered data files")
     source.add_argument(
-        "--missing", choices=["interpolate", "raise"], default="interpolate",
-        help="inner gaps: interpolate linearly in time (recorded in the JSON), or refuse",
+        "--missing", choices=["interpolate", "raise"], default="raise",
+        help="inner gaps: refuse them, or interpolate linearly in time (recorded in the JSON)",
     )  # fmt: skip
     p.add_argument(
         "--context-length", "--lookback", dest="context_length", type=int,

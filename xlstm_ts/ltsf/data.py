@@ -149,7 +149,7 @@ def prepare(
     target: Sequence[str] | None = None,
     time_col: str | None = None,
     data_home: str | os.PathLike[str] | None = None,
-    missing: Missing = "interpolate",
+    missing: Missing = "raise",
 ) -> LTSFData:
     """Load, split and scale a data set for the benchmark.
 
@@ -173,10 +173,10 @@ def prepare(
         Time column of ``csv``; default its first column.
     data_home : path-like, optional
         Where registered files are read from.
-    missing : {"interpolate", "raise"}, default "interpolate"
-        Inner gaps (``co2`` has 59 missing weeks) are interpolated linearly in time, as
-        ``datasets.load(name, missing="interpolate")`` does, and counted in
-        ``LTSFData.missing``; ``"raise"`` refuses them. Missing values at the start or
+    missing : {"raise", "interpolate"}, default "raise"
+        ``"raise"`` refuses inner gaps; ``"interpolate"`` fills them linearly in time (as
+        ``datasets.load(name, missing="interpolate")``; ``co2`` has 59 missing weeks)
+        and counts them in ``LTSFData.missing``. Missing values at the start or
         the end of a column always raise.
 
     Returns
