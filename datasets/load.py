@@ -12,6 +12,7 @@ from .errors import ChecksumError
 from .home import file_sha1, locate
 from .registry import DatasetInfo, get_info
 from .statsmodels_sets import load_bundled
+from .synthetic import GENERATORS
 
 __all__ = ["load"]
 
@@ -34,7 +35,7 @@ def load(
         A name from :func:`~xlstm_ts.datasets.list_datasets` (case-insensitive).
     data_home : path-like, optional
         Folder holding the benchmark files. Default: ``$XLSTM_TS_DATA``, else
-        ``~/.cache/xlstm_ts/datasets``. Not used by the statsmodels sets.
+        ``~/.cache/xlstm_ts/datasets``. Not used by the statsmodels and synthetic sets.
     path : path-like, optional
         Read this file instead (or the registry file name inside this folder).
     verify : bool, default False
@@ -54,6 +55,11 @@ def load(
         are inserted or dropped). ``df.attrs["dataset"]`` holds the canonical name, which
         :func:`~xlstm_ts.datasets.split` uses to pick the split rule.
 
+        The synthetic sets (``MackeyGlass17``, ``MackeyGlass30``, ``Lorenz63``,
+        ``Lorenz96``) are generated on each call by :mod:`xlstm_ts.datasets.synthetic`
+        with the registry's fixed parameters (``get_info(name).generator_params``): the
+        same frame bit for bit every time, ``df.attrs["params"]`` saying how it was made.
+
     Raises
     ------
     ValueError
@@ -67,12 +73,14 @@ def load(
     info = get_info(name)
     if missing not in ("keep", "raise", "interpolate"):
         raise ValueError(f"missing must be 'keep', 'raise' or 'interpolate'; got {missing!r}")
-    if info.source == "statsmodels":
+    if info.source in ("statsmodels", "synthetic"):
         if data_home is not None or path is not None:
-            raise ValueError(
-                f"{info.name} is bundled with statsmodels; data_home and path do not apply"
-            )
-        frame = load_bundled(info.name)
+            where = "bundled with statsmodels" if info.source == "statsmodels" else "generated"
+            raise ValueError(f"{info.name} is {where}; data_home and path do not apply")
+        if info.source == "statsmodels":
+            frame = load_bundled(info.name)
+        else:
+            frame = GENERATORS[info.generator](**info.generator_params)
     else:
         file = locate(info, data_home=data_home, path=path)
         if verify and info.sha1 is not None:

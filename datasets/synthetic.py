@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["lorenz63", "lorenz96", "mackey_glass"]
+__all__ = ["GENERATORS", "lorenz63", "lorenz96", "mackey_glass"]
 
 
 def _check_int(name: str, value: int, minimum: int) -> int:
@@ -330,3 +330,11 @@ def mackey_glass(
         raise FloatingPointError("the integration diverged; use a smaller step")
     params = dict(tau=tau, beta=beta, gamma=gamma, n=n, dt=dt, step=step, x0=x0, burn_in=burn_in)
     return _frame(samples, ["x"], noise, noise_rng, start, freq, "mackey_glass", params)
+
+
+GENERATORS: dict[str, Callable[..., pd.DataFrame]] = {
+    "lorenz63": lorenz63,
+    "lorenz96": lorenz96,
+    "mackey_glass": mackey_glass,
+}
+"""The generators by name, as the registry's ``generator`` field names them."""

@@ -60,7 +60,9 @@ def test_registry_lists_every_benchmark_and_bundled_set():
         "Exchange",
     ]  # fmt: skip
     assert list_datasets("statsmodels") == ["co2", "sunspots", "elnino", "nile"]
-    assert list_datasets() == files + list_datasets("statsmodels")
+    synthetic = ["MackeyGlass17", "MackeyGlass30", "Lorenz63", "Lorenz96"]
+    assert list_datasets("synthetic") == synthetic
+    assert list_datasets() == files + list_datasets("statsmodels") + synthetic
     for name in files:
         info = get_info(name)
         assert info.filename.endswith(".csv") and info.url.startswith("https://")
@@ -79,6 +81,9 @@ def test_names_are_case_insensitive(alias):
 
 def test_aliases():
     assert get_info("national_illness").name == "ILI"
+    assert get_info("mackey_glass_30").name == "MackeyGlass30"
+    assert get_info("MACKEYGLASS17").name == "MackeyGlass17"
+    assert get_info("lorenz-63").name == "Lorenz63" and get_info("l96").name == "Lorenz96"
     assert get_info("exchange_rate.csv").name == "Exchange"
     with pytest.raises(TypeError, match="must be a str; got int"):
         get_info(1)
@@ -397,6 +402,62 @@ def test_split_of_a_statsmodels_set():
 
 
 # -------------------------------------------------------------------- synthetic systems
+
+SYNTHETIC = {
+    # name: (generator, columns, seed, tau or None)
+    "MackeyGlass17": ("mackey_glass", ["x"], 17, 17.0),
+    "MackeyGlass30": ("mackey_glass", ["x"], 30, 30.0),
+    "Lorenz63": ("lorenz63", ["x", "y", "z"], 63, None),
+    "Lorenz96": ("lorenz96", [f"x{i}" for i in range(10)], 96, None),
+}
+
+
+@pytest.mark.parametrize("name", list(SYNTHETIC))
+def test_registered_systems_are_generated_deterministically(name):
+    from xlstm_ts.datasets.synthetic import GENERATORS
+
+    generator, columns, seed, tau = SYNTHETIC[name]
+    info = get_info(name)
+    assert info.source == "synthetic" and info.split_rule == "ratio"
+    assert info.generator == generator and info.season == 1
+    params = dict(info.generator_params)
+    assert params["seed"] == seed and params["noise"] == 0.02 and params["n_steps"] == 12_000
+    if tau is not None:
+        assert params["tau"] == tau and params["dt"] == 1.0
+    with pytest.raises(TypeError):
+        info.generator_params["seed"] = 0  # read-only: the registry is shared
+
+    a, b = load(name), load(name.lower())
+    assert a.shape == (12_000, len(columns)) == (info.n_rows, info.n_columns)
+    assert list(a.columns) == columns and info.target == columns[0]
+    assert a.index.freqstr == info.freq and a.attrs["dataset"] == name
+    assert np.array_equal(a.to_numpy(), b.to_numpy()) and a.index.equals(b.index)  # bit for bit
+    assert np.isfinite(a.to_numpy()).all()
+    # the observation noise: 2 % of each column's standard deviation, on the same trajectory
+    clean = GENERATORS[generator](**{**params, "noise": 0.0})
+    ratio = (a - clean).to_numpy().std(axis=0) / clean.to_numpy().std(axis=0)
+    np.testing.assert_allclose(ratio, 0.02, rtol=0.05)
+    train, val, test = split(a, info.context_length)
+    assert (len(train), len(val) - info.context_length, len(test) - info.context_length) == (
+        8_400,
+        1_200,
+        2_400,
+    )
+
+
+def test_registered_systems_take_no_path(tmp_path):
+    with pytest.raises(ValueError, match="Lorenz63 is generated; data_home and path"):
+        load("Lorenz63", data_home=tmp_path)
+
+
+@pytest.mark.parametrize("name", [n for n in list_datasets() if get_info(n).horizons])
+def test_recommended_settings_fit_the_splits(name):
+    info = get_info(name)
+    assert info.context_length is not None and list(info.horizons) == sorted(info.horizons)
+    bounds = split_bounds(name, info.context_length)
+    for H in info.horizons:
+        for start, stop in bounds:  # every part holds windows at every horizon
+            assert stop - start >= info.context_length + H, (name, H)
 
 
 @pytest.mark.parametrize(

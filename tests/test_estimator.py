@@ -352,3 +352,62 @@ def test_frozen_path_and_blend_need_a_linear_path():
         XLSTMForecaster(train_linear_path=False).fit(sinusoids())
     with pytest.raises(ValueError, match="blend=True .* needs linear_path=True or 'ridge'"):
         XLSTMForecaster(blend=True).fit(sinusoids())
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    from xlstm_ts.training.module import cosine_with_warmup
+
+    factor = cosine_with_warmup(200)  # 10 warm-up steps
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    steps = [factor(s) for s in range(10, 201)]
+    assert all(a >= b for a, b in zip(steps, steps[1:], strict=False))  # non-increasing
+    assert factor(105) == pytest.approx(0.5, abs=0.01) and factor(200) == pytest.approx(0.0)
+
+
+def test_cosine_schedule_reaches_the_optimizer():
+    from lightning.pytorch.callbacks import Callback
+
+    seen = []
+
+    class Rates(Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_idx):
+            seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    params = {**TINY, "lr_schedule": "cosine", "learning_rate": 1e-2, "batch_size": 8,
+              "windows_per_epoch": 160}  # fmt: skip  # 40 steps, 2 of warm-up
+    XLSTMForecaster(**params, trainer_kwargs={"callbacks": [Rates()]}).fit(sinusoids())
+    peak = seen.index(max(seen))
+    assert max(seen) == pytest.approx(1e-2, rel=0.05)
+    assert seen[0] < seen[peak] and seen[-1] < 0.1 * seen[peak]
+    assert all(a >= b for a, b in zip(seen[peak:], seen[peak + 1 :], strict=False))
+
+
+def test_auto_linear_path_keeps_the_candidate_with_the_lower_validation_error():
+    from xlstm_ts.data import train_val_windows
+    from xlstm_ts.training import validation_mse
+
+    df = sinusoids()
+    params = {**TINY, "linear_path": "auto", "train_linear_path": False, "blend": True}
+    auto = XLSTMForecaster(**params).fit(df)
+    scores = auto.candidate_scores_
+    assert set(scores) == {"ridge", "none"}
+    # each score is that candidate's own validation error, refitted on its own
+    _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
+    for name, start in (("ridge", "ridge"), ("none", False)):
+        alone = {**params, "linear_path": start, "train_linear_path": start != "ridge",
+                 "blend": start == "ridge"}  # fmt: skip
+        model = XLSTMForecaster(**alone).fit(df)
+        point = model.fitted_.point_index
+        assert validation_mse(model.model_, val, point) == pytest.approx(scores[name], rel=1e-6)
+    best = min(scores, key=scores.get)
+    assert auto.linear_path_ == {"ridge": "ridge", "none": False}[best]
+    # on a linear recursion the ridge start wins (it is nearly exact)
+    assert auto.linear_path_ == "ridge" and scores["ridge"] < scores["none"]
+    # the choice is saved
+    assert auto.model_.linear_path is not None
+
+
+def test_auto_linear_path_without_validation_is_the_ridge_start():
+    params = {**TINY, "linear_path": "auto", "validation_size": 0, "max_epochs": 1}
+    model = XLSTMForecaster(**params).fit(sinusoids())
+    assert model.linear_path_ == "ridge" and model.candidate_scores_ is None

@@ -52,6 +52,7 @@ TINY = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=2, max_epochs=1, batch_size=64,
     random_state=0, progress_bar=False, validation_size=0, early_stopping_patience=None,
 )  # fmt: skip
+WINDOW = dict(TINY, linear_path=False)  # not the subject here: no dependence on defaults
 
 
 def outcome(name: str, call: Callable[[], Any]) -> tuple[str, Any]:
@@ -233,7 +234,7 @@ def _check_forecast(model, df: pd.DataFrame, out: pd.DataFrame, h: int) -> None:
 
 def _fit(df: pd.DataFrame, extra: dict, **params) -> tuple[str, Any]:
     copy = df.copy(deep=True)
-    model = XLSTMForecaster(**{"horizon": 2, "context_length": 4, **TINY, **extra, **params})
+    model = XLSTMForecaster(**{"horizon": 2, "context_length": 4, **WINDOW, **extra, **params})
     result = outcome("fit", lambda: model.fit(df))
     frame_unchanged(df, copy)
     if result[0] == "ok" and not model.future_covariates:
@@ -311,7 +312,7 @@ def _train_frame(n: int = 40) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def wide_model() -> XLSTMForecaster:
-    return XLSTMForecaster(horizon=2, context_length=4, **TINY).fit(_train_frame())
+    return XLSTMForecaster(horizon=2, context_length=4, **WINDOW).fit(_train_frame())
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +320,7 @@ def covariate_model() -> XLSTMForecaster:
     df = _train_frame()
     df["cal"] = np.arange(len(df)) % 24
     return XLSTMForecaster(
-        horizon=2, context_length=4, future_covariates=("cal",), target=["a", "b"], **TINY
+        horizon=2, context_length=4, future_covariates=("cal",), target=["a", "b"], **WINDOW
     ).fit(df)
 
 

@@ -249,10 +249,194 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
     baseline = RidgeNLinear(fit_intercept=False).fit(train, val)
     net = XLSTMForecastNet(12, 4, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
                            linear_path=True)  # fmt: skip
-    lam = ridge_start(net, train, val)
-    assert lam == baseline.lambda_
+    start = ridge_start(net, train, val, intercept=False)
+    assert start.lam == baseline.lambda_ and not start.intercept
     np.testing.assert_allclose(net.linear_path.weight.detach().T, baseline.coef_, atol=1e-4)
     X, _ = val.take(np.arange(50))
     with torch.no_grad():
         ours = net(torch.from_numpy(X).float())[..., 0].double().numpy()
     np.testing.assert_allclose(ours, baseline.predict(X), atol=1e-3)
+
+
+def test_the_ridge_start_chooses_its_level_term_on_validation():
+    # with and without the level term (the path's bias, in units of each window's scale);
+    # by default the one with the lower validation error is kept, and it is exactly the
+    # fit asked for explicitly
+    import torch
+
+    from xlstm_ts.nn import XLSTMForecastNet
+    from xlstm_ts.training import ridge_start
+
+    rng = np.random.default_rng(5)
+    t = np.arange(600)
+    values = np.sin(2 * np.pi * t / 17) + 0.3 * rng.standard_normal((2, 600)) + 0.01 * t
+    data = _synthetic(values, context_length=16)
+    train, val = data.windows("train", 6), data.windows("val", 6)
+
+    def net():
+        torch.manual_seed(0)
+        return XLSTMForecastNet(16, 6, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
+                                linear_path=True)  # fmt: skip
+
+    explicit = {}
+    for option in (False, True):
+        explicit[option] = (n := net(), ridge_start(n, train, val, intercept=option))
+    assert explicit[False][0].linear_path.bias.abs().max() == 0
+    assert explicit[True][0].linear_path.bias.abs().max() > 0
+    chosen_net = net()
+    chosen = ridge_start(chosen_net, train, val)
+    best = min((False, True), key=lambda o: explicit[o][1].val_mse)
+    assert chosen == explicit[best][1]
+    torch.testing.assert_close(chosen_net.linear_path.bias, explicit[best][0].linear_path.bias)
+    # the reported validation error is the network's own on those windows
+    X, Y = val.take(np.arange(len(val)))
+    with torch.no_grad():
+        pred = chosen_net(torch.from_numpy(X).float())[..., 0].double().numpy()
+    assert np.mean((pred - Y) ** 2) == pytest.approx(chosen.val_mse, rel=1e-4)
+
+
+# ------------------------------------------------------- registry defaults, scientific sets
+SCIENTIFIC = {
+    # name: (channels, context length, horizons)
+    "MackeyGlass17": (1, 512, [24, 96, 336, 720]),
+    "MackeyGlass30": (1, 512, [24, 96, 336, 720]),
+    "Lorenz63": (3, 336, [24, 96, 336, 720]),
+    "Lorenz96": (10, 96, [4, 16, 64, 96]),
+    "sunspots": (1, 44, [6, 11, 22]),
+    "co2": (1, 208, [13, 26, 52, 104]),
+    "elnino": (1, 120, [6, 12, 24, 48]),
+}
+
+
+@pytest.mark.parametrize("name", list(SCIENTIFIC))
+def test_prepare_scientific_sets_with_registry_defaults(name):
+    from xlstm_ts.datasets import get_info, load, split_bounds
+
+    channels, L, horizons = SCIENTIFIC[name]
+    data = ltsf.prepare(name, missing="interpolate")  # context length from the registry
+    info = get_info(name)
+    assert data.context_length == L == info.context_length and list(info.horizons) == horizons
+    assert ltsf.registry_defaults(name)["horizons"] == horizons
+    assert data.values.shape == (channels, info.n_rows) and np.isfinite(data.values).all()
+    assert data.bounds == split_bounds(name, L)
+    train = data.values[:, : data.bounds.train[1]]
+    np.testing.assert_allclose(train.mean(axis=1), 0, atol=1e-9)
+    np.testing.assert_allclose(train.std(axis=1), 1, atol=1e-9)
+    for H in horizons:  # every part holds windows at every horizon
+        assert all(len(data.windows(part, H)) > 0 for part in ("train", "val", "test"))
+    if info.source == "synthetic":
+        assert data.generator["function"] == info.generator
+        assert data.generator["params"]["seed"] == info.generator_params["seed"]
+    else:
+        assert data.generator is None
+    filled = {"co2": 59} if name == "co2" else {}
+    assert data.missing == {"policy": "interpolate", "filled": filled}
+    if name == "co2":  # the same values as datasets.load(..., missing="interpolate")
+        raw = load("co2", missing="interpolate")["co2"].to_numpy()
+        np.testing.assert_allclose(data.scaler.inverse_transform(data.values.T)[:, 0], raw)
+
+
+def test_prepare_refuses_gaps_or_a_missing_context_length(tmp_path):
+    with pytest.raises(ValueError, match=r"missing values in columns \['co2'\]; pass missing="):
+        ltsf.prepare("co2")  # gaps are refused unless asked for
+    with pytest.raises(ValueError, match="recommends none for data set nile"):
+        ltsf.prepare("nile")
+    assert ltsf.prepare("nile", context_length=5).context_length == 5
+    frame = pd.DataFrame(
+        {"time": pd.date_range("2024-01-01", periods=50, freq="D"), "a": np.arange(50.0)}
+    )
+    frame.loc[10, "a"] = np.nan
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(ValueError, match="recommends none for the file"):
+        ltsf.prepare(csv=tmp_path / "gap.csv")
+    with pytest.raises(ValueError, match="missing values in columns"):
+        ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4)
+    data = ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4, missing="interpolate")
+    assert data.missing["filled"] == {"a": 1}
+    frame.loc[0, "a"] = np.nan  # a leading gap cannot be interpolated
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(ValueError, match="start or end"):
+        ltsf.prepare(csv=tmp_path / "gap.csv", context_length=4, missing="interpolate")
+
+
+def test_benchmark_cli_takes_the_registry_defaults(tmp_path, capsys):
+    out = tmp_path / "sunspots.json"
+    argv = ["benchmark", "--dataset", "sunspots", "--models", "ridge", "seasonal_naive"]
+    assert main([*argv, "--seeds", "0", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["context_length"] == 44 and result["config"]["horizons"] == [6, 11, 22]
+    assert result["config"]["missing"] == {"policy": "raise", "filled": {}}
+    naive = [r for r in result["runs"] if r["model"] == "seasonal_naive"]
+    assert [r["info"]["season"] for r in naive] == [11, 11, 11]  # the solar cycle
+    assert capsys.readouterr().out.splitlines()[2].startswith("| 6 |")
+    # explicit flags win over the registry
+    argv = [*argv, "--context-length", "22", "--horizons", "5", "--season", "10"]
+    assert main([*argv, "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["context_length"] == 22 and result["config"]["horizons"] == [5]
+    assert {r["info"]["season"] for r in result["runs"] if r["model"] == "seasonal_naive"} == {10}
+    # a synthetic system: generated, the generator recorded, the last value as naive forecast
+    argv = ["benchmark", "--dataset", "mackey_glass_30", "--models", "seasonal_naive"]
+    assert main([*argv, "--horizons", "24", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["dataset"] == "MackeyGlass30"
+    assert result["config"]["context_length"] == 512
+    assert result["data"]["generator"]["params"]["tau"] == 30.0
+    assert result["runs"][0]["info"]["season"] == 1
+
+
+def test_benchmark_cli_without_defaults_asks_for_them(tmp_path, capsys):
+    frame = pd.DataFrame(
+        {"time": pd.date_range("2024-01-01", periods=200, freq="h"), "a": np.arange(200.0)}
+    )
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    assert main(["benchmark", "--csv", str(tmp_path / "data.csv"), "--context-length", "8"]) == 2
+    assert "give them (--horizons" in capsys.readouterr().err
+    assert main(["benchmark", "--csv", str(tmp_path / "data.csv"), "--horizons", "4"]) == 2
+    assert "give --context-length L: the registry recommends none for --csv" in (
+        capsys.readouterr().err
+    )
+    assert main(["benchmark", "--dataset", "nile", "--horizons", "4"]) == 2
+    assert "recommends none for --dataset nile" in capsys.readouterr().err
+
+
+def test_on_fit_sees_every_fitted_model():
+    data = ltsf.prepare("sunspots")
+    seen = []
+    ltsf.run_benchmark(
+        data, [6, 11], ["ridge", "seasonal_naive"], log=None,
+        on_fit=lambda name, H, seed, model: seen.append((name, H, seed)),
+    )  # fmt: skip
+    assert seen == [
+        ("ridge", 6, None), ("seasonal_naive", 6, None),
+        ("ridge", 11, None), ("seasonal_naive", 11, None),
+    ]  # fmt: skip
+
+
+def test_scientific_script_writes_json_markdown_and_pictures(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "scientific.py"
+    spec = importlib.util.spec_from_file_location("scientific", path)
+    scientific = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scientific)
+    out = tmp_path / "results"
+    argv = ["--datasets", "l96", "sunspots", "--models", "ridge", "--seeds", "0"]
+    assert scientific.main([*argv, "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {
+        "Lorenz96.json", "Lorenz96.png", "sunspots.json", "sunspots.png", "results.md",
+    }  # fmt: skip
+    result = json.loads((out / "Lorenz96.json").read_text())
+    assert result["config"]["horizons"] == [4, 16, 64, 96] and result["config"]["models"] == [
+        "ridge"
+    ]
+    assert result["config"]["command"].startswith("python benchmarks/scientific.py --datasets")
+    assert (out / "Lorenz96.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (out / "results.md").read_text()
+    assert md.index("## Lorenz96") < md.index("## sunspots")
+    assert "| 16 | 0.94 | ridge |" in md and "![Lorenz96" in md
+    assert "| 22 | ridge |" in md  # no Lyapunov time for a real series
+    # errors: one line, no traceback
+    assert scientific.main(["--datasets", "nile", "--out", str(out)]) == 2
+    assert "no recommended context length" in capsys.readouterr().err

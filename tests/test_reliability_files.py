@@ -29,6 +29,7 @@ SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, max_epochs=1, batch_size=16,
     random_state=0, progress_bar=False,
 )  # fmt: skip
+WINDOW = dict(SMALL, linear_path=False)
 
 
 def _frame(n: int = 80, tz: str | None = None) -> pd.DataFrame:
@@ -39,7 +40,7 @@ def _frame(n: int = 80, tz: str | None = None) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fitted() -> XLSTMForecaster:
-    return XLSTMForecaster(horizon=3, context_length=12, **SMALL).fit(_frame())
+    return XLSTMForecaster(horizon=3, context_length=12, **WINDOW).fit(_frame())
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +277,7 @@ def test_time_zone_survives_save_and_load(tmp_path: Path) -> None:
     offset instead of its zone, so forecasts after loading were in another time zone
     (13:00+01:00 instead of 14:00+02:00 after the switch to summer time)."""
     df = _frame(tz="Europe/Berlin")  # crosses the switch to summer time on 2022-03-27
-    model = XLSTMForecaster(horizon=3, context_length=12, **SMALL).fit(df.iloc[:150])
+    model = XLSTMForecaster(horizon=3, context_length=12, **WINDOW).fit(df.iloc[:150])
     model.save(tmp_path / "m")
     again = XLSTMForecaster.load(tmp_path / "m")
     assert str(again.panel_.last_times[0].tz) == "Europe/Berlin"
@@ -288,7 +289,7 @@ def test_crash_while_writing_keeps_the_old_model(
     fitted: XLSTMForecaster, saved: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = XLSTMForecaster.load(saved).predict()
-    other = XLSTMForecaster(horizon=3, context_length=12, **{**SMALL, "random_state": 1})
+    other = XLSTMForecaster(horizon=3, context_length=12, **{**WINDOW, "random_state": 1})
     other.fit(_frame())
 
     def crash(tensors, path, *args, **kwargs):
@@ -307,7 +308,7 @@ def test_crash_between_renames_puts_the_old_model_back(
     saved: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = XLSTMForecaster.load(saved).predict()
-    other = XLSTMForecaster(horizon=3, context_length=12, **{**SMALL, "random_state": 1})
+    other = XLSTMForecaster(horizon=3, context_length=12, **{**WINDOW, "random_state": 1})
     other.fit(_frame())
     real = os.replace
     calls = []
@@ -351,8 +352,8 @@ def test_sigkill_during_repeated_saves_never_leaves_a_wrong_model(tmp_path: Path
     """A process saves two models in turn into one folder and is killed at random
     points: the folder then loads as one of the two models, or is absent (killed between
     the two renames), never something else."""
-    a = XLSTMForecaster(horizon=3, context_length=12, **SMALL).fit(_frame())
-    b = XLSTMForecaster(horizon=3, context_length=12, **{**SMALL, "random_state": 1})
+    a = XLSTMForecaster(horizon=3, context_length=12, **WINDOW).fit(_frame())
+    b = XLSTMForecaster(horizon=3, context_length=12, **{**WINDOW, "random_state": 1})
     b.fit(_frame())
     a.save(tmp_path / "a")
     b.save(tmp_path / "b")

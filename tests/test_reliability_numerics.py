@@ -18,6 +18,7 @@ SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, batch_size=16, random_state=0,
     progress_bar=False, early_stopping_patience=None,
 )  # fmt: skip
+WINDOW = dict(SMALL, linear_path=False)  # not the subject here: no dependence on defaults
 
 
 def _frame(n: int = 160) -> pd.DataFrame:
@@ -64,7 +65,7 @@ def _assert_same(a: dict, b: dict) -> None:
 def test_infinite_inputs_stop_fit_with_epoch_batch_and_cause(epoch: int, batch: int) -> None:
     snap = Snapshot()
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=3, **SMALL,
+        horizon=4, context_length=16, max_epochs=3, **WINDOW,
         trainer_kwargs={"callbacks": [snap, InfInputs(epoch, batch)]},
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError) as info:
@@ -86,7 +87,7 @@ def test_infinite_inputs_stop_fit_with_epoch_batch_and_cause(epoch: int, batch: 
 def test_infinite_gradient_stops_before_the_optimiser_step() -> None:
     snap = Snapshot()
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=2, **SMALL,
+        horizon=4, context_length=16, max_epochs=2, **WINDOW,
         trainer_kwargs={"callbacks": [snap, InfGradient(1, 2)]},
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError, match=r"non-finite gradient .* at epoch 1, batch 2"):
@@ -103,14 +104,14 @@ def test_nan_loss_stops_fit(monkeypatch: pytest.MonkeyPatch) -> None:
         return out * float("nan") if calls["n"] == 5 and self.training else out
 
     monkeypatch.setattr(ForecastModule, "loss", flaky)
-    model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=2, **SMALL)
+    model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=2, **WINDOW)
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss \(nan\) at epoch 0, batch 4"):
         model.fit(_frame())
 
 
 def test_fault_keeps_last_finished_epoch_in_checkpoint_dir(tmp_path) -> None:
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=3, **SMALL, checkpoint_dir=tmp_path,
+        horizon=4, context_length=16, max_epochs=3, **WINDOW, checkpoint_dir=tmp_path,
         trainer_kwargs={"callbacks": [InfInputs(1, 2)]},
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError, match="last.ckpt"):
@@ -140,13 +141,15 @@ EXTREME = {
 }
 
 
-@pytest.mark.parametrize("estimator", ["window", "stateful"])
+@pytest.mark.parametrize("estimator", ["window", "window_auto", "stateful"])
 @pytest.mark.parametrize("name", list(EXTREME))
 def test_extreme_series_give_finite_forecasts_on_their_scale(name: str, estimator: str) -> None:
     values = EXTREME[name]
     df = pd.DataFrame({"s": values})
-    if estimator == "window":
-        model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=1, **SMALL)
+    if estimator.startswith("window"):
+        linear_path = "auto" if estimator == "window_auto" else False  # auto: ridge start too
+        params = {**WINDOW, "linear_path": linear_path}
+        model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=1, **params)
     else:
         model = XLSTMStateForecaster(horizon=4, segment_length=16, max_epochs=1, **SMALL)
     pred = model.fit(df).predict()["s"].to_numpy()

@@ -105,4 +105,3 @@ def plot_forecast(
     ax.set_ylabel(panel.target if panel.layout == "long" else str(name))
     ax.legend(loc="upper left", fontsize=8, ncol=3)
     return ax
-

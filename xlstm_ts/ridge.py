@@ -50,12 +50,17 @@ class NormalEquations:
 
         ``s`` is the mean diagonal of ``G`` over the penalised features and ``D`` the
         identity with zeros for the last ``n_unpenalised`` features (e.g. an intercept).
+        A singular system (features that never vary, as in a constant series) gets the
+        minimum-norm least-squares solution.
         """
         gram = np.asarray(self.gram)
         p = gram.shape[0] - n_unpenalised
         penalty = np.zeros(gram.shape[0])
         penalty[:p] = lam * np.mean(np.diag(gram)[:p])
-        return np.linalg.solve(gram + np.diag(penalty), self.cross)
+        try:
+            return np.linalg.solve(gram + np.diag(penalty), self.cross)
+        except np.linalg.LinAlgError:  # e.g. constant series: all features zero
+            return np.linalg.lstsq(gram + np.diag(penalty), self.cross, rcond=None)[0]
 
 
 @dataclass

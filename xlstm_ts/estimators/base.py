@@ -77,6 +77,18 @@ class BaseForecaster(BaseEstimator):
         return self._state().blend_alpha
 
     @property
+    def linear_path_(self) -> bool | str | None:
+        return self._state().linear_path
+
+    @property
+    def candidate_scores_(self) -> dict[str, float] | None:
+        return self._state().candidate_scores
+
+    @property
+    def blend_check_(self) -> dict[str, Any] | None:
+        return self._state().blend_check
+
+    @property
     def ridge_lambda_(self) -> float | None:
         return self._state().ridge_lambda
 
@@ -105,8 +117,7 @@ class BaseForecaster(BaseEstimator):
             num_threads=self.num_threads,
             verbose=self.verbose,
             trainer_kwargs={**(trainer_defaults or {}), **(self.trainer_kwargs or {})},
-            checkpoint_dir=getattr(self, "checkpoint_dir", None),
-            **overrides,
+            **{"checkpoint_dir": getattr(self, "checkpoint_dir", None), **overrides},
         )
 
     _RUNTIME_PARAMS = ("checkpoint_dir", "verbose", "progress_bar", "num_threads", "trainer_kwargs")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from typing import Any, Literal
 
 import pandas as pd
 
-from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
+from xlstm_ts.data import Panel, Windows, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
 from .state import ForecasterState
@@ -60,13 +61,18 @@ class XLSTMForecaster(BaseForecaster):
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
-    linear_path : bool or "ridge"
+    linear_path : bool, "ridge" or "auto"
         Add a linear path from the (normalised) context to the forecast beside the
         encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
-        from the ridge-regression solution on the training windows (penalty chosen on the
-        validation windows) with the encoder's head at zero, so training begins from a
-        strong linear forecaster; if no epoch beats that start on the validation loss,
-        the start is kept.
+        from the ridge-regression solution on the training windows (penalty and level
+        term chosen on the validation windows) with the encoder's head at zero, so
+        training begins from a strong linear forecaster; if no epoch beats that start on
+        the validation loss, the start is kept. ``"auto"``: train two networks, one with
+        the ridge-started path and one without a linear path, and keep the one whose
+        point forecast has the lower validation MSE (``candidate_scores_``); without
+        validation windows, ``"ridge"``. Near-linear data keep the ridge start, strongly
+        nonlinear data (chaotic systems) the network trained from scratch; fitting takes
+        about twice as long.
     train_linear_path : bool
         Train the linear path with the rest; ``False`` keeps it at its ridge start (with
         ``linear_path="ridge"``) so that only the encoder learns, as a correction.
@@ -85,10 +91,18 @@ class XLSTMForecaster(BaseForecaster):
         are compared by that blended validation MSE, and α is chosen again for the kept
         weights. Needs a linear path and validation windows; on those windows the model
         is then never worse than its linear part.
+    blend_check : bool
+        With ``blend``, keep the correction only if it also helps out of sample: α fitted
+        on the earlier half of the validation windows must lower the error of the later
+        half, and the other way round; otherwise α = 0 and the model forecasts with its
+        linear part (``blend_check_`` records both gains).
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
         Training settings (AdamW).
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: linear warm-up over the first 5 % of the steps, then cosine decay
+        of the learning rate to zero at the end of ``max_epochs``.
     windows_per_epoch : int, optional
         Training windows drawn at random per epoch; all windows when ``None``.
     early_stopping_patience : int, optional
@@ -120,7 +134,8 @@ class XLSTMForecaster(BaseForecaster):
         process was killed continues from the last finished epoch when called again with
         the same folder, parameters and data, and ends with the same weights as an
         uninterrupted run (on the CPU, with ``random_state`` set). A finished run's folder
-        gives its weights back without training. ``None``: a temporary folder.
+        gives its weights back without training. With ``linear_path="auto"`` each
+        candidate has its own subfolder. ``None``: a temporary folder.
 
     Attributes
     ----------
@@ -141,6 +156,16 @@ class XLSTMForecaster(BaseForecaster):
         Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
     blend_alpha_ : float or None
         Weight of the encoder's correction chosen on validation (``blend=True`` only).
+    blend_check_ : dict or None
+        The out-of-sample check of the correction (``blend=True`` only): the weights
+        fitted on each half of the validation windows (``alpha_halves``), the relative
+        change of the other half's squared error with them (``gain_halves``) and whether
+        the correction was kept (``accepted``).
+    linear_path_ : bool or "ridge"
+        The linear path of the kept network (the choice of ``linear_path="auto"``).
+    candidate_scores_ : dict or None
+        With ``linear_path="auto"`` and validation windows: the validation MSE of the
+        point forecast of each candidate, ``"ridge"`` and ``"none"``.
     ridge_lambda_ : float or None
         Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
         only).
@@ -181,12 +206,14 @@ class XLSTMForecaster(BaseForecaster):
         encoder_context: int | None = None,
         input_noise: float = 0.0,
         blend: bool = False,
+        blend_check: bool = True,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         gradient_clip_val: float | None = 1.0,
+        lr_schedule: Literal["constant", "cosine"] = "constant",
         windows_per_epoch: int | None = None,
         early_stopping_patience: int | None = 5,
         validation_size: int | float = 0.1,
@@ -225,12 +252,14 @@ class XLSTMForecaster(BaseForecaster):
         self.encoder_context = encoder_context
         self.input_noise = input_noise
         self.blend = blend
+        self.blend_check = blend_check
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.gradient_clip_val = gradient_clip_val
+        self.lr_schedule = lr_schedule
         self.windows_per_epoch = windows_per_epoch
         self.early_stopping_patience = early_stopping_patience
         self.validation_size = validation_size
@@ -253,7 +282,7 @@ class XLSTMForecaster(BaseForecaster):
         steps = int(round(v * n)) if isinstance(v, float) else int(v)
         return max(steps, self.horizon)
 
-    def _network_config(self, quantile_levels: list[float]) -> dict[str, Any]:
+    def _network_config(self, quantile_levels: list[float], linear_path: bool) -> dict[str, Any]:
         return dict(
             context_length=self.context_length,
             horizon=self.horizon,
@@ -266,7 +295,7 @@ class XLSTMForecaster(BaseForecaster):
             dropout=float(self.dropout),
             chunk_size=self.chunk_size,
             backend=self.backend,
-            linear_path=bool(self.linear_path),
+            linear_path=linear_path,
             n_covariates=len(self._covariate_names()),
             n_future=len(self.future_covariates),
             head=self.head,
@@ -292,16 +321,6 @@ class XLSTMForecaster(BaseForecaster):
         return self
 
     def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> ForecasterState:
-        from lightning.pytorch import seed_everything
-
-        from xlstm_ts.training import (
-            ForecastModule,
-            WindowDataModule,
-            fit_blend,
-            fit_module,
-            ridge_start,
-        )
-
         panel = self._panel(X)
         # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
         values = scaled(panel.values, series_scales(panel.values))
@@ -314,14 +333,51 @@ class XLSTMForecaster(BaseForecaster):
             panel.covariates,
             len(self.future_covariates),
         )
+        if self.linear_path != "auto":
+            return self._fit_candidate(self.linear_path, panel, train, val, levels)
+        if len(val) == 0:  # nothing to decide on: the linear start
+            return self._fit_candidate("ridge", panel, train, val, levels)
+        candidates = {
+            start: self._fit_candidate(start, panel, train, val, levels)
+            for start in ("ridge", False)
+        }
+        from xlstm_ts.training import validation_mse
+
+        point = levels.index(0.5)
+        scores = {start: validation_mse(c.network, val, point) for start, c in candidates.items()}
+        best = min(scores, key=scores.get)
+        return replace(
+            candidates[best], candidate_scores={"ridge": scores["ridge"], "none": scores[False]}
+        )
+
+    def _fit_candidate(
+        self,
+        linear_path: bool | str,
+        panel: Panel,
+        train: Windows,
+        val: Windows,
+        levels: list[float],
+    ) -> ForecasterState:
+        """Train one network with ``linear_path`` (``True``, ``False`` or ``"ridge"``)."""
+        from lightning.pytorch import seed_everything
+
+        from xlstm_ts.training import (
+            ForecastModule,
+            WindowDataModule,
+            fit_blend,
+            fit_module,
+            ridge_start,
+        )
+
         seed = 0 if self.random_state is None else int(self.random_state)
         seed_everything(seed, verbose=False)
-        config = self._network_config(levels)
+        config = self._network_config(levels, linear_path=bool(linear_path))
         network = ForecasterState.build_network(config)
-        ridge_lambda = ridge_start(network, train, val) if self.linear_path == "ridge" else None
-        if not self.train_linear_path:
+        ridge = linear_path == "ridge"
+        start = ridge_start(network, train, val) if ridge else None
+        if ridge and not self.train_linear_path:
             network.linear_path.requires_grad_(False)
-        blend = self.blend and len(val) > 0
+        blend = self.blend and bool(linear_path) and len(val) > 0
         module = ForecastModule(
             network,
             levels,
@@ -329,22 +385,33 @@ class XLSTMForecaster(BaseForecaster):
             loss=self.loss,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
+            lr_schedule=self.lr_schedule,
             blend=blend,
         )
         data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
         train_config = self._train_config(
-            keep_start=self.linear_path == "ridge",
+            keep_start=ridge,
             monitor="val_blend" if blend else "val_loss",
+            # each candidate of linear_path="auto" keeps its own checkpoints
+            checkpoint_dir=os.path.join(self.checkpoint_dir, f"linear_path={linear_path}")
+            if self.checkpoint_dir is not None and self.linear_path == "auto"
+            else self.checkpoint_dir,
             checkpoint_key=self._checkpoint_key(panel),
         )
         result = fit_module(module, data, train_config)
-        alpha = fit_blend(network, val, levels.index(0.5)) if blend else None
+        mix = (
+            fit_blend(network, val, levels.index(0.5), cross_check=self.blend_check)
+            if blend
+            else None
+        )
         return ForecasterState(
             network=network.cpu().eval(),
             network_config=config,
+            linear_path=linear_path,
             panel=panel,
             n_epochs=result.n_epochs,
             best_val_loss=result.best_val_loss,
-            ridge_lambda=ridge_lambda,
-            blend_alpha=alpha,
+            ridge_lambda=None if start is None else start.lam,
+            blend_alpha=None if mix is None else mix.alpha,
+            blend_check=None if mix is None else asdict(mix),
         )

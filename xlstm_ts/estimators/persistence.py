@@ -344,6 +344,9 @@ def save_state(
             "best_val_loss": state.best_val_loss,
             "ridge_lambda": state.ridge_lambda,
             "blend_alpha": state.blend_alpha,
+            "blend_check": state.blend_check,
+            "linear_path": state.linear_path,
+            "candidate_scores": state.candidate_scores,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -423,5 +426,8 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         best_val_loss=fitted.get("best_val_loss"),
         ridge_lambda=fitted.get("ridge_lambda"),
         blend_alpha=fitted.get("blend_alpha"),
+        blend_check=fitted.get("blend_check"),
+        linear_path=fitted.get("linear_path"),
+        candidate_scores=fitted.get("candidate_scores"),
     )
     return name, params, state

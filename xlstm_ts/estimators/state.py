@@ -31,6 +31,17 @@ class ForecasterState:
     blend_alpha : float or None
         Weight of the encoder's correction chosen on validation (``blend=True`` only; the
         network holds it as ``correction_scale``).
+    linear_path : bool or "ridge"
+        The linear path the network was trained with (the one chosen by
+        ``linear_path="auto"``).
+    candidate_scores : dict or None
+        ``linear_path="auto"`` only: validation MSE of the point forecast of each
+        candidate, ``"ridge"`` (the ridge-started correction) and ``"none"`` (no linear
+        path); the lower one was kept.
+    blend_check : dict or None
+        The cross-fitted check of the correction on the two halves of the validation
+        windows (:class:`~xlstm_ts.training.blend.BlendFit` as a dict: ``alpha_halves``,
+        ``gain_halves``, ``accepted``), ``blend=True`` only.
     """
 
     network: XLSTMForecastNet
@@ -40,6 +51,9 @@ class ForecasterState:
     best_val_loss: float | None
     ridge_lambda: float | None = None
     blend_alpha: float | None = None
+    blend_check: dict[str, Any] | None = None
+    linear_path: bool | str | None = None
+    candidate_scores: dict[str, float] | None = None
 
     @property
     def quantile_levels(self) -> list[float]:

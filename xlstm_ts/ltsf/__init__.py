@@ -18,11 +18,12 @@ protocol), :mod:`.run` (fitting and scoring), :mod:`.report` (tables),
 
 >>> from xlstm_ts import ltsf
 >>> data = ltsf.prepare("ETTh1", context_length=336)                 # doctest: +SKIP
+>>> data = ltsf.prepare("MackeyGlass30")   # generated; registry's L   # doctest: +SKIP
 >>> result = ltsf.run_benchmark(data, horizons=[96], models=["ridge"])  # doctest: +SKIP
 >>> print(ltsf.format_table(result))                                 # doctest: +SKIP
 """
 
-from .data import LTSFData, prepare
+from .data import LTSFData, prepare, registry_defaults, resolve_horizons
 from .models import (
     MODELS,
     DLinearModel,
@@ -47,6 +48,8 @@ __all__ = [
     "evaluate",
     "format_table",
     "prepare",
+    "registry_defaults",
+    "resolve_horizons",
     "run_benchmark",
     "summarize",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .data import prepare
+from .data import prepare, registry_defaults, resolve_horizons
 from .models import MODELS
 from .report import format_table
 from .run import run_benchmark
@@ -27,13 +27,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--target", nargs="+", help="columns to use (default: all)")
     source.add_argument("--time-col", help="time column of --csv (default: the first)")
     source.add_argument("--data-home", help="folder of the registered data files")
-    p.add_argument(
-        "--context-length", "--lookback", dest="context_length", type=int, required=True,
-        help="context length L (the lookback)",
+    source.add_argument(
+        "--missing", choices=["interpolate", "raise"], default="raise",
+        help="inner gaps: refuse them, or interpolate linearly in time (recorded in the JSON)",
     )  # fmt: skip
-    p.add_argument("--horizons", type=int, nargs="+", default=[96, 192, 336, 720])
+    p.add_argument(
+        "--context-length", "--lookback", dest="context_length", type=int,
+        help="context length L (the lookback); default: the registry's for --dataset",
+    )  # fmt: skip
+    p.add_argument(
+        "--horizons", type=int, nargs="+",
+        help="forecast horizons; default: the registry's for --dataset "
+        "(e.g. 96 192 336 720 for ETTh1)",
+    )  # fmt: skip
+    add_model_arguments(p, default_models=list(MODELS))
+    p.add_argument("--output", help="JSON file to write")
+
+
+def add_model_arguments(p: argparse.ArgumentParser, default_models: Sequence[str]) -> None:
+    """Options shared with ``benchmarks/scientific.py``: models, seeds, parameters, threads."""
     names = list(MODELS)
-    p.add_argument("--models", nargs="+", default=names, choices=names)
+    p.add_argument("--models", nargs="+", default=list(default_models), choices=names)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument(
         "--param",
@@ -50,11 +64,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--season",
         type=int,
-        help="season of seasonal_naive and ets (default: "
-        "from the frequency, e.g. 24 for hourly data)",
+        help="season of seasonal_naive and ets (default: the registry's for the data set, "
+        "else from the frequency, e.g. 24 for hourly data)",
     )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    p.add_argument("--output", help="JSON file to write")
 
 
 def _param_value(text: str) -> Any:
@@ -75,7 +88,9 @@ def _parse_params(items: Sequence[str], option: str) -> dict[str, Any]:
     return params
 
 
-def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+def model_params(args: argparse.Namespace, season: int | None = None) -> dict[str, dict[str, Any]]:
+    """Keyword arguments per model from ``--param``, ``--model-param``, ``--season`` and
+    ``--threads``; ``season`` (the registry's) applies where ``--season`` is not given."""
     model_params: dict[str, dict[str, Any]] = {}
     if args.param:
         model_params["xlstm"] = _parse_params(args.param, "--param")
@@ -87,9 +102,11 @@ def _model_params(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 f"{sorted(MODELS)}; got {item!r}"
             )
         model_params.setdefault(model, {}).update(_parse_params([rest], "--model-param"))
-    if args.season is not None:
-        for model in ("seasonal_naive", "ets"):
+    for model in ("seasonal_naive", "ets"):
+        if args.season is not None:
             model_params.setdefault(model, {})["season"] = args.season
+        elif season is not None:
+            model_params.setdefault(model, {}).setdefault("season", season)
     # the estimator sets its own thread count while it fits: --threads must reach it too
     model_params.setdefault("xlstm", {}).setdefault("num_threads", args.threads)
     # parameters of models that are not run are dropped rather than rejected
@@ -100,7 +117,12 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the benchmark, print a markdown table and write JSON."""
     if args.dataset is None and args.csv is None:
         raise ValueError("give --dataset NAME or --csv PATH")
-    model_params = _model_params(args)
+    defaults = registry_defaults(args.dataset)
+    params = model_params(args, season=defaults["season"])
+    horizons = resolve_horizons(args.dataset, args.horizons)
+    if args.context_length is None and defaults["context_length"] is None:
+        what = "--csv" if args.dataset is None else f"--dataset {args.dataset}"
+        raise ValueError(f"give --context-length L: the registry recommends none for {what}")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -111,8 +133,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         target=args.target,
         time_col=args.time_col,
         data_home=args.data_home,
+        missing=args.missing,
     )
-    result = run_benchmark(data, args.horizons, args.models, args.seeds, model_params=model_params)
+    result = run_benchmark(data, horizons, args.models, args.seeds, model_params=params)
     result["config"]["command"] = "xlstm-ts benchmark " + " ".join(argv)
     print(format_table(result))
     if args.output:

@@ -181,6 +181,7 @@ class XLSTMModel:
             "epochs": model.n_epochs_,
             "best_val_loss": model.best_val_loss_,
             "blend_alpha": model.blend_alpha_,
+            "blend_check": model.blend_check_,
         }
 
     def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:

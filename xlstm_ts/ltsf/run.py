@@ -17,6 +17,7 @@ from .models import MODELS, LTSFModel
 from .report import versions
 
 Log = Callable[[str], None]
+OnFit = Callable[[str, int, int | None, LTSFModel], None]
 
 
 def evaluate(model: LTSFModel, windows: Windows, block_size: int = 2048) -> dict[str, float]:
@@ -62,6 +63,7 @@ def run_benchmark(
     seeds: Sequence[int] = (0,),
     model_params: Mapping[str, Mapping[str, Any]] | None = None,
     log: Log | None = _stderr,
+    on_fit: OnFit | None = None,
 ) -> dict[str, Any]:
     """Fit and evaluate each model at each horizon on the same test windows.
 
@@ -80,13 +82,19 @@ def run_benchmark(
         Keyword arguments per model name, e.g. ``{"xlstm": {"d_model": 64}}``.
     log : callable, optional
         Receives progress lines (default: standard error); ``None`` is silent.
+    on_fit : callable, optional
+        Called as ``on_fit(name, horizon, seed, model)`` after each model is fitted and
+        scored, e.g. to draw its forecasts (``seed`` is ``None`` for deterministic
+        models); the model is refitted for the next seed or horizon.
 
     Returns
     -------
     dict
-        JSON-ready: ``config``, ``data`` (rows, channels, split bounds, windows per
-        part), ``versions`` and ``runs`` (one entry per model, horizon and seed with
-        ``mse``, ``mae``, ``fit_seconds``, ``predict_seconds`` and ``info``).
+        JSON-ready: ``config`` (with ``missing``: the treatment of missing values and
+        the values filled per column), ``data`` (rows, channels, split bounds, windows
+        per part; for synthetic sets the generator and its parameters), ``versions``
+        and ``runs`` (one entry per model, horizon and seed with ``mse``, ``mae``,
+        ``fit_seconds``, ``predict_seconds`` and ``info``).
     """
     unknown = [m for m in models if m not in MODELS]
     if unknown:
@@ -98,6 +106,9 @@ def run_benchmark(
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
     say = log or (lambda _: None)
+    if data.missing["filled"]:
+        filled = ", ".join(f"{c}: {n}" for c, n in data.missing["filled"].items())
+        say(f"[ltsf] {data.name}: missing values interpolated linearly in time ({filled})")
     windows: dict[str, dict[str, int]] = {}
     runs: list[dict[str, Any]] = []
     instances = {name: MODELS[name](**params.get(name, {})) for name in models}
@@ -119,6 +130,8 @@ def run_benchmark(
                     f"[ltsf] {tag}: MSE {scores['mse']:.4f} MAE {scores['mae']:.4f} "
                     f"(fit {t1 - t0:.1f} s, predict {t2 - t1:.1f} s)"
                 )
+                if on_fit is not None:
+                    on_fit(name, H, seed, model)
                 runs.append(
                     {
                         "model": name,
@@ -138,6 +151,7 @@ def run_benchmark(
             "models": list(models),
             "seeds": list(seeds),
             "model_params": jsonable(params),
+            "missing": jsonable(data.missing),
         },
         "data": {
             "n_rows_used": data.values.shape[1],
@@ -145,6 +159,7 @@ def run_benchmark(
             "freq": data.freq,
             "bounds": {k: list(v) for k, v in data.bounds._asdict().items()},
             "windows_per_channel": windows,
+            **({} if data.generator is None else {"generator": jsonable(data.generator)}),
         },
         "versions": versions(),
         "runs": runs,

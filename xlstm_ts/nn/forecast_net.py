@@ -213,14 +213,17 @@ class XLSTMForecastNet(nn.Module):
         return (x - last) * scale, last * scale + mean
 
     @torch.no_grad()
-    def set_linear_path(self, weight: Tensor) -> None:
-        """Set the linear path's weights (horizon, L) and zero its bias, the encoder's head
-        and the future-covariate map: the network then forecasts exactly as that linear
-        map."""
+    def set_linear_path(self, weight: Tensor, bias: Tensor | None = None) -> None:
+        """Set the linear path's weights (horizon, L) and bias (horizon,; zero when
+        ``None``, in normalised units), and zero the encoder's head and the
+        future-covariate map: the network then forecasts exactly as that linear map."""
         if self.linear_path is None:
             raise ValueError("this network was built without a linear path (linear_path=False)")
         self.linear_path.weight.copy_(torch.as_tensor(weight, dtype=self.linear_path.weight.dtype))
-        nn.init.zeros_(self.linear_path.bias)
+        if bias is None:
+            nn.init.zeros_(self.linear_path.bias)
+        else:
+            self.linear_path.bias.copy_(torch.as_tensor(bias, dtype=self.linear_path.bias.dtype))
         for layer in (self.head, self.future):
             if layer is not None:
                 nn.init.zeros_(layer.weight)

@@ -8,6 +8,7 @@ from .module import ForecastModule
 from .progress import EpochSummary
 from .ridge_start import ridge_start
 from .run import FitResult, TrainConfig, fit_module
+from .scoring import validation_mse
 from .segments import SegmentDataModule, Segments, SegmentSchedule, StatefulForecastModule
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "fit_module",
     "quiet_lightning",
     "ridge_start",
+    "validation_mse",
     "torch_threads",
 ]

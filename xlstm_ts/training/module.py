@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -34,6 +35,10 @@ class ForecastModule(L.LightningModule):
         AdamW settings (``weight_decay=0`` is Adam).
     lr_decay : float, optional
         Multiply the learning rate by this factor after every epoch; constant when ``None``.
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: a linear warm-up over the first 5 % of the training steps, then a
+        cosine decay to zero at the last step of ``max_epochs`` (per step; exclusive with
+        ``lr_decay``).
     blend : bool
         Also validate the blend ``linear + α · correction`` of the network's two parts
         (:mod:`~xlstm_ts.training.blend`): logs ``val_blend`` (its MSE with the best α)
@@ -53,6 +58,7 @@ class ForecastModule(L.LightningModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         lr_decay: float | None = None,
+        lr_schedule: Literal["constant", "cosine"] = "constant",
         blend: bool = False,
         alpha_max: float = 2.0,
     ) -> None:
@@ -62,7 +68,9 @@ class ForecastModule(L.LightningModule):
         self.point_index = point_index
         self.loss_kind = loss
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
-        self.lr_decay = lr_decay
+        if lr_decay is not None and lr_schedule != "constant":
+            raise ValueError("lr_decay and lr_schedule='cosine' are exclusive: give one")
+        self.lr_decay, self.lr_schedule = lr_decay, lr_schedule
         self.blend, self.alpha_max = blend, alpha_max
         self._sums = torch.zeros(4, dtype=torch.float64)
 
@@ -109,7 +117,28 @@ class ForecastModule(L.LightningModule):
         optimizer = torch.optim.AdamW(
             trained, lr=self.learning_rate, weight_decay=self.weight_decay
         )
+        if self.lr_schedule == "cosine":
+            total = max(int(self.trainer.estimated_stepping_batches), 1)
+            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup(total))
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": schedule, "interval": "step"},
+            }
         if self.lr_decay is None:
             return optimizer
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
         return {"optimizer": optimizer, "lr_scheduler": decay}
+
+
+def cosine_with_warmup(total_steps: int, warmup_fraction: float = 0.05):
+    """Learning-rate factor per step: linear warm-up from 0 to 1 over the first
+    ``warmup_fraction`` of the steps, then a cosine decay to 0 at ``total_steps``."""
+    warmup = max(int(warmup_fraction * total_steps), 1)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor

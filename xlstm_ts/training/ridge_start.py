@@ -3,24 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
-from xlstm_ts.ridge import LAMBDAS, fit_ridge
+from xlstm_ts.ridge import LAMBDAS, RidgeFit, fit_ridge
+
+
+@dataclass(frozen=True)
+class RidgeStart:
+    """The ridge solution the linear path starts from.
+
+    Attributes
+    ----------
+    lam : float
+        The chosen relative penalty.
+    intercept : bool
+        Whether the path has a level term (its bias, in units of the context's scale).
+    val_mse : float or None
+        Validation MSE of the solution (``None`` without validation windows).
+    """
+
+    lam: float
+    intercept: bool
+    val_mse: float | None
 
 
 def _design(
-    network: XLSTMForecastNet, windows: Windows, batch_size: int
+    network: XLSTMForecastNet, windows: Windows, batch_size: int, intercept: bool
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Blocks ``(features, target − offset)`` of the linear path (see
     :meth:`XLSTMForecastNet.linear_path_inputs`), in float64."""
     for context, *_, target in windows.batches(batch_size):
         features, offset = network.linear_path_inputs(context.double())
         # the last feature (the last value minus itself) is always 0: left out
-        yield features[:, :-1].numpy(), (target.double() - offset).numpy()
+        features = features[:, :-1]
+        if intercept:  # the path's bias, added in normalised units: a feature `scale`
+            features = torch.cat([features, network.norm(context.double())[2]], dim=1)
+        yield features.numpy(), (target.double() - offset).numpy()
 
 
 def ridge_start(
@@ -29,27 +52,39 @@ def ridge_start(
     val: Windows | None,
     lambdas: Sequence[float] = LAMBDAS,
     batch_size: int = 4096,
-) -> float:
+    intercept: bool | None = None,
+) -> RidgeStart:
     """Start ``network`` as a ridge forecaster of the NLinear kind.
 
     The linear path is fitted by squared error in the data's units on the training
-    windows (a ridge on the raw windows centred on their last value, without intercept:
-    on long horizons a fitted level offset generalises worse), the penalty chosen on the
-    validation windows by :func:`xlstm_ts.ridge.fit_ridge`, and set with
+    windows (a ridge on the raw windows centred on their last value), the penalty chosen
+    on the validation windows by :func:`xlstm_ts.ridge.fit_ridge`, and set with
     :meth:`XLSTMForecastNet.set_linear_path`, which zeroes the encoder's head: training
     then learns a correction to the ridge. Windows with a missing target are left out.
 
+    ``intercept``: whether the path has a level term, its bias (unpenalised). It is
+    added before de-normalisation, so in the data's units it is a multiple of each
+    window's scale and suits series of any scale. ``None`` (default): fit both and keep
+    the one with the lower validation error (without validation windows: none).
+
     Returns
     -------
-    float
-        The chosen relative penalty.
+    RidgeStart
     """
     has_val = val is not None and len(val) > 0
-    fit = fit_ridge(
-        _design(network, train, batch_size),
-        _design(network, val, batch_size) if has_val else None,
-        lambdas,
-    )
-    weight = np.vstack([fit.coef, np.zeros((1, fit.coef.shape[1]))]).T
-    network.set_linear_path(torch.from_numpy(weight))
-    return fit.lam
+    options = [intercept] if intercept is not None else ([False, True] if has_val else [False])
+    fits: dict[bool, RidgeFit] = {}
+    for option in options:
+        fits[option] = fit_ridge(
+            _design(network, train, batch_size, option),
+            _design(network, val, batch_size, option) if has_val else None,
+            lambdas,
+            n_unpenalised=int(option),
+        )
+    best = min(options, key=lambda o: fits[o].val_mse[fits[o].lam] if has_val else 0.0)
+    fit = fits[best]
+    coef = fit.coef[:-1] if best else fit.coef
+    weight = np.vstack([coef, np.zeros((1, coef.shape[1]))]).T
+    bias = torch.from_numpy(fit.coef[-1]) if best else None
+    network.set_linear_path(torch.from_numpy(weight), bias)
+    return RidgeStart(fit.lam, best, fit.val_mse[fit.lam] if has_val else None)
