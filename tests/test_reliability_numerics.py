@@ -109,6 +109,21 @@ def test_nan_loss_stops_fit(monkeypatch: pytest.MonkeyPatch) -> None:
         model.fit(_frame())
 
 
+def test_nan_validation_loss_stops_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    loss = ForecastModule.loss
+
+    def nan_in_validation(self, pred, target):
+        out = loss(self, pred, target)
+        return out if self.training else out * float("nan")
+
+    monkeypatch.setattr(ForecastModule, "loss", nan_in_validation)
+    model = XLSTMForecaster(
+        horizon=4, context_length=16, max_epochs=2, **{**WINDOW, "validation_size": 0.2}
+    )
+    with pytest.raises(NonFiniteLossError, match="non-finite validation .* after epoch 0"):
+        model.fit(_frame())
+
+
 def test_fault_keeps_last_finished_epoch_in_checkpoint_dir(tmp_path) -> None:
     model = XLSTMForecaster(
         horizon=4, context_length=16, max_epochs=3, **WINDOW, checkpoint_dir=tmp_path,
