@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from xlstm_ts import XLSTMForecaster
 
@@ -160,3 +161,30 @@ def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     path.write_text("x")
     with pytest.raises(ValueError, match="not a folder"):
         _small(path).fit(_frame())
+
+
+def test_crash_while_writing_a_checkpoint_keeps_the_last_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xlstm_ts.training import run
+
+    df = _frame()
+    reference = _small(tmp_path / "ref", max_epochs=3).fit(df).predict()
+    real, calls = run.torch.save, []
+
+    def crash_on_third(obj, f, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # epoch 1's first checkpoint
+            f.write(b"half a checkpoint")
+            raise OSError("killed while writing")
+        return real(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(run.torch, "save", crash_on_third)
+    with pytest.raises(OSError, match="killed while writing"):
+        _small(tmp_path / "ck", max_epochs=3).fit(df)
+    monkeypatch.undo()
+    saved = torch.load(tmp_path / "ck" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert saved["epoch"] == 0  # the previous checkpoint, whole
+    assert not [p.name for p in (tmp_path / "ck").iterdir() if "tmp" in p.name]
+    resumed = _small(tmp_path / "ck", max_epochs=3).fit(df).predict()
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)

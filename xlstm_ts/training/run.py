@@ -15,6 +15,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from .datamodule import WindowDataModule
 from .environment import quiet_lightning, threads_per_process, torch_threads
@@ -110,6 +111,8 @@ def _fit(module: L.LightningModule, data: WindowDataModule, config: TrainConfig)
     if root.exists() and not root.is_dir():
         raise ValueError(f"checkpoint_dir={str(root)!r} exists and is not a folder")
     root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(".*.tmp*"):  # of a process killed while writing
+        leftover.unlink(missing_ok=True)
     run = _read_run(root, config.checkpoint_key)
     if run.get("finished"):
         return _reload_finished(module, root, run)
@@ -179,6 +182,28 @@ def _reload_finished(module: L.LightningModule, root: Path, run: dict[str, Any])
         saved = torch.load(root / LAST_CHECKPOINT, map_location="cpu", weights_only=True)
         module.load_state_dict(saved["state_dict"])
     return FitResult(int(run["n_epochs"]), run.get("best_val_loss"), bool(run.get("kept_start")))
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written to a temporary file in their own folder, flushed to disk and
+    renamed over the old one: a kill at any moment leaves the old checkpoint or the new
+    one, whole. (Lightning's own writer stages the file in the system's temporary folder,
+    from which the move is a copy when that folder is on another file system.)"""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 class EpochSeed(Callback):
@@ -294,6 +319,8 @@ def _trainer_kwargs(
         default_root_dir=root,
         num_sanity_val_steps=0,
     )
+    if config.checkpoint_dir is not None and "plugins" not in config.trainer_kwargs:
+        kwargs["plugins"] = [AtomicCheckpointIO()]
     kwargs.update(config.trainer_kwargs)
     kwargs["callbacks"] = callbacks + list(kwargs.get("callbacks") or [])
     return kwargs
