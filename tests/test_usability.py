@@ -35,10 +35,21 @@ def test_a_fit_prints_nothing_by_default(capfd):
 
 
 def test_verbose_prints_one_line_per_epoch(capfd):
-    XLSTMForecaster(**{**TINY, "max_epochs": 2}, verbose=True, progress_bar=False).fit(_series())
+    params = {**TINY, "max_epochs": 2, "linear_path": False}
+    XLSTMForecaster(**params, verbose=True, progress_bar=False).fit(_series())
     lines = capfd.readouterr().err.strip().splitlines()
     assert [line.split("  ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
     assert all("val_loss" in line and line.endswith(" s") for line in lines)
+
+
+def test_verbose_names_the_candidates_of_the_automatic_linear_path(capfd):
+    params = {**TINY, "max_epochs": 1, "linear_path": "auto"}
+    model = XLSTMForecaster(**params, verbose=True, progress_bar=False).fit(_series())
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert lines[0] == "linear_path='auto': candidate 'ridge'"
+    assert "linear_path='auto': candidate 'none'" in lines
+    kept = {"ridge": "ridge", False: "none"}[model.linear_path_]
+    assert lines[-1].startswith(f"linear_path='auto': kept {kept!r} (validation MSE ridge ")
 
 
 def test_threads_are_set_while_fitting_and_restored(monkeypatch):

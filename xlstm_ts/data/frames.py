@@ -92,8 +92,8 @@ def _check_values(
         or pd.api.types.is_complex_dtype(values)
     ):
         raise TypeError(
-            f"{what} of series {series!r} must be real numbers (int or float), got dtype "
-            f"{values.dtype}"
+            f"{what} of series {series!r} must be numeric (real int or float numbers), got "
+            f"dtype {values.dtype}"
         )
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(arr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any, Literal
@@ -73,9 +74,10 @@ class XLSTMForecaster(BaseForecaster):
         validation windows, ``"ridge"``. Near-linear data keep the ridge start, strongly
         nonlinear data (chaotic systems) the network trained from scratch; fitting takes
         about twice as long.
-    train_linear_path : bool
-        Train the linear path with the rest; ``False`` keeps it at its ridge start (with
-        ``linear_path="ridge"``) so that only the encoder learns, as a correction.
+    train_linear_path : bool, optional
+        Train the linear path with the rest; ``False`` keeps it at its ridge start so that
+        only the encoder learns, as a correction. ``None`` (default): ``False`` for a
+        ridge-started path, ``True`` for ``linear_path=True``.
     head : {"flatten", "last"}
         The encoder's head reads all patch encodings (``"flatten"``) or only the last one
         (``"last"``: ``d_model`` inputs, far fewer weights, memorises less).
@@ -85,12 +87,13 @@ class XLSTMForecaster(BaseForecaster):
     input_noise : float
         Standard deviation of Gaussian noise added to the encoder's normalised input in
         training: a regulariser against memorising the training period.
-    blend : bool
+    blend : bool, optional
         Forecast ``linear + α · correction`` with the weight α in ``[0, 2]`` that minimises
         the squared error of the median on the validation windows (closed form); epochs
         are compared by that blended validation MSE, and α is chosen again for the kept
         weights. Needs a linear path and validation windows; on those windows the model
-        is then never worse than its linear part.
+        is then never worse than its linear part. ``None`` (default): ``True`` for a
+        network with a linear path.
     blend_check : bool
         With ``blend``, keep the correction only if it also helps out of sample: α fitted
         on the earlier half of the validation windows must lower the error of the later
@@ -200,12 +203,12 @@ class XLSTMForecaster(BaseForecaster):
         patch_len: int = 16,
         dropout: float = 0.1,
         chunk_size: int = 64,
-        linear_path: bool | Literal["ridge"] = False,
-        train_linear_path: bool = True,
+        linear_path: bool | Literal["ridge", "auto"] = "auto",
+        train_linear_path: bool | None = None,
         head: Literal["flatten", "last"] = "flatten",
         encoder_context: int | None = None,
         input_noise: float = 0.0,
-        blend: bool = False,
+        blend: bool | None = None,
         blend_check: bool = True,
         backend: str = "auto",
         max_epochs: int = 20,
@@ -337,18 +340,23 @@ class XLSTMForecaster(BaseForecaster):
             return self._fit_candidate(self.linear_path, panel, train, val, levels)
         if len(val) == 0:  # nothing to decide on: the linear start
             return self._fit_candidate("ridge", panel, train, val, levels)
-        candidates = {
-            start: self._fit_candidate(start, panel, train, val, levels)
-            for start in ("ridge", False)
-        }
         from xlstm_ts.training import validation_mse
 
-        point = levels.index(0.5)
-        scores = {start: validation_mse(c.network, val, point) for start, c in candidates.items()}
+        point, candidates, scores = levels.index(0.5), {}, {}
+        for start, name in (("ridge", "ridge"), (False, "none")):
+            self._say(f"linear_path='auto': candidate {name!r}")
+            candidates[name] = self._fit_candidate(start, panel, train, val, levels)
+            scores[name] = validation_mse(candidates[name].network, val, point)
         best = min(scores, key=scores.get)
-        return replace(
-            candidates[best], candidate_scores={"ridge": scores["ridge"], "none": scores[False]}
+        self._say(
+            f"linear_path='auto': kept {best!r} (validation MSE ridge {scores['ridge']:.6g}, "
+            f"none {scores['none']:.6g})"
         )
+        return replace(candidates[best], candidate_scores=scores)
+
+    def _say(self, message: str) -> None:
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
 
     def _fit_candidate(
         self,
@@ -375,9 +383,10 @@ class XLSTMForecaster(BaseForecaster):
         network = ForecasterState.build_network(config)
         ridge = linear_path == "ridge"
         start = ridge_start(network, train, val) if ridge else None
-        if ridge and not self.train_linear_path:
+        train_path = self.train_linear_path
+        if ridge and not (train_path if train_path is not None else False):
             network.linear_path.requires_grad_(False)
-        blend = self.blend and bool(linear_path) and len(val) > 0
+        blend = (self.blend is not False) and bool(linear_path) and len(val) > 0
         module = ForecastModule(
             network,
             levels,

@@ -38,11 +38,11 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "chunk_size": [_positive_int()],
     "linear_path": ["boolean", StrOptions({"ridge", "auto"})],
-    "train_linear_path": ["boolean"],
+    "train_linear_path": ["boolean", None],
     "head": [StrOptions({"flatten", "last"})],
     "encoder_context": [_positive_int(), None],
     "input_noise": [Interval(Real, 0, None, closed="left")],
-    "blend": ["boolean"],
+    "blend": ["boolean", None],
     "blend_check": ["boolean"],
     "lr_schedule": [StrOptions({"constant", "cosine"})],
     "backend": [StrOptions({"auto", "torch", "triton"})],
@@ -101,12 +101,12 @@ def check_correction_params(est: Any) -> None:
     ValueError
         Naming the parameters and values that do not fit together.
     """
-    if not est.train_linear_path and est.linear_path not in ("ridge", "auto"):
+    if est.train_linear_path is False and est.linear_path not in ("ridge", "auto"):
         raise ValueError(
             f"train_linear_path=False keeps the linear path at its ridge start: it needs "
             f"linear_path='ridge' or 'auto', got linear_path={est.linear_path!r}"
         )
-    if est.blend and not est.linear_path:
+    if est.blend is True and not est.linear_path:
         raise ValueError(
             "blend=True weighs the encoder's correction against the linear path: it needs "
             "linear_path=True, 'ridge' or 'auto'"

@@ -143,6 +143,18 @@ class ETSBenchmarkModel:
         return model.forecast_from_states(self.states[channel], origins, self.horizon)
 
 
+PROTOCOL_PARAMS: dict[str, Any] = {
+    "loss": "mse",
+    "quantiles": (0.5,),
+    "windows_per_epoch": 8192,
+    "max_epochs": 15,
+    "early_stopping_patience": 3,
+}
+"""What the benchmark sets beside the estimator's own defaults (``--param`` overrides
+them): the squared error the protocol scores, a point forecast only, and an epoch budget
+that keeps a fit within minutes on two CPU cores."""
+
+
 class XLSTMModel:
     """:class:`~xlstm_ts.XLSTMForecaster` on the protocol's windows.
 
@@ -150,7 +162,8 @@ class XLSTMModel:
     (:meth:`xlstm_ts.data.Panel.from_arrays`), with ``validation_size`` equal to the
     validation part's target steps, so that the estimator's validation windows (early
     stopping, checkpoint choice) are exactly the protocol's. ``context_length``,
-    ``horizon``, ``validation_size`` and ``random_state`` are set by the protocol.
+    ``horizon``, ``validation_size`` and ``random_state`` are set by the protocol;
+    :data:`PROTOCOL_PARAMS` complete the estimator's defaults.
     """
 
     stochastic = True
@@ -163,7 +176,7 @@ class XLSTMModel:
                 f"xLSTM parameters {fixed} are set by the benchmark (context length, horizon, "
                 "validation part, seed); leave them out"
             )
-        self.params = {"progress_bar": False, **params}
+        self.params = {"progress_bar": False, **PROTOCOL_PARAMS, **params}
 
     def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
         train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]
@@ -182,6 +195,9 @@ class XLSTMModel:
             "best_val_loss": model.best_val_loss_,
             "blend_alpha": model.blend_alpha_,
             "blend_check": model.blend_check_,
+            "linear_path": model.linear_path_,
+            "candidate_scores": model.candidate_scores_,
+            "ridge_lambda": model.ridge_lambda_,
         }
 
     def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
