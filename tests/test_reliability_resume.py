@@ -188,3 +188,11 @@ def test_crash_while_writing_a_checkpoint_keeps_the_last_one(
     assert not [p.name for p in (tmp_path / "ck").iterdir() if "tmp" in p.name]
     resumed = _small(tmp_path / "ck", max_epochs=3).fit(df).predict()
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
+
+
+def test_model_fitted_with_a_checkpoint_folder_saves_and_loads(tmp_path: Path) -> None:
+    model = _small(tmp_path / "ck").fit(_frame())  # checkpoint_dir given as a Path
+    model.save(tmp_path / "m")
+    again = XLSTMForecaster.load(tmp_path / "m")
+    assert again.checkpoint_dir == str(tmp_path / "ck")
+    pd.testing.assert_frame_equal(again.predict(), model.predict())

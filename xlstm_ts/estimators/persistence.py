@@ -316,7 +316,9 @@ def panel_from_metadata(
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
-    params = {k: jsonable(v) for k, v in params.items()}
+    params = {
+        k: os.fspath(v) if isinstance(v, os.PathLike) else jsonable(v) for k, v in params.items()
+    }
     try:
         json.dumps(params["trainer_kwargs"], allow_nan=False)
     except (TypeError, ValueError):
