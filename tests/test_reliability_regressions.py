@@ -170,3 +170,11 @@ def test_ridge_start_on_a_constant_series(level: float) -> None:
     model = XLSTMForecaster(horizon=2, context_length=8, **{**WINDOW, "linear_path": "ridge"})
     out = model.fit(df).predict()["s"]
     np.testing.assert_allclose(out, level, atol=1e-3 * max(1.0, level))
+
+
+@pytest.mark.parametrize("params", [{"d_model": 10**12}, {"patch_len": 10**12}])
+def test_absurd_network_sizes_are_refused_before_allocation(params: dict) -> None:
+    # was: RuntimeError from torch's allocator ("can't allocate memory")
+    model = XLSTMForecaster(horizon=2, context_length=4, **{**WINDOW, **params})
+    with pytest.raises(ValueError, match="would make a network of more than"):
+        model.fit(_wide())

@@ -113,9 +113,15 @@ def check_correction_params(est: Any) -> None:
         )
 
 
+MAX_WEIGHTS = 2e9
+"""Networks larger than this (a lower bound of their weights) are refused before they are
+built, instead of failing in torch's allocator."""
+
+
 def check_network_params(est: Any) -> None:
     """Checks across the network's parameters (``slstm_at``, ``num_blocks``, ``d_model``,
-    ``num_heads``), shared by every estimator on :class:`~xlstm_ts.nn.XLSTMForecastNet`.
+    ``num_heads``, and a size that can be allocated), shared by every estimator on
+    :class:`~xlstm_ts.nn.XLSTMForecastNet`.
 
     Raises
     ------
@@ -133,6 +139,14 @@ def check_network_params(est: Any) -> None:
     if est.d_model % est.num_heads or est.d_model % 2:
         raise ValueError(
             f"d_model={est.d_model} must be even and divisible by num_heads={est.num_heads}"
+        )
+    patch_len = getattr(est, "patch_len", 1)
+    weights = est.num_blocks * 8 * est.d_model**2 + patch_len * est.d_model
+    if weights > MAX_WEIGHTS:
+        raise ValueError(
+            f"d_model={est.d_model}, num_blocks={est.num_blocks} and patch_len={patch_len} "
+            f"would make a network of more than {weights:.3g} weights (the limit is "
+            f"{MAX_WEIGHTS:.0e}, 8 GB in float32); choose smaller values"
         )
 
 
