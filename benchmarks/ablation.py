@@ -62,8 +62,8 @@ def table(results: dict[str, dict[str, Any]], horizons: Sequence[int]) -> str:
     lines = [head, "|---|" + "---:|" * (len(horizons) + 2)]
     for name, result in results.items():
         for model in sorted({r["model"] for r in result["runs"]}, key=lambda m: m != "xlstm"):
-            if model != "xlstm" and name != "baselines":
-                continue
+            if (model == "xlstm") == (name == "baselines"):
+                continue  # the xLSTM rows of the variants, the other models of the baselines
             runs = [r for r in result["runs"] if r["model"] == model]
             cells, seeds = [], sorted({r["seed"] for r in runs}, key=lambda s: s or 0)
             for h in horizons:
