@@ -74,6 +74,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="registered data sets with recommended horizons and context length",
     )  # fmt: skip
     add_model_arguments(p, default_models=DEFAULT_MODELS)
+    p.add_argument(
+        "--horizons", type=int, nargs="+", help="horizons to run (default: each set's own)"
+    )
     p.add_argument("--out", default="scientific_results", help="folder of the results")
     p.add_argument(
         "--plot-horizon", type=int,
@@ -232,7 +235,7 @@ def write_markdown(out: Path) -> Path:
 def run_set(name: str, args: argparse.Namespace, argv: Sequence[str], out: Path) -> dict:
     """Benchmark one data set with its registry settings; write its JSON and picture."""
     defaults = registry_defaults(name)
-    horizons = resolve_horizons(name, None)
+    horizons = resolve_horizons(name, args.horizons)
     # co2's 59 missing weeks are interpolated (a choice of this benchmark, recorded)
     data = prepare(name, missing="interpolate")
     plot_h = args.plot_horizon if args.plot_horizon is not None else max(horizons)

@@ -26,14 +26,13 @@ from torch import Tensor
 from xlstm_ts.data import Windows
 
 
-def blend_sums(network, inputs: tuple[Tensor, ...], target: Tensor, point: int) -> Tensor:
-    """``(Σ rr, Σ rc, Σ cc, n)`` of one batch, float64, missing targets left out."""
-    return window_blend_sums(network, inputs, target, point).sum(0)
-
-
 def window_blend_sums(network, inputs: tuple[Tensor, ...], target: Tensor, point: int) -> Tensor:
     """``(Σ rr, Σ rc, Σ cc, n)`` of each window of a batch: shape (B, 4), float64."""
-    linear, correction = network.forward_parts(*inputs)
+    return parts_blend_sums(*network.forward_parts(*inputs), target, point)
+
+
+def parts_blend_sums(linear: Tensor, correction: Tensor, target: Tensor, point: int) -> Tensor:
+    """:func:`window_blend_sums` from the network's two parts (``forward_parts``)."""
     r = (target - linear).double()
     c = correction[..., point].double()
     known = ~torch.isnan(r)
@@ -42,14 +41,14 @@ def window_blend_sums(network, inputs: tuple[Tensor, ...], target: Tensor, point
 
 
 def blend_weight(sums: Tensor, alpha_max: float) -> tuple[float, float]:
-    """The best weight and the blended MSE from :func:`blend_sums` totals."""
+    """The best weight and the blended MSE from totals of :func:`parts_blend_sums`."""
     rr, rc, cc, n = (float(v) for v in sums)
     alpha = min(max(rc / cc, 0.0), alpha_max) if cc > 0 else 0.0
     return alpha, blended_sse(sums, alpha) / max(n, 1.0)
 
 
 def blended_sse(sums: Tensor, alpha: float) -> float:
-    """``Σ (r − α c)²`` from :func:`blend_sums` totals."""
+    """``Σ (r − α c)²`` from totals of :func:`parts_blend_sums`."""
     rr, rc, cc, _ = (float(v) for v in sums)
     return rr - 2 * alpha * rc + alpha**2 * cc
 

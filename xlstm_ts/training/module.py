@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from xlstm_ts.metrics import mse_loss, pinball_loss
 
-from .blend import blend_sums, blend_weight
+from .blend import blend_weight, parts_blend_sums
 
 
 class ForecastModule(L.LightningModule):
@@ -106,9 +106,13 @@ class ForecastModule(L.LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
         *inputs, target = batch
-        pred = self(*inputs)
-        if self.blend:
-            self._sums += blend_sums(self.network, tuple(inputs), target, self.point_index)
+        if self.blend:  # one forward pass for both the loss and the blend's sums
+            linear, correction = self.network.forward_parts(*inputs)
+            pred = linear[..., None] + self.network.correction_scale * correction
+            sums = parts_blend_sums(linear, correction, target, self.point_index)
+            self._sums += sums.sum(0)
+        else:
+            pred = self(*inputs)
         self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
         self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
 
