@@ -249,8 +249,8 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
     baseline = RidgeNLinear(fit_intercept=False).fit(train, val)
     net = XLSTMForecastNet(12, 4, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
                            linear_path=True)  # fmt: skip
-    start = ridge_start(net, train, val, intercept=False)
-    assert start.lam == baseline.lambda_ and not start.intercept
+    start = ridge_start(net, train, val, level="none")
+    assert start.lam == baseline.lambda_ and start.level == "none"
     np.testing.assert_allclose(net.linear_path.weight.detach().T, baseline.coef_, atol=1e-4)
     X, _ = val.take(np.arange(50))
     with torch.no_grad():
@@ -259,9 +259,9 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
 
 
 def test_the_ridge_start_chooses_its_level_term_on_validation():
-    # with and without the level term (the path's bias, in units of each window's scale);
-    # by default the one with the lower validation error is kept, and it is exactly the
-    # fit asked for explicitly
+    # no level term, the path's bias (in units of each window's scale) or a constant in
+    # the data's units; by default the one with the lowest validation error is kept, and
+    # it is exactly the fit asked for explicitly
     import torch
 
     from xlstm_ts.nn import XLSTMForecastNet
@@ -279,20 +279,29 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
                                 linear_path=True)  # fmt: skip
 
     explicit = {}
-    for option in (False, True):
-        explicit[option] = (n := net(), ridge_start(n, train, val, intercept=option))
-    assert explicit[False][0].linear_path.bias.abs().max() == 0
-    assert explicit[True][0].linear_path.bias.abs().max() > 0
+    for level in ("none", "scale", "constant"):
+        explicit[level] = (n := net(), ridge_start(n, train, val, level=level))
+    nets = {level: n for level, (n, _) in explicit.items()}
+    assert nets["none"].linear_path.bias.abs().max() == 0 == nets["none"].linear_offset.abs().max()
+    assert nets["scale"].linear_path.bias.abs().max() > 0 == nets["scale"].linear_offset.abs().max()
+    assert nets["constant"].linear_offset.abs().max() > 0
     chosen_net = net()
     chosen = ridge_start(chosen_net, train, val)
-    best = min((False, True), key=lambda o: explicit[o][1].val_mse)
+    best = min(explicit, key=lambda level: explicit[level][1].val_mse)
     assert chosen == explicit[best][1]
-    torch.testing.assert_close(chosen_net.linear_path.bias, explicit[best][0].linear_path.bias)
-    # the reported validation error is the network's own on those windows
+    # the reported validation error is each network's own on those windows
     X, Y = val.take(np.arange(len(val)))
+    for n, start in [*explicit.values(), (chosen_net, chosen)]:
+        with torch.no_grad():
+            pred = n(torch.from_numpy(X).float())[..., 0].double().numpy()
+        assert np.mean((pred - Y) ** 2) == pytest.approx(start.val_mse, rel=1e-4)
+    # the constant level with the baseline's penalty is the ridge baseline with intercept
+    baseline = RidgeNLinear().fit(train, val)
+    same = net()
+    ridge_start(same, train, val, lambdas=[baseline.lambda_], level="constant")
     with torch.no_grad():
-        pred = chosen_net(torch.from_numpy(X).float())[..., 0].double().numpy()
-    assert np.mean((pred - Y) ** 2) == pytest.approx(chosen.val_mse, rel=1e-4)
+        ours = same(torch.from_numpy(X).float())[..., 0].double().numpy()
+    np.testing.assert_allclose(ours, baseline.predict(X), atol=1e-3)
 
 
 # ------------------------------------------------------- registry defaults, scientific sets

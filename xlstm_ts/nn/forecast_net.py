@@ -146,6 +146,8 @@ class XLSTMForecastNet(nn.Module):
         self.head = nn.Linear(head_in, horizon * self.num_quantiles)
         self.register_buffer("correction_scale", torch.ones(()))
         self.linear_path = nn.Linear(context_length, horizon) if linear_path else None
+        # a level of the linear path in the data's units (set by a ridge start, not trained)
+        self.register_buffer("linear_offset", torch.zeros(horizon) if linear_path else None)
         self.future = (
             nn.Linear(horizon * n_future, horizon * self.num_quantiles) if n_future else None
         )
@@ -196,6 +198,7 @@ class XLSTMForecastNet(nn.Module):
         if self.linear_path is not None:
             last = x[:, -1:]
             linear = self.linear_path(x - last) + last
+            return linear * scale + mean + self.linear_offset, out * scale[..., None]
         return linear * scale + mean, out * scale[..., None]
 
     @torch.no_grad()
@@ -213,9 +216,12 @@ class XLSTMForecastNet(nn.Module):
         return (x - last) * scale, last * scale + mean
 
     @torch.no_grad()
-    def set_linear_path(self, weight: Tensor, bias: Tensor | None = None) -> None:
-        """Set the linear path's weights (horizon, L) and bias (horizon,; zero when
-        ``None``, in normalised units), and zero the encoder's head and the
+    def set_linear_path(
+        self, weight: Tensor, bias: Tensor | None = None, offset: Tensor | None = None
+    ) -> None:
+        """Set the linear path's weights (horizon, L), bias (horizon,; in normalised units,
+        so a multiple of each window's scale in the data's) and offset (horizon,; in the
+        data's units), zero when ``None``, and zero the encoder's head and the
         future-covariate map: the network then forecasts exactly as that linear map."""
         if self.linear_path is None:
             raise ValueError("this network was built without a linear path (linear_path=False)")
@@ -224,6 +230,9 @@ class XLSTMForecastNet(nn.Module):
             nn.init.zeros_(self.linear_path.bias)
         else:
             self.linear_path.bias.copy_(torch.as_tensor(bias, dtype=self.linear_path.bias.dtype))
+        self.linear_offset.zero_()
+        if offset is not None:
+            self.linear_offset.copy_(torch.as_tensor(offset, dtype=self.linear_offset.dtype))
         for layer in (self.head, self.future):
             if layer is not None:
                 nn.init.zeros_(layer.weight)
