@@ -232,6 +232,25 @@ def _synthetic(
     )
 
 
+def _mackey_glass(tau: int, regime: str) -> DatasetInfo:
+    return _synthetic(
+        f"MackeyGlass{tau}",
+        "mackey_glass",
+        1,
+        f"Mackey-Glass delay equation, tau={tau} ({regime}), one row per time unit, "
+        "2 % observation noise",
+        horizons=(24, 96, 336, 720),
+        context_length=512,
+        n_steps=12_000,
+        tau=float(tau),
+        dt=1.0,
+        step=0.1,
+        burn_in=1_000,
+        noise=0.02,
+        seed=tau,
+    )
+
+
 _SM_DOCS = "https://www.statsmodels.org/stable/datasets/generated/"
 
 _ENTRIES: tuple[DatasetInfo, ...] = (
@@ -332,38 +351,8 @@ _ENTRIES: tuple[DatasetInfo, ...] = (
     # time to several (Mackey-Glass tau=17: about 180 rows; tau=30: about 145 rows;
     # Lorenz-63 at dt=0.01: about 110 rows; Lorenz-96 with 10 variables at dt=0.05:
     # about 17 rows).
-    _synthetic(
-        "MackeyGlass17",
-        "mackey_glass",
-        1,
-        "Mackey-Glass delay equation, tau=17 (mildly chaotic), one row per time unit, "
-        "2 % observation noise",
-        horizons=(24, 96, 336, 720),
-        context_length=512,
-        n_steps=12_000,
-        tau=17.0,
-        dt=1.0,
-        step=0.1,
-        burn_in=1_000,
-        noise=0.02,
-        seed=17,
-    ),
-    _synthetic(
-        "MackeyGlass30",
-        "mackey_glass",
-        1,
-        "Mackey-Glass delay equation, tau=30 (more chaotic), one row per time unit, "
-        "2 % observation noise",
-        horizons=(24, 96, 336, 720),
-        context_length=512,
-        n_steps=12_000,
-        tau=30.0,
-        dt=1.0,
-        step=0.1,
-        burn_in=1_000,
-        noise=0.02,
-        seed=30,
-    ),
+    _mackey_glass(17, "mildly chaotic"),
+    _mackey_glass(30, "more chaotic"),
     _synthetic(
         "Lorenz63",
         "lorenz63",

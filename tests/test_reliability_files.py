@@ -21,7 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.estimators import XLSTMStateForecaster, persistence
+from xlstm_ts.estimators import XLSTMStateForecaster, model_folder, persistence
 from xlstm_ts.estimators.persistence import CorruptModelError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -296,7 +296,7 @@ def test_crash_while_writing_keeps_the_old_model(
         Path(path).write_bytes(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(persistence, "save_file", crash)
+    monkeypatch.setattr(model_folder, "save_file", crash)
     with pytest.raises(OSError, match="disk full"):
         other.save(saved)
     monkeypatch.undo()

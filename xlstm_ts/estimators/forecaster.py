@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
-from dataclasses import asdict, replace
 from typing import Any, Literal
 
 import pandas as pd
 
-from xlstm_ts.data import Panel, Windows, scaled, series_scales, train_val_windows
+from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
+from .candidates import fit_auto, fit_candidate
 from .state import ForecasterState
 from .validation import (
     FORECASTER_CONSTRAINTS,
@@ -336,91 +335,6 @@ class XLSTMForecaster(BaseForecaster):
             panel.covariates,
             len(self.future_covariates),
         )
-        if self.linear_path != "auto":
-            return self._fit_candidate(self.linear_path, panel, train, val, levels)
-        if len(val) == 0:  # nothing to decide on: the linear start
-            return self._fit_candidate("ridge", panel, train, val, levels)
-        from xlstm_ts.training import validation_mse
-
-        point, candidates, scores = levels.index(0.5), {}, {}
-        for start, name in (("ridge", "ridge"), (False, "none")):
-            self._say(f"linear_path='auto': candidate {name!r}")
-            candidates[name] = self._fit_candidate(start, panel, train, val, levels)
-            scores[name] = validation_mse(candidates[name].network, val, point)
-        best = min(scores, key=scores.get)
-        self._say(
-            f"linear_path='auto': kept {best!r} (validation MSE ridge {scores['ridge']:.6g}, "
-            f"none {scores['none']:.6g})"
-        )
-        return replace(candidates[best], candidate_scores=scores)
-
-    def _say(self, message: str) -> None:
-        if self.verbose:
-            print(message, file=sys.stderr, flush=True)
-
-    def _fit_candidate(
-        self,
-        linear_path: bool | str,
-        panel: Panel,
-        train: Windows,
-        val: Windows,
-        levels: list[float],
-    ) -> ForecasterState:
-        """Train one network with ``linear_path`` (``True``, ``False`` or ``"ridge"``)."""
-        from lightning.pytorch import seed_everything
-
-        from xlstm_ts.training import (
-            ForecastModule,
-            WindowDataModule,
-            fit_blend,
-            fit_module,
-            ridge_start,
-        )
-
-        seed = 0 if self.random_state is None else int(self.random_state)
-        seed_everything(seed, verbose=False)
-        config = self._network_config(levels, linear_path=bool(linear_path))
-        network = ForecasterState.build_network(config)
-        ridge = linear_path == "ridge"
-        start = ridge_start(network, train, val) if ridge else None
-        train_path = self.train_linear_path
-        if ridge and not (train_path if train_path is not None else False):
-            network.linear_path.requires_grad_(False)
-        blend = (self.blend is not False) and bool(linear_path) and len(val) > 0
-        module = ForecastModule(
-            network,
-            levels,
-            levels.index(0.5),
-            loss=self.loss,
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            lr_schedule=self.lr_schedule,
-            blend=blend,
-        )
-        data = WindowDataModule(train, val, self.batch_size, self.windows_per_epoch, seed)
-        train_config = self._train_config(
-            keep_start=ridge,
-            monitor="val_blend" if blend else "val_loss",
-            # each candidate of linear_path="auto" keeps its own checkpoints
-            checkpoint_dir=os.path.join(self.checkpoint_dir, f"linear_path={linear_path}")
-            if self.checkpoint_dir is not None and self.linear_path == "auto"
-            else self.checkpoint_dir,
-            checkpoint_key=self._checkpoint_key(panel),
-        )
-        result = fit_module(module, data, train_config)
-        mix = (
-            fit_blend(network, val, levels.index(0.5), cross_check=self.blend_check)
-            if blend
-            else None
-        )
-        return ForecasterState(
-            network=network.cpu().eval(),
-            network_config=config,
-            linear_path=linear_path,
-            panel=panel,
-            n_epochs=result.n_epochs,
-            best_val_loss=result.best_val_loss,
-            ridge_lambda=None if start is None else start.lam,
-            blend_alpha=None if mix is None else mix.alpha,
-            blend_check=None if mix is None else asdict(mix),
-        )
+        if self.linear_path == "auto":
+            return fit_auto(self, panel, train, val, levels)
+        return fit_candidate(self, self.linear_path, panel, train, val, levels)

@@ -1,0 +1,107 @@
+"""Training the networks of :class:`~xlstm_ts.estimators.XLSTMForecaster`: one candidate
+for a given linear path, and the choice of ``linear_path="auto"`` between two."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, replace
+from typing import Any
+
+from xlstm_ts.data import Panel, Windows
+
+from .state import ForecasterState
+
+
+def fit_auto(
+    est: Any, panel: Panel, train: Windows, val: Windows, levels: list[float]
+) -> ForecasterState:
+    """Train the ridge-started candidate and the one without linear path; keep the one
+    whose point forecast has the lower validation MSE (the ridge start without
+    validation windows)."""
+    from xlstm_ts.training import validation_mse
+
+    if len(val) == 0:  # nothing to decide on: the linear start
+        return fit_candidate(est, "ridge", panel, train, val, levels)
+    point, candidates, scores = levels.index(0.5), {}, {}
+    for start, name in (("ridge", "ridge"), (False, "none")):
+        _say(est, f"linear_path='auto': candidate {name!r}")
+        candidates[name] = fit_candidate(est, start, panel, train, val, levels)
+        scores[name] = validation_mse(candidates[name].network, val, point)
+    best = min(scores, key=scores.get)
+    _say(
+        est,
+        f"linear_path='auto': kept {best!r} (validation MSE ridge {scores['ridge']:.6g}, "
+        f"none {scores['none']:.6g})",
+    )
+    return replace(candidates[best], candidate_scores=scores)
+
+
+def _say(est: Any, message: str) -> None:
+    if est.verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def fit_candidate(
+    est: Any,
+    linear_path: bool | str,
+    panel: Panel,
+    train: Windows,
+    val: Windows,
+    levels: list[float],
+) -> ForecasterState:
+    """Train one network of ``est`` with ``linear_path`` (``True``, ``False`` or
+    ``"ridge"``)."""
+    from lightning.pytorch import seed_everything
+
+    from xlstm_ts.training import (
+        ForecastModule,
+        WindowDataModule,
+        fit_blend,
+        fit_module,
+        ridge_start,
+    )
+
+    seed = 0 if est.random_state is None else int(est.random_state)
+    seed_everything(seed, verbose=False)
+    config = est._network_config(levels, linear_path=bool(linear_path))
+    network = ForecasterState.build_network(config)
+    ridge = linear_path == "ridge"
+    start = ridge_start(network, train, val) if ridge else None
+    if ridge and not est.train_linear_path:  # None: frozen at the ridge start
+        network.linear_path.requires_grad_(False)
+    blend = est.blend is not False and bool(linear_path) and len(val) > 0
+    module = ForecastModule(
+        network,
+        levels,
+        levels.index(0.5),
+        loss=est.loss,
+        learning_rate=est.learning_rate,
+        weight_decay=est.weight_decay,
+        lr_schedule=est.lr_schedule,
+        blend=blend,
+    )
+    data = WindowDataModule(train, val, est.batch_size, est.windows_per_epoch, seed)
+    checkpoint_dir = est.checkpoint_dir
+    if checkpoint_dir is not None and est.linear_path == "auto":
+        # each candidate of linear_path="auto" keeps its own checkpoints
+        checkpoint_dir = os.path.join(checkpoint_dir, f"linear_path={linear_path}")
+    train_config = est._train_config(
+        keep_start=ridge,
+        monitor="val_blend" if blend else "val_loss",
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_key=est._checkpoint_key(panel),
+    )
+    result = fit_module(module, data, train_config)
+    mix = fit_blend(network, val, levels.index(0.5), cross_check=est.blend_check) if blend else None
+    return ForecasterState(
+        network=network.cpu().eval(),
+        network_config=config,
+        linear_path=linear_path,
+        panel=panel,
+        n_epochs=result.n_epochs,
+        best_val_loss=result.best_val_loss,
+        ridge_lambda=None if start is None else start.lam,
+        blend_alpha=None if mix is None else mix.alpha,
+        blend_check=None if mix is None else asdict(mix),
+    )
