@@ -260,12 +260,14 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
 
 def test_the_ridge_start_chooses_its_level_term_on_validation():
     # no level term, the path's bias (in units of each window's scale) or a constant in
-    # the data's units; by default the one with the lowest validation error is kept, and
-    # it is exactly the fit asked for explicitly
+    # the data's units; by default the constant (the ridge baseline's form) unless another
+    # is better on both halves of the validation windows, and the kept one is exactly the
+    # fit asked for explicitly
     import torch
 
     from xlstm_ts.nn import XLSTMForecastNet
     from xlstm_ts.training import ridge_start
+    from xlstm_ts.training.blend import later_half
 
     rng = np.random.default_rng(5)
     t = np.arange(600)
@@ -287,10 +289,25 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
     assert nets["constant"].linear_offset.abs().max() > 0
     chosen_net = net()
     chosen = ridge_start(chosen_net, train, val)
-    best = min(explicit, key=lambda level: explicit[level][1].val_mse)
-    assert chosen == explicit[best][1]
-    # the reported validation error is each network's own on those windows
+    assert set(chosen.level_scores) == {"none", "scale", "constant"}
+    ref = chosen.level_scores["constant"]
+    better = [
+        level
+        for level, halves in chosen.level_scores.items()
+        if all(a < b for a, b in zip(halves, ref, strict=True))
+    ]
+    expected = min(better, key=lambda lv: explicit[lv][1].val_mse) if better else "constant"
+    assert chosen.level == expected
+    assert (chosen.lam, chosen.val_mse) == (explicit[expected][1].lam, explicit[expected][1].val_mse)
+    # the halves' errors are those of the earlier and the later windows of each series
     X, Y = val.take(np.arange(len(val)))
+    later = later_half(val)
+    for level, (n, _) in explicit.items():
+        with torch.no_grad():
+            err = (n(torch.from_numpy(X).float())[..., 0].double().numpy() - Y) ** 2
+        got = chosen.level_scores[level]
+        assert got == pytest.approx((err[~later].mean(), err[later].mean()), rel=1e-4)
+    # the reported validation error is each network's own on those windows
     for n, start in [*explicit.values(), (chosen_net, chosen)]:
         with torch.no_grad():
             pred = n(torch.from_numpy(X).float())[..., 0].double().numpy()
@@ -302,6 +319,21 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
     with torch.no_grad():
         ours = same(torch.from_numpy(X).float())[..., 0].double().numpy()
     np.testing.assert_allclose(ours, baseline.predict(X), atol=1e-3)
+
+
+def test_a_level_term_replaces_the_baselines_only_if_better_on_both_halves():
+    from xlstm_ts.training.ridge_start import _choose_level
+
+    levels = ["none", "scale", "constant"]
+    mse = {"none": 1.0, "scale": 0.9, "constant": 1.1}
+    one_half = {"none": (1.0, 1.3), "scale": (0.9, 1.2), "constant": (1.0, 1.2)}
+    assert _choose_level(levels, one_half, mse) == "constant"
+    both = {"none": (0.95, 1.15), "scale": (0.9, 1.1), "constant": (1.0, 1.2)}
+    assert _choose_level(levels, both, mse) == "scale"  # the lower overall of the two
+    empty_half = {"none": (0.5, float("nan")), "scale": (0.5, float("nan")),
+                  "constant": (1.0, float("nan"))}  # fmt: skip
+    assert _choose_level(levels, empty_half, mse) == "constant"
+    assert _choose_level(["scale"], {}, mse) == "scale"
 
 
 # ------------------------------------------------------- registry defaults, scientific sets

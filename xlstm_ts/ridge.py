@@ -41,6 +41,12 @@ class NormalEquations:
         self.yy += float(np.einsum("ij,ij->", Y, Y))
         self.n += Y.size
 
+    def __add__(self, other: NormalEquations) -> NormalEquations:
+        total = NormalEquations()
+        total.gram, total.cross = self.gram + other.gram, self.cross + other.cross
+        total.yy, total.n = self.yy + other.yy, self.n + other.n
+        return total
+
     def sse(self, W: np.ndarray) -> float:
         """``Σ‖Y − XW‖²`` from the sums alone."""
         return self.yy - 2 * float(np.sum(W * self.cross)) + float(np.sum(W * (self.gram @ W)))

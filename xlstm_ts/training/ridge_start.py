@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -11,10 +11,16 @@ import torch
 
 from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
-from xlstm_ts.ridge import LAMBDAS, RidgeFit, fit_ridge
+from xlstm_ts.ridge import LAMBDAS, NormalEquations, RidgeFit, fit_ridge
+
+from .blend import later_half
 
 Level = Literal["none", "scale", "constant"]
 LEVELS: tuple[Level, ...] = ("none", "scale", "constant")
+REFERENCE_LEVEL: Level = "constant"
+"""The ridge baseline's own level term (:class:`~xlstm_ts.baselines.RidgeNLinear`'s
+intercept): the start's default, left only for a level term that validation prefers on
+both halves of its windows."""
 
 
 @dataclass(frozen=True)
@@ -30,11 +36,16 @@ class RidgeStart:
         constant in the data's units (as the ridge baseline's intercept).
     val_mse : float or None
         Validation MSE of the solution (``None`` without validation windows).
+    level_scores : dict
+        Validation MSE of each level term tried, on the earlier and the later half of
+        the validation windows (empty without validation windows or with ``level``
+        given).
     """
 
     lam: float
     level: Level
     val_mse: float | None
+    level_scores: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _design(
@@ -51,6 +62,21 @@ def _design(
         elif level == "constant":  # the offset, in the data's units
             features = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
         yield features.numpy(), (target.double() - offset).numpy()
+
+
+def _half_sums(
+    network: XLSTMForecastNet, windows: Windows, batch_size: int, level: Level
+) -> tuple[NormalEquations, NormalEquations]:
+    """Normal equations of the earlier and the later half of each series' windows."""
+    later, start = later_half(windows), 0
+    halves = (NormalEquations(), NormalEquations())
+    for X, Y in _design(network, windows, batch_size, level):
+        in_later = later[start : start + len(X)]
+        start += len(X)
+        for half, rows in zip(halves, (~in_later, in_later), strict=True):
+            if rows.any():
+                half.add(X[rows], Y[rows])
+    return halves
 
 
 def ridge_start(
@@ -73,24 +99,34 @@ def ridge_start(
     added before de-normalisation, so a multiple of each window's scale in the data's
     units (suits series of different scales); ``"constant"``, an offset in the data's
     units (the ridge baseline's intercept; suits series on one scale, such as
-    standardised channels). ``None`` (default): fit the three and keep the one with the
-    lowest validation error (without validation windows: ``"none"``).
+    standardised channels). ``None`` (default): the three are fitted and the constant,
+    the ridge baseline's own form, is kept unless another has a lower validation error on
+    both the earlier and the later half of the validation windows (without validation
+    windows: ``"none"``).
 
     Returns
     -------
     RidgeStart
     """
     has_val = val is not None and len(val) > 0
-    options = [level] if level is not None else (list(LEVELS) if has_val else ["none"])
+    if level is not None or not has_val:
+        options: list[Level] = [level if level is not None else "none"]
+    else:
+        options = list(LEVELS)
     fits: dict[str, RidgeFit] = {}
+    halves: dict[str, tuple[NormalEquations, NormalEquations]] = {}
     for option in options:
+        if has_val:
+            halves[option] = _half_sums(network, val, batch_size, option)
         fits[option] = fit_ridge(
             _design(network, train, batch_size, option),
-            _design(network, val, batch_size, option) if has_val else None,
+            halves[option][0] + halves[option][1] if has_val else None,
             lambdas,
             n_unpenalised=int(option != "none"),
         )
-    best = min(options, key=lambda o: fits[o].val_mse[fits[o].lam] if has_val else 0.0)
+    scores = {o: tuple(_mse(h, fits[o].coef) for h in halves[o]) for o in halves}
+    scores = scores if len(options) > 1 else {}
+    best = _choose_level(options, scores, {o: fits[o].val_mse.get(fits[o].lam) for o in fits})
     fit = fits[best]
     coef = fit.coef[:-1] if best != "none" else fit.coef
     weight = np.vstack([coef, np.zeros((1, coef.shape[1]))]).T
@@ -100,4 +136,21 @@ def ridge_start(
         bias=level_term if best == "scale" else None,
         offset=level_term if best == "constant" else None,
     )
-    return RidgeStart(fit.lam, best, fit.val_mse[fit.lam] if has_val else None)
+    return RidgeStart(fit.lam, best, fit.val_mse[fit.lam] if has_val else None, scores)
+
+
+def _mse(sums: NormalEquations, coef: np.ndarray) -> float:
+    return sums.sse(coef) / sums.n if sums.n else float("nan")  # NaN: never "lower"
+
+
+def _choose_level(
+    options: list[Level], halves: dict[str, tuple[float, float]], val_mse: dict[str, float | None]
+) -> Level:
+    """The reference level, unless another has a lower error on both validation halves
+    (then the lowest overall of those): a choice among three on few windows would
+    otherwise follow noise."""
+    if len(options) == 1:
+        return options[0]
+    ref = halves[REFERENCE_LEVEL]
+    better = [o for o in options if all(a < b for a, b in zip(halves[o], ref, strict=True))]
+    return min(better, key=lambda o: val_mse[o]) if better else REFERENCE_LEVEL
