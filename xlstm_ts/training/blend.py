@@ -84,6 +84,41 @@ def later_half(windows: Windows) -> np.ndarray:
     return 2 * (start - windows.first[k]) >= windows.counts[k]
 
 
+def half_sums(windows: Windows, parts, point: int, batch_size: int = 1024) -> Tensor:
+    """Totals of :func:`parts_blend_sums` over the earlier and the later half of
+    ``windows`` (shape (2, 4)); ``parts(*inputs)`` gives a batch's ``(linear,
+    correction)``."""
+    later = torch.from_numpy(later_half(windows))
+    halves = torch.zeros(2, 4, dtype=torch.float64)
+    for a in range(0, len(windows), batch_size):
+        idx = np.arange(a, min(a + batch_size, len(windows)))
+        *inputs, target = windows.batch(idx)
+        per_window = parts_blend_sums(*parts(*inputs), target, point)
+        halves.index_add_(0, later[idx].long(), per_window)
+    return halves
+
+
+def checked_weight(halves: Tensor, alpha_max: float, cross_check: bool = True) -> BlendFit:
+    """The weight from the halves' totals (:func:`half_sums`), kept only if the weight
+    fitted on each half lowers the error of the other (with ``cross_check``)."""
+    alpha, _ = blend_weight(halves.sum(0), alpha_max)
+    fits = [blend_weight(h, alpha_max)[0] for h in halves]
+    # each half forecast with the weight fitted on the other half
+    gains = [
+        blended_sse(halves[i], fits[1 - i]) / float(halves[i][0]) - 1.0
+        if float(halves[i][0]) > 0
+        else 0.0
+        for i in (0, 1)
+    ]
+    accepted = all(g < 0 for g in gains) or not cross_check
+    return BlendFit(
+        alpha=alpha if accepted else 0.0,
+        alpha_halves=(fits[0], fits[1]),
+        gain_halves=(gains[0], gains[1]),
+        accepted=accepted,
+    )
+
+
 @torch.no_grad()
 def fit_blend(
     network,
@@ -99,28 +134,7 @@ def fit_blend(
     ``windows`` (see the module's description); without it α is the in-sample optimum.
     """
     network.eval()
-    later = torch.from_numpy(later_half(windows))
-    halves = torch.zeros(2, 4, dtype=torch.float64)
-    for a in range(0, len(windows), batch_size):
-        idx = np.arange(a, min(a + batch_size, len(windows)))
-        *inputs, target = windows.batch(idx)
-        per_window = window_blend_sums(network, tuple(inputs), target, point)
-        halves.index_add_(0, later[idx].long(), per_window)
-    alpha, _ = blend_weight(halves.sum(0), alpha_max)
-    fits = [blend_weight(h, alpha_max)[0] for h in halves]
-    # each half forecast with the weight fitted on the other half
-    gains = [
-        blended_sse(halves[i], fits[1 - i]) / float(halves[i][0]) - 1.0
-        if float(halves[i][0]) > 0
-        else 0.0
-        for i in (0, 1)
-    ]
-    accepted = all(g < 0 for g in gains) or not cross_check
-    result = BlendFit(
-        alpha=alpha if accepted else 0.0,
-        alpha_halves=(fits[0], fits[1]),
-        gain_halves=(gains[0], gains[1]),
-        accepted=accepted,
-    )
+    halves = half_sums(windows, network.forward_parts, point, batch_size)
+    result = checked_weight(halves, alpha_max, cross_check)
     network.correction_scale.fill_(result.alpha)
     return result
