@@ -104,3 +104,21 @@ def _leaves(state):
     if isinstance(state, list | tuple):
         return [x for s in state for x in _leaves(s)]
     return [] if state is None else [state]
+
+
+def test_inference_head_equals_the_training_head():
+    torch.manual_seed(0)
+    net = StatefulForecastNet(horizon=5, quantiles=(0.1, 0.5, 0.9), patch_len=4, window_len=7)
+    net.eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    state = net.advance(torch.randn(3, 4, 4))
+    windows = torch.randn(3, 7)
+    windows[1, 2] = float("nan")  # a missing value reads as the mean (zero)
+    tails = torch.tensor([0, 2, 3])
+    want = net.forecast(windows, tails, state)  # gradients on: the training head
+    with torch.no_grad():
+        got = net.forecast(windows, tails, state)  # the fused inference head
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert want.requires_grad and not got.requires_grad
