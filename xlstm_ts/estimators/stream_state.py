@@ -76,12 +76,18 @@ def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
     return ((np.asarray(values, dtype=np.float64) - mean) / scale).astype(np.float32)
 
 
+# advance, forecast and forecasts_at run under torch.inference_mode (not just no_grad):
+# it skips autograd's version counting and view tracking, which a streaming step of many
+# small operations pays for noticeably. The states they return are inference tensors,
+# which later inference and no-grad calls read freely.
+
+
 def _batched(states: Sequence[Any]) -> Any:
     """The states of single series as one batch (one series: its own state, no copy)."""
     return states[0] if len(states) == 1 else cat_states(list(states))
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def advance(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -122,7 +128,7 @@ def advance(
     return out
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def forecast(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -203,7 +209,7 @@ SCAN_BLOCK = 2048
 ``patch_len``; bounds the memory of :func:`forecasts_at`)."""
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def forecasts_at(
     network: StatefulForecastNet,
     values: np.ndarray,
