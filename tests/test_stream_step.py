@@ -122,3 +122,23 @@ def test_inference_head_equals_the_training_head():
         got = net.forecast(windows, tails, state)  # the fused inference head
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     assert want.requires_grad and not got.requires_grad
+
+
+def test_numpy_head_equals_the_torch_head():
+    torch.manual_seed(1)
+    net = StatefulForecastNet(horizon=5, quantiles=(0.1, 0.5, 0.9), patch_len=4, window_len=7)
+    net.eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    state = net.advance(torch.randn(3, 4, 4))
+    windows = torch.randn(3, 7)
+    windows[0, 3] = float("nan")
+    tails = torch.tensor([1, 0, 3])
+    want = net.forecast(windows, tails, state)  # the training head
+    got = net.forecast_array(windows.numpy(), tails.numpy(), state[1].detach())
+    np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-5, atol=1e-5)
+    with torch.no_grad():
+        net.head.bias.add_(1.0)  # the cached arrays follow the parameters
+    got = net.forecast_array(windows.numpy(), tails.numpy(), state[1].detach())
+    np.testing.assert_allclose(got, want.detach().numpy() + 1.0, rtol=1e-5, atol=1e-5)

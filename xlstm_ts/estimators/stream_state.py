@@ -148,11 +148,16 @@ def forecast(
         ]
     )
     windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
-    tails = torch.from_numpy(np.asarray(lengths, dtype=np.int64) % P)
-    out = network.forecast(torch.from_numpy(windows), tails, _batched(states))
+    tails = np.asarray(lengths, dtype=np.int64) % P
+    state = _batched(states)
+    if state[1].device.type == "cpu":
+        out = network.forecast_array(windows, tails, state[1])
+    else:
+        out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
+        out = out.cpu().numpy()
     if out.shape[-1] > 1:
-        out = out.sort(dim=-1).values
-    return out.numpy().astype(np.float64) * scale[:, None, None] + mean[:, None, None]
+        out = np.sort(out, axis=-1)
+    return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
 
 
 def rollout(
