@@ -141,12 +141,15 @@ def forecast(
     scale, sorted along the quantiles (so that they never cross)."""
     P, W = network.patch_len, network.window_len
     # a series shorter than the window reads as its mean before its start (as in training)
-    windows = np.stack(
-        [
-            r[-W:] if len(r) >= W else np.concatenate([np.full(W - len(r), np.nan), r])
-            for r in recents
-        ]
-    )
+    if len(recents) == 1 and len(recents[0]) >= W:  # one series (streaming): no stacking
+        windows = np.asarray(recents[0][-W:], dtype=np.float64)[None]
+    else:
+        windows = np.stack(
+            [
+                r[-W:] if len(r) >= W else np.concatenate([np.full(W - len(r), np.nan), r])
+                for r in recents
+            ]
+        )
     windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
     tails = np.asarray(lengths, dtype=np.int64) % P
     state = _batched(states)
