@@ -142,3 +142,19 @@ def test_numpy_head_equals_the_torch_head():
         net.head.bias.add_(1.0)  # the cached arrays follow the parameters
     got = net.forecast_array(windows.numpy(), tails.numpy(), state[1].detach())
     np.testing.assert_allclose(got, want.detach().numpy() + 1.0, rtol=1e-5, atol=1e-5)
+
+
+def test_headwise_linear_small_inputs_take_the_same_map():
+    from xlstm_ts.nn.layers import HeadwiseLinear, block_diagonal
+
+    torch.manual_seed(0)
+    layer = HeadwiseLinear(12, 3, bias=True)
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(40, 12, requires_grad=True)  # 40 rows: the einsum path
+    dense = torch.nn.functional.linear(x, block_diagonal(layer.weight), layer.bias)
+    torch.testing.assert_close(layer(x), dense)
+    small = layer(x[:2])  # 2 rows: the matmul path, differentiable too
+    torch.testing.assert_close(small, dense[:2])
+    small.sum().backward()
+    assert x.grad is not None and layer.weight.grad is not None
