@@ -6,7 +6,9 @@ Backends
     Pure torch (any device, any float dtype). The chunkwise mLSTM uses the form with a
     hand-written backward pass (:mod:`.mlstm.chunk`); the sLSTM on CPU tensors uses the
     fused recurrent form (:mod:`.slstm.fused_recurrent`, its step loops in NumPy) and the
-    reference loop elsewhere. The plain-autograd references stay in the ``naive`` modules.
+    reference loop elsewhere. A single step (``S = 1``, streaming) of either cell takes
+    its step form (:mod:`.mlstm.step`, :mod:`.slstm.step`). The plain-autograd
+    references stay in the ``naive`` modules.
 ``"triton"``
     The Triton kernels (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``) for float32,
     float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors they run
@@ -27,8 +29,8 @@ from typing import Literal
 
 from torch import Tensor
 
-from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_parallel, mlstm_recurrent
-from .slstm import SLSTMState, slstm_fused, slstm_recurrent
+from .mlstm import MLSTMState, mlstm_chunkwise, mlstm_parallel, mlstm_recurrent, mlstm_step
+from .slstm import SLSTMState, slstm_fused, slstm_recurrent, slstm_step
 from .triton_env import TRITON_DTYPES, interpreting, triton_available
 
 MLSTMMode = Literal["parallel", "chunkwise", "recurrent"]
@@ -159,6 +161,9 @@ def mlstm(
     if _resolve_backend(backend, v, auto_triton=mode == "chunkwise") == "triton":
         kernels = _triton_kernels("mlstm.triton_chunk", v)
         h, new_state = kernels.mlstm_chunkwise_triton(q, k, v, i, f, state, chunk_size=chunk_size)
+    elif S == 1:
+        # one step (streaming) in any mode: the step form, without a loop's set-up
+        h, new_state = mlstm_step(q, k, v, i, f, state)
     elif mode == "parallel":
         h, new_state = mlstm_parallel(q, k, v, i, f, state)
     elif mode == "recurrent":
@@ -211,6 +216,10 @@ def slstm(
     if _resolve_backend(backend, gates_x) == "triton":
         kernels = _triton_kernels("slstm.triton_fused", gates_x)
         h, new_state = kernels.slstm_triton(gates_x, R, state)
+    elif S == 1:
+        # one step (streaming): the step form; the fused form's NumPy set-up and the
+        # reference loop's stacking cost more than the step itself
+        h, new_state = slstm_step(gates_x, R, state)
     elif gates_x.device.type == "cpu":
         h, new_state = slstm_fused(gates_x, R, state)
     else:

@@ -7,6 +7,7 @@ The chunkwise Triton kernels live in :mod:`.triton_chunk`, imported on demand.
 from .chunk import mlstm_chunkwise
 from .common import MLSTMState, empty_state
 from .naive import mlstm_chunkwise_autograd, mlstm_parallel, mlstm_recurrent
+from .step import mlstm_step
 
 __all__ = [
     "MLSTMState",
@@ -15,4 +16,5 @@ __all__ = [
     "mlstm_chunkwise_autograd",
     "mlstm_parallel",
     "mlstm_recurrent",
+    "mlstm_step",
 ]

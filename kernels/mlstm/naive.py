@@ -40,7 +40,7 @@ def mlstm_recurrent(
         )
         n = f_t[..., None] * n + i_t[..., None] * k_t
         m = m_new
-        num = torch.einsum("bhdv,bhd->bhv", C, q_t)
+        num = (q_t[..., None, :] @ C)[..., 0, :]  # C_tᵀ q_t, as one batched matmul
         nq = (n * q_t).sum(-1)
         hs.append(num / denominator(nq, m)[..., None])
     h = torch.stack(hs, dim=2)

@@ -6,5 +6,6 @@ The fused recurrent Triton kernels live in :mod:`.triton_fused`, imported on dem
 from .common import SLSTMState, empty_state
 from .fused_recurrent import slstm_fused
 from .naive import slstm_recurrent
+from .step import slstm_step
 
-__all__ = ["SLSTMState", "empty_state", "slstm_fused", "slstm_recurrent"]
+__all__ = ["SLSTMState", "empty_state", "slstm_fused", "slstm_recurrent", "slstm_step"]

@@ -19,7 +19,8 @@ def slstm_recurrent(
     hs = []
     for t in range(gates_x.shape[1]):
         # heads mix only their own units: gate g of head j gets h[:, j] @ R[j, g]
-        pre = gates_x[:, t] + torch.einsum("bjd,jgde->bgje", h, R)
+        mixed = (h[:, :, None, None, :] @ R)[..., 0, :]  # (B, NH, 4, DH): one matmul
+        pre = gates_x[:, t] + mixed.transpose(1, 2)
         i_pre, f_pre, z_pre, o_pre = pre.unbind(1)
         logf = F.logsigmoid(f_pre)
         m_new = torch.maximum(logf + m, i_pre)

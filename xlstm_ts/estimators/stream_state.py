@@ -76,7 +76,18 @@ def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
     return ((np.asarray(values, dtype=np.float64) - mean) / scale).astype(np.float32)
 
 
-@torch.no_grad()
+# advance, forecast and forecasts_at run under torch.inference_mode (not just no_grad):
+# it skips autograd's version counting and view tracking, which a streaming step of many
+# small operations pays for noticeably. The states they return are inference tensors,
+# which later inference and no-grad calls read freely.
+
+
+def _batched(states: Sequence[Any]) -> Any:
+    """The states of single series as one batch (one series: its own state, no copy)."""
+    return states[0] if len(states) == 1 else cat_states(list(states))
+
+
+@torch.inference_mode()
 def advance(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -108,16 +119,16 @@ def advance(
             continue
         patches = torch.from_numpy(np.stack([sequences[k][: count * P] for k in members]))
         patches = patches.view(len(members), count, P)
-        state = None if fresh else cat_states([states[k] for k in members])
+        state = None if fresh else _batched([states[k] for k in members])
         for a in range(0, count, ENCODE_BLOCK):
             state = network.advance(patches[:, a : a + ENCODE_BLOCK], state)
-        out_states = split_state(state, len(members))
+        out_states = [state] if len(members) == 1 else split_state(state, len(members))
         for k, s in zip(members, out_states, strict=True):
             out[k] = s
     return out
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def forecast(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -130,12 +141,26 @@ def forecast(
     scale, sorted along the quantiles (so that they never cross)."""
     P, W = network.patch_len, network.window_len
     # a series shorter than the window reads as its mean before its start (as in training)
-    recents = [np.concatenate([np.full(max(W - len(r), 0), np.nan), r[-W:]]) for r in recents]
-    windows = np.stack([normalised(r, m, s) for r, m, s in zip(recents, mean, scale, strict=True)])
-    tails = torch.tensor([n % P for n in lengths])
-    out = network.forecast(torch.from_numpy(windows), tails, cat_states(list(states)))
-    out = out.sort(dim=-1).values.double().numpy()
-    return out * scale[:, None, None] + mean[:, None, None]
+    if len(recents) == 1 and len(recents[0]) >= W:  # one series (streaming): no stacking
+        windows = np.asarray(recents[0][-W:], dtype=np.float64)[None]
+    else:
+        windows = np.stack(
+            [
+                r[-W:] if len(r) >= W else np.concatenate([np.full(W - len(r), np.nan), r])
+                for r in recents
+            ]
+        )
+    windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
+    tails = np.asarray(lengths, dtype=np.int64) % P
+    state = _batched(states)
+    if state[1].device.type == "cpu":
+        out = network.forecast_array(windows, tails, state[1])
+    else:
+        out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
+        out = out.cpu().numpy()
+    if out.shape[-1] > 1:
+        out = np.sort(out, axis=-1)
+    return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
 
 
 def rollout(
@@ -185,3 +210,51 @@ def encode_panel(state: StatefulState, panel: Any) -> tuple[list[Any], np.ndarra
         state.network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
     )
     return states, mean, scale
+
+
+SCAN_BLOCK = 2048
+"""Steps per network call when forecasting from every position (a multiple of any usual
+``patch_len``; bounds the memory of :func:`forecasts_at`)."""
+
+
+@torch.inference_mode()
+def forecasts_at(
+    network: StatefulForecastNet,
+    values: np.ndarray,
+    mean: float,
+    scale: float,
+    positions: np.ndarray,
+) -> np.ndarray:
+    """Forecasts (len(positions), horizon, Q) made at ``positions`` of one series, on the
+    data's scale, sorted along the quantiles.
+
+    The series is read once from its start, as in training (the state carried from
+    block to block), and only up to the last position asked for: the forecast at ``t``
+    depends on ``values[: t + 1]`` only, and equals that of the history ``values[: t + 1]``
+    encoded from scratch (:func:`encode_panel` then :func:`forecast`).
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    if positions.size == 0:
+        return np.zeros((0, network.horizon, network.num_quantiles))
+    if positions.min() < network.patch_len - 1:
+        raise ValueError(
+            f"forecasts start at position patch_len - 1 = {network.patch_len - 1} (the first "
+            f"complete patch); got position {int(positions.min())}"
+        )
+    P, W = network.patch_len, network.window_len
+    stop = int(positions.max()) + 1  # nothing after the last position is read
+    if stop > len(values):
+        raise ValueError(f"position {stop - 1} lies beyond the series' {len(values)} steps")
+    n = -(-stop // P) * P  # whole patches; the padding after `stop` is never read back
+    x = normalised(values[:stop], mean, scale)
+    padded = np.concatenate([np.full(W - 1, np.nan), x, np.full(n - stop, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded.astype(np.float32), W)
+    block = max(SCAN_BLOCK // P, 1) * P
+    out = np.empty((len(positions), network.horizon, network.num_quantiles), dtype=np.float32)
+    state = None
+    for a in range(0, n, block):
+        chunk = torch.from_numpy(np.ascontiguousarray(windows[a : a + block]))[None]
+        pred, state = network(chunk, state)
+        here = (positions >= a) & (positions < a + block)
+        out[here] = pred[0, positions[here] - a].numpy()
+    return np.sort(out, axis=-1).astype(np.float64) * scale + mean

@@ -31,6 +31,7 @@ from .models import (
     LTSFModel,
     RidgeModel,
     SeasonalNaiveModel,
+    StatefulModel,
     XLSTMModel,
 )
 from .report import format_table, summarize
@@ -44,6 +45,7 @@ __all__ = [
     "LTSFModel",
     "RidgeModel",
     "SeasonalNaiveModel",
+    "StatefulModel",
     "XLSTMModel",
     "evaluate",
     "format_table",

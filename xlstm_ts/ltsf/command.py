@@ -108,7 +108,8 @@ def model_params(args: argparse.Namespace, season: int | None = None) -> dict[st
         elif season is not None:
             model_params.setdefault(model, {}).setdefault("season", season)
     # the estimator sets its own thread count while it fits: --threads must reach it too
-    model_params.setdefault("xlstm", {}).setdefault("num_threads", args.threads)
+    for model in ("xlstm", "xlstm_state"):
+        model_params.setdefault(model, {}).setdefault("num_threads", args.threads)
     # parameters of models that are not run are dropped rather than rejected
     return {m: p for m, p in model_params.items() if m in args.models}
 

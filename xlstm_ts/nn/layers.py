@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,13 +27,23 @@ class CausalConv1d(nn.Module):
         """``x``: (B, S, C); ``state``: (B, kernel_size - 1, C) or ``None`` (zeros)."""
         if state is None:
             state = x.new_zeros(x.shape[0], self.kernel_size - 1, x.shape[2])
-        padded = torch.cat([state.to(x.dtype), x], dim=1)
-        y = self.conv(padded.transpose(1, 2)).transpose(1, 2)
-        return y, padded[:, padded.shape[1] - (self.kernel_size - 1) :]
+        padded = torch.cat([state if state.dtype == x.dtype else state.to(x.dtype), x], dim=1)
+        if x.shape[1] == 1:
+            # one step (streaming): a weighted sum over the window; conv1d's set-up costs
+            # far more than the arithmetic at this size
+            weight = self.conv.weight.squeeze(1).t()  # (kernel_size, C)
+            y = (padded * weight).sum(1, keepdim=True)
+            y = y if self.conv.bias is None else y + self.conv.bias
+        else:
+            y = self.conv(padded.transpose(1, 2)).transpose(1, 2)
+        return y, padded.narrow(1, padded.shape[1] - (self.kernel_size - 1), self.kernel_size - 1)
 
 
 class HeadwiseLinear(nn.Module):
     """Block-diagonal linear map: each group of ``features // num_groups`` maps on its own."""
+
+    STEP_ROWS = 16
+    """Inputs of at most this many rows take the small-input path (same map)."""
 
     def __init__(self, features: int, num_groups: int, bias: bool = False) -> None:
         super().__init__()
@@ -45,8 +57,14 @@ class HeadwiseLinear(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape
-        x = x.reshape(*shape[:-1], self.num_groups, -1)
-        y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
+        if x.numel() <= self.STEP_ROWS * shape[-1]:
+            # a few rows (a streaming step): one batched matmul over the groups is several
+            # times cheaper than einsum's set-up
+            x = x.reshape(*shape[:-1], self.num_groups, 1, shape[-1] // self.num_groups)
+            y = torch.matmul(x, self.weight).reshape(shape)
+        else:
+            x = x.reshape(*shape[:-1], self.num_groups, -1)
+            y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
         return y if self.bias is None else y + self.bias
 
 
@@ -82,3 +100,38 @@ class GatedMLP(nn.Module):
 def forget_bias_init(num_heads: int, low: float = 3.0, high: float = 6.0) -> Tensor:
     """Forget-gate biases spread over heads so that memory is long at initialisation."""
     return torch.linspace(low, high, num_heads) if num_heads > 1 else torch.tensor([low])
+
+
+def block_diagonal(weight: Tensor) -> Tensor:
+    """The dense ``(features, features)`` matrix (for ``F.linear``) of a
+    :class:`HeadwiseLinear` weight ``(num_groups, size, size)``."""
+    return torch.block_diag(*weight.transpose(1, 2))
+
+
+class StepWeights:
+    """Tensors derived from parameters for the one-step (streaming) path, rebuilt when
+    any of those parameters changes: updated in place (its version), replaced or moved
+    (another tensor or another storage).
+
+    ``build`` maps the parameters to the derived tensors; it runs without autograd, so
+    the derived tensors serve inference only (callers use them when gradients are off).
+    """
+
+    def __init__(self, build: Any) -> None:
+        self.build = build
+        self.key: list[tuple[Tensor, int, int]] = []
+        self.value: Any = None
+
+    def get(self, params: Sequence[Tensor]) -> Any:
+        """The derived tensors for ``params`` (cached)."""
+        key = self.key
+        fresh = len(key) == len(params) and all(
+            k[0] is p and k[1] == p._version and k[2] == p.data_ptr()
+            for k, p in zip(key, params, strict=True)
+        )
+        if not fresh:
+            with torch.no_grad():
+                self.value = self.build(*params)
+            # holding the parameters keeps their identities from being reused
+            self.key = [(p, p._version, p.data_ptr()) for p in params]
+        return self.value

@@ -8,7 +8,14 @@ from torch import Tensor, nn
 
 from xlstm_ts.kernels import MLSTMState, mlstm
 
-from .layers import CausalConv1d, HeadwiseLinear, MultiHeadNorm, forget_bias_init
+from .layers import (
+    CausalConv1d,
+    HeadwiseLinear,
+    MultiHeadNorm,
+    StepWeights,
+    block_diagonal,
+    forget_bias_init,
+)
 
 MLSTMBlockState = tuple[Tensor, MLSTMState]
 """Convolution state and cell memory ``(C, n, m)``."""
@@ -79,6 +86,7 @@ class MLSTMBlock(nn.Module):
         self.down = nn.Linear(inner, d_model, bias=False)
         self.dropout = nn.Dropout(dropout)
         self.reset_gates()
+        self._step_weights = StepWeights(_fused_projections)
 
     def reset_gates(self) -> None:
         """Gates start from their biases: long memory, small input gates."""
@@ -94,6 +102,8 @@ class MLSTMBlock(nn.Module):
         """``x``: (B, S, d_model) → same shape, and the state after the last step."""
         conv_state, cell_state = (None, None) if state is None else state
         B, S, _ = x.shape
+        if S == 1 and not torch.is_grad_enabled():
+            return self._step(x, conv_state, cell_state)
         x_m, z = self.up(self.norm(x)).chunk(2, dim=-1)
         x_conv, conv_state = self.conv(x_m, conv_state)
         x_conv = F.silu(x_conv)
@@ -118,3 +128,41 @@ class MLSTMBlock(nn.Module):
         h = self.out_norm(h.transpose(1, 2)) + self.conv_skip * x_conv
         y = self.dropout(self.down(h * F.silu(z)))
         return x + y, (conv_state, cell_state)
+
+    def _step(
+        self, x: Tensor, conv_state: Tensor | None, cell_state: MLSTMState | None
+    ) -> tuple[Tensor, MLSTMBlockState]:
+        """One step without autograd (streaming): the same map as :meth:`forward`, with
+        the q, k, v projections and both gates fused into one matrix product."""
+        B, NH = x.shape[0], self.num_heads
+        inner = self.down.in_features
+        weight, bias = self._step_weights.get(
+            (self.q.weight, self.k.weight, self.v.weight, self.igate.weight,
+             self.igate.bias, self.fgate.weight, self.fgate.bias)
+        )  # fmt: skip
+        x_m, z = self.up(self.norm(x)).chunk(2, dim=-1)  # (B, 1, inner) each
+        x_conv, conv_state = self.conv(x_m, conv_state)
+        x_conv = F.silu(x_conv)
+        out = F.linear(torch.cat([x_conv, x_m], dim=-1), weight, bias)
+        q, k, v, i, f = out.split([inner, inner, inner, NH, NH], dim=-1)
+        h, cell_state = mlstm(
+            q.view(B, NH, 1, -1), k.view(B, NH, 1, -1), v.view(B, NH, 1, -1),
+            i.view(B, NH, 1), f.view(B, NH, 1), cell_state, mode="recurrent",
+            backend=self.backend,
+        )  # fmt: skip
+        h = self.out_norm(h.view(B, 1, NH, -1)) + self.conv_skip * x_conv
+        y = self.dropout(self.down(h * F.silu(z)))
+        return x + y, (conv_state, cell_state)
+
+
+def _fused_projections(*params: Tensor) -> tuple[Tensor, Tensor]:
+    """One matrix and bias mapping ``[x_conv, x_m]`` to ``[q, k, v, ĩ, f̃]``: the
+    block-diagonal q, k (from ``x_conv``) and v (from ``x_m``), and both gates (linear
+    in q, k, v), folded in."""
+    wq, wk, wv, wi, bi, wf, bf = params
+    dq, dk, dv = block_diagonal(wq), block_diagonal(wk), block_diagonal(wv)
+    zero = torch.zeros_like(dq)
+    qkv = torch.cat([torch.cat([dq, zero], 1), torch.cat([dk, zero], 1), torch.cat([zero, dv], 1)])
+    weight = torch.cat([qkv, torch.cat([wi, wf]) @ qkv])
+    bias = torch.cat([qkv.new_zeros(len(qkv)), bi, bf])
+    return weight, bias

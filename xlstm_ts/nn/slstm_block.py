@@ -8,7 +8,15 @@ from torch import Tensor, nn
 
 from xlstm_ts.kernels import SLSTMState, slstm
 
-from .layers import CausalConv1d, GatedMLP, HeadwiseLinear, MultiHeadNorm, forget_bias_init
+from .layers import (
+    CausalConv1d,
+    GatedMLP,
+    HeadwiseLinear,
+    MultiHeadNorm,
+    StepWeights,
+    block_diagonal,
+    forget_bias_init,
+)
 
 SLSTMBlockState = tuple[Tensor, SLSTMState]
 """Convolution state and cell state ``(h, c, n, m)``."""
@@ -62,6 +70,7 @@ class SLSTMBlock(nn.Module):
         self.mlp = GatedMLP(d_model, mlp_factor, dropout)
         with torch.no_grad():
             self.bias[1] = forget_bias_init(num_heads)[:, None]
+        self._step_weights = StepWeights(_fused_gates)
 
     def forward(
         self, x: Tensor, state: SLSTMBlockState | None = None
@@ -76,10 +85,28 @@ class SLSTMBlock(nn.Module):
         else:
             u_conv, conv_state = u, u.new_zeros(B, 0, D)
         # gate order i, f, z, o: i and f see the convolved input
-        sources = (u_conv, u_conv, u, u)
-        gates_x = torch.stack([g(s) for g, s in zip(self.gates, sources, strict=True)], dim=2)
-        gates_x = gates_x.view(B, S, 4, self.num_heads, self.head_dim) + self.bias
+        if S == 1 and not torch.is_grad_enabled():
+            # one step (streaming): the four per-head maps and the bias as one product
+            params = [g.weight for g in self.gates] + [self.bias]
+            weight, bias = self._step_weights.get(params)
+            gates_x = F.linear(torch.cat([u_conv, u], dim=-1), weight, bias)
+            gates_x = gates_x.view(B, S, 4, self.num_heads, self.head_dim)
+        else:
+            sources = (u_conv, u_conv, u, u)
+            gates_x = torch.stack([g(s) for g, s in zip(self.gates, sources, strict=True)], 2)
+            gates_x = gates_x.view(B, S, 4, self.num_heads, self.head_dim) + self.bias
         h, cell_state = slstm(gates_x, self.R, cell_state, backend=self.backend)
         x = x + self.dropout(self.out_norm(h))
         x = x + self.mlp(self.mlp_norm(x))
         return x, (conv_state, cell_state)
+
+
+def _fused_gates(
+    wi: Tensor, wf: Tensor, wz: Tensor, wo: Tensor, bias: Tensor
+) -> tuple[Tensor, Tensor]:
+    """One matrix and bias mapping ``[u_conv, u]`` to the four gates' inputs (i and f
+    from ``u_conv``, z and o from ``u``)."""
+    di, df, dz, do = (block_diagonal(w) for w in (wi, wf, wz, wo))
+    zero = torch.zeros_like(di)
+    rows = [torch.cat(pair, 1) for pair in ((di, zero), (df, zero), (zero, dz), (zero, do))]
+    return torch.cat(rows), bias.flatten()
