@@ -298,7 +298,8 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
     ]
     expected = min(better, key=lambda lv: explicit[lv][1].val_mse) if better else "constant"
     assert chosen.level == expected
-    assert (chosen.lam, chosen.val_mse) == (explicit[expected][1].lam, explicit[expected][1].val_mse)
+    kept = explicit[expected][1]
+    assert (chosen.lam, chosen.val_mse) == (kept.lam, kept.val_mse)
     # the halves' errors are those of the earlier and the later windows of each series
     X, Y = val.take(np.arange(len(val)))
     later = later_half(val)
