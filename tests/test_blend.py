@@ -1,4 +1,5 @@
-"""The blend weight of the encoder's correction and its out-of-sample check."""
+"""The blend weight of the encoder's correction, the combination weight of two networks,
+and their out-of-sample check."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 from torch import nn
 
 from xlstm_ts.data import Windows
-from xlstm_ts.training.blend import fit_blend, later_half
+from xlstm_ts.training.blend import fit_blend, fit_combination, later_half
 
 
 class FixedParts(nn.Module):
@@ -82,3 +83,41 @@ def test_a_correction_that_helps_only_on_one_half_is_dropped():
     assert checked.gain_halves[0] > 0  # the earlier half, forecast with the later half's weight
     assert checked.alpha_halves[1] == pytest.approx(1.0)  # exact on the later half
     assert checked.gain_halves[1] <= 0
+
+
+class Lookup(nn.Module):
+    """A forecaster (horizon 1, one quantile) whose forecast is ``rule(target, later)``
+    of the window, looked up from its context value (see ``test_blend.windows``)."""
+
+    def __init__(self, facts, rule) -> None:
+        super().__init__()
+        self.facts, self.rule = facts, rule
+
+    def forward(self, context, covariates=None, future=None):
+        out = [self.rule(*self.facts[float(v)]) for v in context[:, -1]]
+        return torch.tensor(out, dtype=torch.float32)[:, None, None]
+
+
+def test_the_combination_weight_is_the_least_squares_one_when_both_halves_gain():
+    w, facts = windows(60)
+    first = Lookup(facts, lambda target, later: 0.0)
+    second = Lookup(facts, lambda target, later: 2.0 * target)  # best weight: 1/2
+    fit = fit_combination(first, second, w, point=0)
+    assert fit.accepted and fit.alpha == pytest.approx(0.5)
+    assert fit.alpha_halves == pytest.approx((0.5, 0.5))
+    assert all(g == pytest.approx(-1.0) for g in fit.gain_halves)  # the halves become exact
+
+
+def test_the_combination_weight_is_clipped_to_one_and_refused_when_one_half_loses():
+    w, facts = windows(60)
+    first = Lookup(facts, lambda target, later: 0.0)
+    fit = fit_combination(first, Lookup(facts, lambda target, later: 0.5 * target), w, 0)
+    assert fit.accepted and fit.alpha == 1.0  # the second alone: the first is never better
+    # the second forecasts the earlier half well and the later half with the wrong sign:
+    # the weight fitted on one half makes the other worse, so it is refused
+    flips = Lookup(facts, lambda target, later: -target if later else target)
+    fit = fit_combination(first, flips, w, 0)
+    assert not fit.accepted and fit.alpha == 0.0
+    assert fit.alpha_halves == pytest.approx((1.0, 0.0))
+    unchecked = fit_combination(first, flips, w, 0, cross_check=False)
+    assert unchecked.alpha > 0 and unchecked.accepted

@@ -32,9 +32,15 @@ from xlstm_ts.data import (
     series_scales,
 )
 from xlstm_ts.metrics import mse
-from xlstm_ts.nn import XLSTMForecastNet, rollout
+from xlstm_ts.nn import rollout
 
 from .state import ForecasterState
+
+
+def _learned(name: str) -> property:
+    """A learned attribute: the field ``name`` of the fitted state (``NotFittedError``,
+    an ``AttributeError``, before ``fit``)."""
+    return property(lambda self: getattr(self._state(), name))
 
 
 class BaseForecaster(BaseEstimator):
@@ -48,49 +54,21 @@ class BaseForecaster(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
             ) from None
 
-    @property
-    def model_(self) -> XLSTMForecastNet:
-        return self._state().network
-
-    @property
-    def panel_(self) -> Panel:
-        return self._state().panel
+    model_ = _learned("network")
+    panel_ = _learned("panel")
+    quantile_levels_ = _learned("quantile_levels")
+    n_epochs_ = _learned("n_epochs")
+    best_val_loss_ = _learned("best_val_loss")
+    blend_alpha_ = _learned("blend_alpha")
+    blend_check_ = _learned("blend_check")
+    linear_path_ = _learned("linear_path")
+    candidate_scores_ = _learned("candidate_scores")
+    combination_ = _learned("combination")
+    ridge_lambda_ = _learned("ridge_lambda")
 
     @property
     def freq_(self) -> str | int:
         return self._state().panel.freq
-
-    @property
-    def quantile_levels_(self) -> list[float]:
-        return self._state().quantile_levels
-
-    @property
-    def n_epochs_(self) -> int:
-        return self._state().n_epochs
-
-    @property
-    def best_val_loss_(self) -> float | None:
-        return self._state().best_val_loss
-
-    @property
-    def blend_alpha_(self) -> float | None:
-        return self._state().blend_alpha
-
-    @property
-    def linear_path_(self) -> bool | str | None:
-        return self._state().linear_path
-
-    @property
-    def candidate_scores_(self) -> dict[str, float] | None:
-        return self._state().candidate_scores
-
-    @property
-    def blend_check_(self) -> dict[str, Any] | None:
-        return self._state().blend_check
-
-    @property
-    def ridge_lambda_(self) -> float | None:
-        return self._state().ridge_lambda
 
     # ------------------------------------------------------------------ training
     def _train_config(

@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from xlstm_ts.data import Panel, Windows
+from xlstm_ts.jsonable import jsonable
 
 from .state import ForecasterState
 
@@ -16,10 +17,11 @@ from .state import ForecasterState
 def fit_auto(
     est: Any, panel: Panel, train: Windows, val: Windows, levels: list[float]
 ) -> ForecasterState:
-    """Train the ridge-started candidate and the one without linear path; keep the one
-    whose point forecast has the lower validation MSE (the ridge start without
-    validation windows)."""
-    from xlstm_ts.training import validation_mse
+    """Train the ridge-started candidate and the one without linear path, then keep
+    their combination if it passes the cross-fitted check on the validation windows
+    (:func:`~xlstm_ts.training.fit_combination`), else the candidate whose point forecast
+    has the lower validation MSE (the ridge start without validation windows)."""
+    from xlstm_ts.training import fit_combination, validation_mse
 
     if len(val) == 0:  # nothing to decide on: the linear start
         return fit_candidate(est, "ridge", panel, train, val, levels)
@@ -28,13 +30,24 @@ def fit_auto(
         _say(est, f"linear_path='auto': candidate {name!r}")
         candidates[name] = fit_candidate(est, start, panel, train, val, levels)
         scores[name] = validation_mse(candidates[name].network, val, point)
+    ridge, none = candidates["ridge"], candidates["none"]
+    # as saved (JSON lists), so that a loaded model reports the same
+    fit = jsonable(asdict(fit_combination(ridge.network, none.network, val, point,
+                                          cross_check=est.blend_check)))  # fmt: skip
+    if 0.0 < fit["alpha"] < 1.0:
+        combined = ForecasterState.combined(ridge, none, fit, scores)
+        scores["combined"] = validation_mse(combined.network, val, point)
+        combined = replace(combined, best_val_loss=scores["combined"])
+        _say(est, f"linear_path='auto': kept the combination, weight {fit['alpha']:.3g} on "
+                  f"'none' (validation MSE {_scores(scores)})")  # fmt: skip
+        return combined
     best = min(scores, key=scores.get)
-    _say(
-        est,
-        f"linear_path='auto': kept {best!r} (validation MSE ridge {scores['ridge']:.6g}, "
-        f"none {scores['none']:.6g})",
-    )
-    return replace(candidates[best], candidate_scores=scores)
+    _say(est, f"linear_path='auto': kept {best!r} (validation MSE {_scores(scores)})")
+    return replace(candidates[best], candidate_scores=scores, combination=fit)
+
+
+def _scores(scores: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.6g}" for name, value in scores.items())
 
 
 def _say(est: Any, message: str) -> None:
@@ -103,5 +116,5 @@ def fit_candidate(
         best_val_loss=result.best_val_loss,
         ridge_lambda=None if start is None else start.lam,
         blend_alpha=None if mix is None else mix.alpha,
-        blend_check=None if mix is None else asdict(mix),
+        blend_check=None if mix is None else jsonable(asdict(mix)),
     )

@@ -68,11 +68,12 @@ class XLSTMForecaster(BaseForecaster):
         term chosen on the validation windows) with the encoder's head at zero, so
         training begins from a strong linear forecaster; if no epoch beats that start on
         the validation loss, the start is kept. ``"auto"``: train two networks, one with
-        the ridge-started path and one without a linear path, and keep the one whose
-        point forecast has the lower validation MSE (``candidate_scores_``); without
-        validation windows, ``"ridge"``. Near-linear data keep the ridge start, strongly
-        nonlinear data (chaotic systems) the network trained from scratch; fitting takes
-        about twice as long.
+        the ridge-started path and one without a linear path; keep their weighted
+        combination if it passes a cross-fitted check on the validation windows
+        (``combination_``), else the one whose point forecast has the lower validation
+        MSE (``candidate_scores_``); without validation windows, ``"ridge"``. Near-linear
+        data keep the ridge start or a combination, strongly nonlinear data (chaotic
+        systems) the network trained from scratch; fitting takes about twice as long.
     train_linear_path : bool, optional
         Train the linear path with the rest; ``False`` keeps it at its ridge start so that
         only the encoder learns, as a correction. ``None`` (default): ``False`` for a
@@ -144,8 +145,9 @@ class XLSTMForecaster(BaseForecaster):
     fitted_ : ForecasterState
         Everything ``fit`` learned, in one object (replaced by each ``fit``, written by
         :meth:`save`); the attributes below read from it.
-    model_ : XLSTMForecastNet
-        The trained network (on the CPU, in evaluation mode).
+    model_ : XLSTMForecastNet or ForecastCombination
+        The trained network (on the CPU, in evaluation mode); with
+        ``linear_path="auto"``, possibly the combination of the two candidates.
     panel_ : Panel
         The training series, their ids, last timestamps and frequency.
     freq_ : str or int
@@ -163,11 +165,19 @@ class XLSTMForecaster(BaseForecaster):
         fitted on each half of the validation windows (``alpha_halves``), the relative
         change of the other half's squared error with them (``gain_halves``) and whether
         the correction was kept (``accepted``).
-    linear_path_ : bool or "ridge"
-        The linear path of the kept network (the choice of ``linear_path="auto"``).
+    linear_path_ : bool, "ridge" or "combined"
+        The linear path of the kept network (the choice of ``linear_path="auto"``;
+        ``"combined"``: both candidates, weighted).
     candidate_scores_ : dict or None
         With ``linear_path="auto"`` and validation windows: the validation MSE of the
-        point forecast of each candidate, ``"ridge"`` and ``"none"``.
+        point forecast of each candidate, ``"ridge"`` and ``"none"``, and of their
+        combination (``"combined"``) if kept.
+    combination_ : dict or None
+        With ``linear_path="auto"`` and validation windows: the weight ``w`` (``alpha``)
+        of the candidate without linear path in ``(1 − w)·ridge + w·none``, fitted on all
+        validation windows, the weights fitted on each half (``alpha_halves``), the
+        relative change of the other half's squared error with them (``gain_halves``),
+        and whether the combination passed (``accepted``; kept when ``0 < w < 1``).
     ridge_lambda_ : float or None
         Relative ridge penalty chosen for the linear path (with ``linear_path="ridge"``
         only).

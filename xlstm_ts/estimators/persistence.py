@@ -172,6 +172,7 @@ def save_state(
             "blend_check": state.blend_check,
             "linear_path": state.linear_path,
             "candidate_scores": state.candidate_scores,
+            "combination": state.combination,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -254,5 +255,6 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         blend_check=fitted.get("blend_check"),
         linear_path=fitted.get("linear_path"),
         candidate_scores=fitted.get("candidate_scores"),
+        combination=fitted.get("combination"),
     )
     return name, params, state

@@ -198,6 +198,7 @@ class XLSTMModel:
             "blend_check": model.blend_check_,
             "linear_path": model.linear_path_,
             "candidate_scores": model.candidate_scores_,
+            "combination": model.combination_,
             "ridge_lambda": model.ridge_lambda_,
         }
 

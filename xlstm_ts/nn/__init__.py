@@ -1,6 +1,7 @@
 """The xLSTM network in torch: layers, the mLSTM and sLSTM blocks, the stack, and the
 forecasting network with its recursive rollout."""
 
+from .combination import ForecastCombination
 from .forecast_net import InstanceNorm, XLSTMForecastNet
 from .layers import CausalConv1d, GatedMLP, HeadwiseLinear, MultiHeadNorm
 from .mlstm_block import MLSTMBlock
@@ -19,6 +20,7 @@ from .stateful_net import (
 
 __all__ = [
     "CausalConv1d",
+    "ForecastCombination",
     "GatedMLP",
     "HeadwiseLinear",
     "InstanceNorm",

@@ -1,6 +1,6 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
-from .blend import fit_blend
+from .blend import fit_blend, fit_combination
 from .datamodule import WindowDataModule
 from .environment import quiet_lightning, torch_threads
 from .faults import NonFiniteGuard, NonFiniteLossError
@@ -24,6 +24,7 @@ __all__ = [
     "TrainConfig",
     "WindowDataModule",
     "fit_blend",
+    "fit_combination",
     "fit_module",
     "quiet_lightning",
     "ridge_start",

@@ -138,3 +138,23 @@ def fit_blend(
     result = checked_weight(halves, alpha_max, cross_check)
     network.correction_scale.fill_(result.alpha)
     return result
+
+
+@torch.no_grad()
+def fit_combination(
+    first, second, windows: Windows, point: int, batch_size: int = 1024, cross_check: bool = True
+) -> BlendFit:
+    """The weight ``w ∈ [0, 1]`` of ``second`` in ``(1 − w)·first + w·second``.
+
+    The blend of this module with ``first``'s point forecast as the linear part and
+    ``second − first`` as the correction: ``w`` minimises the validation error of the
+    point forecast, and with ``cross_check`` it is kept only if the weight fitted on each
+    half of ``windows`` lowers the error of the other half (else ``w = 0``).
+    """
+    first.eval(), second.eval()
+
+    def parts(*inputs):
+        a = first(*inputs)
+        return a[..., point], second(*inputs) - a
+
+    return checked_weight(half_sums(windows, parts, point, batch_size), 1.0, cross_check)
