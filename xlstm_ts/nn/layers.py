@@ -30,6 +30,11 @@ class CausalConv1d(nn.Module):
         return y, padded[:, padded.shape[1] - (self.kernel_size - 1) :]
 
 
+DENSE_GROUP_SIZE = 16
+"""Largest group size for which :class:`HeadwiseLinear` multiplies by the dense
+block-diagonal matrix (on the CPU, 4 × 4 and 16 × 16 groups run faster that way)."""
+
+
 class HeadwiseLinear(nn.Module):
     """Block-diagonal linear map: each group of ``features // num_groups`` maps on its own."""
 
@@ -43,10 +48,19 @@ class HeadwiseLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(features)) if bias else None
         nn.init.normal_(self.weight, std=math.sqrt(2 / (5 * size)))
 
+    def dense_weight(self) -> Tensor:
+        """The map as one block-diagonal ``(features, features)`` matrix: ``y = x @ W``."""
+        return torch.block_diag(*self.weight)
+
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape
-        x = x.reshape(*shape[:-1], self.num_groups, -1)
-        y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
+        if self.weight.shape[-1] <= DENSE_GROUP_SIZE:
+            # one dense product beats many tiny per-group ones (and their layout copies)
+            # although most of its entries are zeros: exact zeros, the same sums
+            y = x @ self.dense_weight()
+        else:
+            shape = x.shape
+            x = x.reshape(*shape[:-1], self.num_groups, -1)
+            y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)
         return y if self.bias is None else y + self.bias
 
 

@@ -88,18 +88,40 @@ class MLSTMBlock(nn.Module):
         with torch.no_grad():
             self.fgate.bias.copy_(forget_bias_init(self.num_heads))
 
+    def _projections(self, x_conv: Tensor, x_m: Tensor) -> tuple[Tensor, ...]:
+        """``q, k`` from ``x_conv``, ``v`` from ``x_m``, and the gates ``i, f`` from all three.
+
+        The gates are linear in ``[q, k, v]``, so their weights are folded into those of the
+        head-wise maps: two products in all (one per input), with no ``[q, k, v]``
+        concatenation. The same parameters and maths as ``igate(cat(q, k, v))``.
+        """
+        inner, NH = x_conv.shape[-1], self.num_heads
+        Wq, Wk, Wv = (m.dense_weight() for m in (self.q, self.k, self.v))
+        Wg = torch.cat([self.igate.weight, self.fgate.weight]).t()  # (3 inner, 2 NH)
+        gq, gk, gv = Wg.split(inner)
+        # split, not slices: the backward of a split is one concatenation, that of a slice
+        # a zero-filled tensor of the full size per slice
+        q, k, gqk = (x_conv @ torch.cat([Wq, Wk, Wq @ gq + Wk @ gk], 1)).split(
+            [inner, inner, 2 * NH], -1
+        )
+        v, gv = (x_m @ torch.cat([Wv, Wv @ gv], 1)).split([inner, 2 * NH], -1)
+        bias = torch.cat([self.igate.bias, self.fgate.bias])
+        i, f = (gqk + gv + bias).split(NH, -1)
+        return q, k, v, i, f
+
     def forward(
         self, x: Tensor, state: MLSTMBlockState | None = None
     ) -> tuple[Tensor, MLSTMBlockState]:
         """``x``: (B, S, d_model) → same shape, and the state after the last step."""
         conv_state, cell_state = (None, None) if state is None else state
         B, S, _ = x.shape
-        x_m, z = self.up(self.norm(x)).chunk(2, dim=-1)
+        inner = self.down.in_features
+        # the two halves of the up-projection as two products: contiguous x_m and z
+        x_n = self.norm(x)
+        x_m, z = (F.linear(x_n, w) for w in self.up.weight.split(inner))
         x_conv, conv_state = self.conv(x_m, conv_state)
         x_conv = F.silu(x_conv)
-        q, k, v = self.q(x_conv), self.k(x_conv), self.v(x_m)
-        qkv = torch.cat([q, k, v], dim=-1)
-        i, f = self.igate(qkv), self.fgate(qkv)  # (B, S, NH)
+        q, k, v, i, f = self._projections(x_conv, x_m)
 
         def heads(t: Tensor) -> Tensor:
             return t.view(B, S, self.num_heads, -1).transpose(1, 2)
