@@ -63,8 +63,11 @@ def test_headwise_linear_matches_per_group_products(features, groups, bias):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("d_model,heads,block_size,S,B", [(16, 2, 4, 37, 2), (32, 4, 4, 64, 1),
-                                                          (24, 3, 8, 10, 3)])  # fmt: skip
+# the last case has head-wise groups across heads (head dim 6, groups of 4): dense path
+@pytest.mark.parametrize(
+    "d_model,heads,block_size,S,B",
+    [(16, 2, 4, 37, 2), (32, 4, 4, 64, 1), (24, 3, 8, 10, 3), (12, 4, 4, 19, 2)],
+)
 def test_mlstm_block_matches_its_plain_definition(d_model, heads, block_size, S, B):
     torch.manual_seed(0)
     block = MLSTMBlock(d_model, heads, qkv_block_size=block_size, chunk_size=8).double()
