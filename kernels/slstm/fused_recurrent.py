@@ -1,21 +1,25 @@
 """Fused recurrent sLSTM for CPU tensors: a hand-written backward pass, no per-step graph.
 
-The forward pass walks the sequence once; each step is one dense product ``h_{t-1} R``
-(``R`` as one block-diagonal ``U × 4U`` matrix, ``U = NH · DH``: one BLAS call for all
-heads and gates) and a dozen element-wise calls on preallocated buffers. It keeps the
-pre-activations and the cell states ``(h, c, n, m)`` of every step.
+The forward pass walks the sequence once and keeps the pre-activations and the cell
+states ``(h, c, n, m)`` of every step. The backward pass turns the saved pre-activations
+of a block of steps into per-step linear maps at once (vectorised over time in torch),
+then walks the sequence in reverse, where each step applies its map to the incoming
+gradients and forms the recurrent product ``dpre_t Rᵀ``. The output's own gradient
+enters the maps as a constant term, precomputed with them; ``dR`` is one batched product
+at the end.
 
-The backward pass turns the saved pre-activations of a block of steps into per-step
-linear maps at once (vectorised over time in torch), then walks the sequence in reverse,
-where each step is three calls: the map applied to the incoming gradients (a multiply and
-a sum) and the recurrent product ``dpre_t Rᵀ``. The output's own gradient enters the maps
-as a constant term, precomputed with them. ``dR`` is one batched product at the end.
-
-Both step loops run in NumPy on views of torch tensors: for the tiny per-step arrays of a
-recurrent cell NumPy's per-call overhead is several times lower than torch's.
+The two step loops run in C (:mod:`.compiled`, built on first use) where a C compiler is
+found, and otherwise in NumPy on views of torch tensors, with the same layouts and the
+same maths (equal to rounding). For the tiny per-step arrays of a recurrent cell NumPy's per-call
+overhead is several times lower than torch's: its forward step is one dense product
+``h_{t-1} R`` (``R`` as one block-diagonal ``U × 4U`` matrix, ``U = NH · DH``: one BLAS
+call for all heads and gates) and a dozen element-wise calls on preallocated buffers; its
+backward step is three calls.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -33,13 +37,15 @@ _INVERSE = [2, 1, 3, 0]  # gate index in gates_x -> loop row
 _FLIP = (-1.0, -1.0, 1.0, 1.0)
 
 
-def _dot(B: int):
+def _dot(B: int) -> Callable[..., np.ndarray]:
     """The product with ``out=`` for ``(B, ·)`` operands: ``np.dot`` (least overhead) needs
     a C-contiguous ``out``, which the strided rows of the backward buffer are only at B = 1."""
     return np.dot if B == 1 else np.matmul
 
 
-def _forward_loop(G: np.ndarray, RH: np.ndarray, Rd: np.ndarray, H, CN, M0) -> None:
+def _forward_loop(
+    G: np.ndarray, RH: np.ndarray, Rd: np.ndarray, H: np.ndarray, CN: np.ndarray, M0: np.ndarray
+) -> None:
     """Fill ``RH``, ``H, CN, M0[:, :, 1]`` from index 1 on, given the states at index 0.
 
     ``G``: ``(S, B, 4U)``, ``W x + b`` in the loop's gate order with o and f negated;
