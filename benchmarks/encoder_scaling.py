@@ -15,9 +15,11 @@ chunkwise, chunkwise_autograd, parallel, recurrent
     the step loop.
 mlstm_kernels
     The anchor ``chunkwise--native_custbw`` at the same shapes and chunk size.
-slstm, lstm
+slstm, slstm_numpy, lstm
     An sLSTM layer of hidden size ``d_model`` (input projection to the four gates, then the
-    cell, ``heads`` heads) and the anchor ``torch.nn.LSTM(d_model, d_model)``.
+    cell, ``heads`` heads) with the cell's step loops in C (compiled on first use), the same
+    with the NumPy loops (the fallback where no C compiler is found), and the anchor
+    ``torch.nn.LSTM(d_model, d_model)``.
 stack, stack_mlstm
     The encoder ``XLSTMStack(d_model, num_blocks=2, num_heads=heads)``: xLSTM[1:1]
     (``slstm_at=(1,)``) and mLSTM only.
@@ -52,6 +54,7 @@ TARGETS = (
     "parallel",
     "recurrent",
     "slstm",
+    "slstm_numpy",
     "lstm",
     "stack",
     "stack_mlstm",
@@ -66,6 +69,7 @@ RATIOS = (
     ("chunkwise", "mlstm_kernels"),
     ("chunkwise", "chunkwise_autograd"),
     ("slstm", "lstm"),
+    ("slstm_numpy", "lstm"),
     ("stack", "stack_reference"),
     ("stack_mlstm", "stack_mlstm_reference"),
 )
@@ -106,6 +110,11 @@ def make_case(args: argparse.Namespace):
         model = XLSTMStack(D, num_blocks=2, slstm_at=slstm_at, num_heads=NH, chunk_size=64)
         x = torch.randn(B, S, D, requires_grad=True)
         return lambda: model(x)[0].square().mean().backward()
+    if t == "slstm_numpy":
+        from xlstm_ts.kernels.slstm import compiled
+
+        compiled.library = lambda: None
+        t = "slstm"
     if t == "lstm":
         lstm = torch.nn.LSTM(D, D, batch_first=True)
         x = torch.randn(B, S, D, requires_grad=True)
@@ -195,8 +204,12 @@ def main() -> None:
         if fn is None:
             print(f"mlstm_kernels anchor skipped (the package does not import: {why})\n")
             targets.remove("mlstm_kernels")
+    from xlstm_ts.kernels.slstm import compiled
+
+    loops = "C" if compiled.library() is not None else "NumPy (no C compiler found)"
     print(
-        f"torch {torch.__version__}, CPU, {args.threads} thread(s); mLSTM cell: batch "
+        f"torch {torch.__version__}, CPU, {args.threads} thread(s); sLSTM step loops: {loops}; "
+        f"mLSTM cell: batch "
         f"{args.batch}, {args.heads} heads × {args.head_dim}, chunk 64; sLSTM layer, LSTM "
         f"and stacks: d_model {args.d_model}, {args.heads} heads; forward + backward, "
         f"median of {args.repeats} after a warm-up; wall time and CPU time of the process; "

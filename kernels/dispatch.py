@@ -5,10 +5,11 @@ Backends
 ``"torch"``
     Pure torch (any device, any float dtype). The chunkwise mLSTM uses the form with a
     hand-written backward pass (:mod:`.mlstm.chunk`); the sLSTM on CPU tensors uses the
-    fused recurrent form (:mod:`.slstm.fused_recurrent`, its step loops in NumPy) and the
-    reference loop elsewhere. A single step (``S = 1``, streaming) of either cell takes
-    its step form (:mod:`.mlstm.step`, :mod:`.slstm.step`). The plain-autograd
-    references stay in the ``naive`` modules.
+    fused recurrent form (:mod:`.slstm.fused_recurrent`, its step loops in C compiled on
+    first use, or in NumPy where no C compiler is found) and the reference loop elsewhere.
+    A single step (``S = 1``, streaming) of either cell takes its step form
+    (:mod:`.mlstm.step`, :mod:`.slstm.step`). The plain-autograd references stay in the
+    ``naive`` modules.
 ``"triton"``
     The Triton kernels (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``) for float32,
     float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors they run

@@ -2,7 +2,7 @@
 
 Forms: the mLSTM's parallel, chunkwise (autograd) and chunkwise (hand-written backward)
 forms against its recurrent loop; the sLSTM's fused recurrent form (hand-written backward,
-NumPy step loops) against its reference loop. Compared: outputs, final states and the
+step loops in C and in NumPy) against its reference loop. Compared: outputs, final states and the
 gradient of every input, initial state included, for a random loss on all outputs.
 """
 
@@ -18,7 +18,7 @@ from xlstm_ts.kernels.mlstm import (
     mlstm_parallel,
     mlstm_recurrent,
 )
-from xlstm_ts.kernels.slstm import fused_recurrent, slstm_fused, slstm_recurrent
+from xlstm_ts.kernels.slstm import compiled, fused_recurrent, slstm_fused, slstm_recurrent
 
 MLSTM_FORMS = {
     "parallel": lambda *a, chunk_size: mlstm_parallel(*a),
@@ -185,11 +185,23 @@ def slstm_leaves(B, S, NH, DH, *, state, scale=2.0, seed=0):
 SLSTM_NAMES = ("h", "hT", "cT", "nT", "mT", "dgates_x", "dR", "dh0", "dc0", "dn0", "dm0")
 
 
+@pytest.fixture(params=["c", "numpy"])
+def step_loops(request, monkeypatch):
+    """Run the fused sLSTM with its C step loops, then with the NumPy loops."""
+    if request.param == "numpy":
+        monkeypatch.setattr(compiled, "library", lambda: None)
+    elif compiled.library() is None:
+        pytest.skip("no C compiler here: the C step loops are not built")
+    return request.param
+
+
 @pytest.mark.parametrize("B,S,NH,DH", [(1, 1, 1, 3), (2, 9, 2, 4), (3, 23, 1, 5)])
 @pytest.mark.parametrize("with_state", [False, True])
 @pytest.mark.parametrize("scale", [2.0, 30.0])
 @pytest.mark.parametrize("block_steps", [4, 2048])
-def test_slstm_fused_matches_reference(B, S, NH, DH, with_state, scale, block_steps, monkeypatch):
+def test_slstm_fused_matches_reference(
+    B, S, NH, DH, with_state, scale, block_steps, monkeypatch, step_loops
+):
     # block_steps=4 cuts the backward into several blocks of steps
     monkeypatch.setattr(fused_recurrent, "BLOCK_STEPS", block_steps)
     gates, R, state = slstm_leaves(B, S, NH, DH, state=with_state, scale=scale)
@@ -200,7 +212,7 @@ def test_slstm_fused_matches_reference(B, S, NH, DH, with_state, scale, block_st
     assert_all_close([*got[0], *got[1]], [*want[0], *want[1]], SLSTM_NAMES[:n], 1e-10)
 
 
-def test_slstm_fused_tied_stabiliser_splits_like_torch_max():
+def test_slstm_fused_tied_stabiliser_splits_like_torch_max(step_loops):
     # ĩ = logσ(f̃) + m_{t-1} exactly: torch.maximum sends half the gradient each way
     gates, R, _ = slstm_leaves(1, 2, 1, 2, state=False)
     R = torch.zeros_like(R).requires_grad_()
@@ -211,7 +223,7 @@ def test_slstm_fused_tied_stabiliser_splits_like_torch_max():
     assert_all_close([*got[0], *got[1]], [*want[0], *want[1]], SLSTM_NAMES[:7], 1e-12)
 
 
-def test_slstm_fused_float32_extreme_gates_are_finite():
+def test_slstm_fused_float32_extreme_gates_are_finite(step_loops):
     gates, R, _ = slstm_leaves(2, 17, 2, 4, state=False)
     extreme = (torch.sign(gates.detach()) * 1e3).float().requires_grad_()
     h, (hT, c, n, m) = slstm_fused(extreme, R.detach().float())
@@ -222,7 +234,7 @@ def test_slstm_fused_float32_extreme_gates_are_finite():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("S", [1000, 4099])
-def test_long_sequences_float32_close_to_float64_reference(S):
+def test_long_sequences_float32_close_to_float64_reference(S, step_loops):
     args, state = mlstm_leaves(1, 2, S, 16, 16, state=True)
     want = run_and_grad(lambda *a: mlstm_chunkwise_autograd(*a, chunk_size=64), args, state,
                         args)  # fmt: skip
@@ -239,3 +251,29 @@ def test_long_sequences_float32_close_to_float64_reference(S):
                        [g32, R32])  # fmt: skip
     for a, b in zip([*got[0], *got[1]], [*want[0], *want[1]], strict=True):
         assert (a.double() - b).abs().max() <= 1e-3 * b.abs().max().clamp(min=1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_slstm_c_and_numpy_step_loops_agree(dtype, monkeypatch):
+    if compiled.library() is None:
+        pytest.skip("no C compiler here: the C step loops are not built")
+    gates, R, state = slstm_leaves(3, 40, 2, 8, state=True, scale=4.0)
+    args = [x.detach().to(dtype).requires_grad_() for x in (gates, R, *state)]
+    got_c = run_and_grad(lambda *a: slstm_fused(*a), args[:2], tuple(args[2:]), args)
+    monkeypatch.setattr(compiled, "library", lambda: None)
+    got_np = run_and_grad(lambda *a: slstm_fused(*a), args[:2], tuple(args[2:]), args)
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    assert_all_close([*got_c[0], *got_c[1]], [*got_np[0], *got_np[1]], SLSTM_NAMES, tol)
+
+
+def test_slstm_without_a_compiler_falls_back_to_numpy(tmp_path, monkeypatch):
+    monkeypatch.setenv("CC", "no-such-compiler")
+    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    compiled.library.cache_clear()
+    try:
+        assert compiled.library() is None
+        gates, R, _ = slstm_leaves(1, 5, 1, 3, state=False)
+        h, _ = slstm_fused(gates, R)
+        assert torch.isfinite(h).all()
+    finally:
+        compiled.library.cache_clear()

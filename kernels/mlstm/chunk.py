@@ -106,8 +106,23 @@ def _unchunked(x: Tensor, BH: int, S: int) -> Tensor:
 
 
 def _decay_tile(gt: _Gates, sl: slice, mask: Tensor) -> Tensor:
-    """``scale · exp(b_t - b_s + ĩ_s - m_t)`` for ``s ≤ t`` (0 above the diagonal)."""
-    return (gt.row[sl, :, None] + gt.col[sl, None, :]).add_(mask).exp_()
+    """``scale · exp(b_t - b_s + ĩ_s - m_t)`` for ``s ≤ t`` (0 above the diagonal).
+
+    The exponent is raised to the log of the dtype's smallest normal number first: the
+    CPU's vectorised ``exp`` takes a slow path, several times slower, for arguments whose
+    result underflows (long-decayed steps). Those entries are then at most ``1.2e-38``
+    (float32) instead of smaller, against an output denominator of at least ``1e-6``.
+    Above the diagonal the exponent has no bound; capped at the same magnitude, its
+    ``exp`` stays finite and the mask's product makes it exactly zero.
+    """
+    tile = gt.row[sl, :, None] + gt.col[sl, None, :]
+    floor = _exp_floor(tile.dtype)
+    return tile.clamp_(min=floor, max=-floor).exp_().mul_(mask)
+
+
+def _exp_floor(dtype: torch.dtype) -> float:
+    """The log of the smallest normal number of ``dtype``, rounded up."""
+    return math.ceil(math.log(torch.finfo(dtype).tiny))
 
 
 def _denominator(nq: Tensor, m: Tensor) -> tuple[Tensor, Tensor]:
@@ -222,8 +237,8 @@ class _MLSTMChunkFn(torch.autograd.Function):
 
 
 def _causal_mask(L: int, like: Tensor) -> Tensor:
-    """0 on and below the diagonal, -inf above it."""
-    return torch.full((L, L), float("-inf"), dtype=like.dtype, device=like.device).triu(1)
+    """1 on and below the diagonal, 0 above it."""
+    return torch.ones((L, L), dtype=like.dtype, device=like.device).tril()
 
 
 def _gate_grads(

@@ -39,6 +39,13 @@ class CausalConv1d(nn.Module):
         return y, padded.narrow(1, padded.shape[1] - (self.kernel_size - 1), self.kernel_size - 1)
 
 
+DENSE_GROUP_SIZE = 8
+"""Largest group size for which :class:`HeadwiseLinear` multiplies by the dense
+block-diagonal matrix: measured on the CPU (forward + backward, 16,384 steps, 64 and 128
+features), 4 × 4 groups run up to 2 × faster that way, 8 × 8 groups as fast or faster,
+16 × 16 groups faster as per-group products."""
+
+
 class HeadwiseLinear(nn.Module):
     """Block-diagonal linear map: each group of ``features // num_groups`` maps on its own."""
 
@@ -55,6 +62,10 @@ class HeadwiseLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(features)) if bias else None
         nn.init.normal_(self.weight, std=math.sqrt(2 / (5 * size)))
 
+    def dense_weight(self) -> Tensor:
+        """The map as one block-diagonal ``(features, features)`` matrix: ``y = x @ W``."""
+        return torch.block_diag(*self.weight)
+
     def forward(self, x: Tensor) -> Tensor:
         shape = x.shape
         if x.numel() <= self.STEP_ROWS * shape[-1]:
@@ -62,6 +73,10 @@ class HeadwiseLinear(nn.Module):
             # times cheaper than einsum's set-up
             x = x.reshape(*shape[:-1], self.num_groups, 1, shape[-1] // self.num_groups)
             y = torch.matmul(x, self.weight).reshape(shape)
+        elif self.weight.shape[-1] <= DENSE_GROUP_SIZE:
+            # one dense product beats many tiny per-group ones (and their layout copies)
+            # although most of its entries are zeros: exact zeros, the same sums
+            y = x @ self.dense_weight()
         else:
             x = x.reshape(*shape[:-1], self.num_groups, -1)
             y = torch.einsum("...hd,hde->...he", x, self.weight).reshape(shape)

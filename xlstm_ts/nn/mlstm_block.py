@@ -96,6 +96,42 @@ class MLSTMBlock(nn.Module):
         with torch.no_grad():
             self.fgate.bias.copy_(forget_bias_init(self.num_heads))
 
+    def _projections(self, x_conv: Tensor, x_m: Tensor) -> tuple[Tensor, ...]:
+        """``q, k`` from ``x_conv``, ``v`` from ``x_m``, and the gates ``i, f`` from all three.
+
+        Returns ``q, k, v`` as ``(B, NH, S, DH)``, the layout of the cell, and ``i, f`` as
+        ``(B, S, NH)``. The gates are linear in ``[q, k, v]``, so their weights are folded
+        into those of the head-wise maps: no ``[q, k, v]`` concatenation and no product of
+        the full width for the gates. When the head-wise groups lie inside the heads, each
+        head's ``q, k, v`` are one product of the head's slice of the input with that head's
+        block of the map (a quarter of the work of the full block-diagonal product for four
+        heads). The same parameters and maths as ``igate(cat(q, k, v))``.
+        """
+        B, S, inner = x_conv.shape
+        NH = self.num_heads
+        DH = inner // NH
+        Wq, Wk, Wv = (m.dense_weight() for m in (self.q, self.k, self.v))
+        gq, gk, gv = torch.cat([self.igate.weight, self.fgate.weight]).t().split(inner)
+        bias = torch.cat([self.igate.bias, self.fgate.bias])
+        if DH % self.q.weight.shape[-1] == 0:
+            gates = x_conv @ (Wq @ gq + Wk @ gk) + x_m @ (Wv @ gv) + bias
+            xh, mh = (t.view(B, S, NH, DH).transpose(1, 2).contiguous() for t in (x_conv, x_m))
+            # the diagonal (DH × DH) blocks of the block-diagonal maps, (NH, DH, DH)
+            Hq, Hk, Hv = (W.view(NH, DH, NH, DH).diagonal(dim1=0, dim2=2).permute(2, 0, 1)
+                          for W in (Wq, Wk, Wv))  # fmt: skip
+            q, k, v = xh @ Hq, xh @ Hk, mh @ Hv
+        else:
+            # split, not slices: the backward of a split is one concatenation, that of a
+            # slice a zero-filled tensor of the full size per slice
+            q, k, gqk = (x_conv @ torch.cat([Wq, Wk, Wq @ gq + Wk @ gk], 1)).split(
+                [inner, inner, 2 * NH], -1
+            )
+            v, gv = (x_m @ torch.cat([Wv, Wv @ gv], 1)).split([inner, 2 * NH], -1)
+            gates = gqk + gv + bias
+            q, k, v = (t.view(B, S, NH, DH).transpose(1, 2) for t in (q, k, v))
+        i, f = gates.split(NH, -1)
+        return q, k, v, i, f
+
     def forward(
         self, x: Tensor, state: MLSTMBlockState | None = None
     ) -> tuple[Tensor, MLSTMBlockState]:
@@ -104,20 +140,18 @@ class MLSTMBlock(nn.Module):
         B, S, _ = x.shape
         if S == 1 and not torch.is_grad_enabled():
             return self._step(x, conv_state, cell_state)
-        x_m, z = self.up(self.norm(x)).chunk(2, dim=-1)
+        inner = self.down.in_features
+        # the two halves of the up-projection as two products: contiguous x_m and z
+        x_n = self.norm(x)
+        x_m, z = (F.linear(x_n, w) for w in self.up.weight.split(inner))
         x_conv, conv_state = self.conv(x_m, conv_state)
         x_conv = F.silu(x_conv)
-        q, k, v = self.q(x_conv), self.k(x_conv), self.v(x_m)
-        qkv = torch.cat([q, k, v], dim=-1)
-        i, f = self.igate(qkv), self.fgate(qkv)  # (B, S, NH)
-
-        def heads(t: Tensor) -> Tensor:
-            return t.view(B, S, self.num_heads, -1).transpose(1, 2)
+        q, k, v, i, f = self._projections(x_conv, x_m)
 
         h, cell_state = mlstm(
-            heads(q),
-            heads(k),
-            heads(v),
+            q,
+            k,
+            v,
             i.transpose(1, 2),
             f.transpose(1, 2),
             cell_state,
