@@ -78,9 +78,10 @@ class XLSTMForecaster(BaseForecaster):
         Train the linear path with the rest; ``False`` keeps it at its ridge start so that
         only the encoder learns, as a correction. ``None`` (default): ``False`` for a
         ridge-started path, ``True`` for ``linear_path=True``.
-    head : {"flatten", "last"}
-        The encoder's head reads all patch encodings (``"flatten"``) or only the last one
-        (``"last"``: ``d_model`` inputs, far fewer weights, memorises less).
+    head : {"last", "flatten"}
+        The encoder's head reads only the last patch encoding (``"last"``, the default:
+        ``d_model`` inputs, far fewer weights, memorises less) or all of them
+        (``"flatten"``, as PatchTST).
     encoder_context : int, optional
         The encoder sees only the last ``encoder_context`` steps (the linear path sees the
         whole context); ``None``: all ``context_length`` steps.
@@ -214,7 +215,7 @@ class XLSTMForecaster(BaseForecaster):
         chunk_size: int = 64,
         linear_path: bool | Literal["ridge", "auto"] = "auto",
         train_linear_path: bool | None = None,
-        head: Literal["flatten", "last"] = "flatten",
+        head: Literal["flatten", "last"] = "last",
         encoder_context: int | None = None,
         input_noise: float = 0.0,
         blend: bool | None = None,
