@@ -196,6 +196,7 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
             linear_path=bool(self.linear_path),
             n_covariates=cov.shape[-1],
             instance_norm=self.scaling == "instance",
+            head="flatten",  # every feature's encoding reaches the output directly
         )
         module = ForecastModule(
             network,

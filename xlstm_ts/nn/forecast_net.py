@@ -47,11 +47,11 @@ class XLSTMForecastNet(nn.Module):
 
     The context is normalised per instance, cut into non-overlapping patches (left-padded
     with zeros to a whole number of patches), embedded linearly, encoded by an
-    :class:`XLSTMStack`, and all patch encodings together are mapped by one linear head to
-    ``horizon × len(quantiles)`` outputs, which are de-normalised. With ``linear_path``,
-    a linear forecast from the normalised context, centred on its last value (as in
-    NLinear), is added to every quantile: the encoder then learns what a linear
-    forecaster misses. :meth:`set_linear_path` sets that path from a solution (e.g. a
+    :class:`XLSTMStack`, and the last patch's encoding (or all of them together) is mapped
+    by one linear head to ``horizon × len(quantiles)`` outputs, which are de-normalised.
+    With ``linear_path``, a linear forecast from the normalised context, centred on its
+    last value (as in NLinear), is added to every quantile: the encoder then learns what
+    a linear forecaster misses. :meth:`set_linear_path` sets that path from a solution (e.g. a
     ridge regression) and zeroes the encoder's head, so the network starts as that
     linear forecaster.
 
@@ -79,10 +79,10 @@ class XLSTMForecastNet(nn.Module):
         Normalise each context on its own (and map the forecast back); ``False`` leaves
         inputs and outputs as they are, for data standardised beforehand (tabular
         regression, where the target's scale need not follow each row's).
-    head : {"flatten", "last"}
-        ``"flatten"``: the head maps all patch encodings together (``num_patches ×
-        d_model`` inputs); ``"last"``: only the last patch's encoding (``d_model``
-        inputs), a much smaller head that memorises the training period less.
+    head : {"last", "flatten"}
+        ``"last"`` (default): the head maps only the last patch's encoding (``d_model``
+        inputs), a small head that memorises the training period less; ``"flatten"``:
+        all patch encodings together (``num_patches × d_model`` inputs).
     encoder_context : int, optional
         The encoder sees only the last ``encoder_context`` steps of the (normalised)
         context; the linear path always sees all of it. ``None``: the whole context.
@@ -115,7 +115,7 @@ class XLSTMForecastNet(nn.Module):
         n_covariates: int = 0,
         n_future: int = 0,
         instance_norm: bool = True,
-        head: str = "flatten",
+        head: str = "last",
         encoder_context: int | None = None,
         input_noise: float = 0.0,
     ) -> None:
