@@ -27,7 +27,11 @@ import numpy as np
 from xlstm_ts.ltsf import prepare, resolve_horizons, run_benchmark
 
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "default": ("the default: linear_path='auto' (ridge start or none, on validation)", {}),
+    "default": (
+        "the default: linear_path='auto' (ridge start, none, or their checked combination)",
+        {},
+    ),
+    "no_combination": ("the better candidate of linear_path='auto' alone", {"combine": False}),
     "ridge_only": (
         "only the ridge-started correction (linear_path='ridge')",
         {"linear_path": "ridge"},
@@ -45,7 +49,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         "ridge start, the linear path trained too, no blend",
         {"linear_path": "ridge", "train_linear_path": True, "blend": False},
     ),
-    "head_last": ("head on the last patch only (head='last')", {"head": "last"}),
+    "head_flatten": ("head on all patch encodings (head='flatten')", {"head": "flatten"}),
     "cosine": ("cosine learning-rate schedule with warm-up", {"lr_schedule": "cosine"}),
 }
 BASELINES = ("ridge", "dlinear")

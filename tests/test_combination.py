@@ -97,3 +97,14 @@ def test_auto_keeps_the_combination_only_for_a_weight_inside_zero_one(monkeypatc
         best = min(scores, key=scores.get)
         assert model.linear_path_ == {"ridge": "ridge", "none": False}[best]
         assert not isinstance(model.model_, ForecastCombination)
+
+
+def test_auto_without_combine_keeps_one_candidate_and_does_not_combine(monkeypatch):
+    import xlstm_ts.training as training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("combine=False must not fit a combination")
+
+    monkeypatch.setattr(training, "fit_combination", refuse)
+    model = XLSTMForecaster(**TINY, linear_path="auto", combine=False).fit(series())
+    assert model.combination_ is None and model.linear_path_ in ("ridge", False)

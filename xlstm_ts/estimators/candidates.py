@@ -31,10 +31,11 @@ def fit_auto(
         candidates[name] = fit_candidate(est, start, panel, train, val, levels)
         scores[name] = validation_mse(candidates[name].network, val, point)
     ridge, none = candidates["ridge"], candidates["none"]
-    # as saved (JSON lists), so that a loaded model reports the same
-    fit = jsonable(asdict(fit_combination(ridge.network, none.network, val, point,
-                                          cross_check=est.blend_check)))  # fmt: skip
-    if 0.0 < fit["alpha"] < 1.0:
+    fit = None
+    if est.combine:  # as saved (JSON lists), so that a loaded model reports the same
+        fit = jsonable(asdict(fit_combination(ridge.network, none.network, val, point,
+                                              cross_check=est.blend_check)))  # fmt: skip
+    if fit is not None and 0.0 < fit["alpha"] < 1.0:
         combined = ForecasterState.combined(ridge, none, fit, scores)
         scores["combined"] = validation_mse(combined.network, val, point)
         combined = replace(combined, best_val_loss=scores["combined"])

@@ -99,7 +99,12 @@ class XLSTMForecaster(BaseForecaster):
         With ``blend``, keep the correction only if it also helps out of sample: α fitted
         on the earlier half of the validation windows must lower the error of the later
         half, and the other way round; otherwise α = 0 and the model forecasts with its
-        linear part (``blend_check_`` records both gains).
+        linear part (``blend_check_`` records both gains). The same check applies to the
+        combination of ``combine``.
+    combine : bool
+        With ``linear_path="auto"``: combine the two candidates with a weight fitted on
+        the validation windows when that passes the check of ``blend_check``
+        (``combination_``); ``False``: keep the better one alone.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -220,6 +225,7 @@ class XLSTMForecaster(BaseForecaster):
         input_noise: float = 0.0,
         blend: bool | None = None,
         blend_check: bool = True,
+        combine: bool = True,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
@@ -266,6 +272,7 @@ class XLSTMForecaster(BaseForecaster):
         self.input_noise = input_noise
         self.blend = blend
         self.blend_check = blend_check
+        self.combine = combine
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size

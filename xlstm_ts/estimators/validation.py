@@ -44,6 +44,7 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "blend": ["boolean", None],
     "blend_check": ["boolean"],
+    "combine": ["boolean"],
     "lr_schedule": [StrOptions({"constant", "cosine"})],
     "backend": [StrOptions({"auto", "torch", "triton"})],
     "max_epochs": [_positive_int()],
