@@ -106,8 +106,9 @@ def _leaves(state):
     return [] if state is None else [state]
 
 
-def test_inference_head_equals_the_training_head():
-    torch.manual_seed(0)
+def _perturbed_net_and_inputs(seed: int, missing: tuple[int, int], tails: list[int]):
+    """A stateful net with non-trivial weights, a state, windows with one missing value."""
+    torch.manual_seed(seed)
     net = StatefulForecastNet(horizon=5, quantiles=(0.1, 0.5, 0.9), patch_len=4, window_len=7)
     net.eval()
     with torch.no_grad():
@@ -115,8 +116,12 @@ def test_inference_head_equals_the_training_head():
             p.add_(0.1 * torch.randn_like(p))
     state = net.advance(torch.randn(3, 4, 4))
     windows = torch.randn(3, 7)
-    windows[1, 2] = float("nan")  # a missing value reads as the mean (zero)
-    tails = torch.tensor([0, 2, 3])
+    windows[missing] = float("nan")  # a missing value reads as the mean (zero)
+    return net, state, windows, torch.tensor(tails)
+
+
+def test_inference_head_equals_the_training_head():
+    net, state, windows, tails = _perturbed_net_and_inputs(0, (1, 2), [0, 2, 3])
     want = net.forecast(windows, tails, state)  # gradients on: the training head
     with torch.no_grad():
         got = net.forecast(windows, tails, state)  # the fused inference head
@@ -125,16 +130,7 @@ def test_inference_head_equals_the_training_head():
 
 
 def test_numpy_head_equals_the_torch_head():
-    torch.manual_seed(1)
-    net = StatefulForecastNet(horizon=5, quantiles=(0.1, 0.5, 0.9), patch_len=4, window_len=7)
-    net.eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.1 * torch.randn_like(p))
-    state = net.advance(torch.randn(3, 4, 4))
-    windows = torch.randn(3, 7)
-    windows[0, 3] = float("nan")
-    tails = torch.tensor([1, 0, 3])
+    net, state, windows, tails = _perturbed_net_and_inputs(1, (0, 3), [1, 0, 3])
     want = net.forecast(windows, tails, state)  # the training head
     got = net.forecast_array(windows.numpy(), tails.numpy(), state[1].detach())
     np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-5, atol=1e-5)
