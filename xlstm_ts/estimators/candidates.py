@@ -36,12 +36,11 @@ def fit_auto(
         fit = jsonable(asdict(fit_combination(ridge.network, none.network, val, point,
                                               cross_check=est.blend_check)))  # fmt: skip
     if fit is not None and 0.0 < fit["alpha"] < 1.0:
-        combined = ForecasterState.combined(ridge, none, fit, scores)
-        scores["combined"] = validation_mse(combined.network, val, point)
-        combined = replace(combined, best_val_loss=scores["combined"])
+        state = ForecasterState.combined(ridge, none, fit, scores)  # holds `scores` itself
+        scores["combined"] = state.best_val_loss = validation_mse(state.network, val, point)
         _say(est, f"linear_path='auto': kept the combination, weight {fit['alpha']:.3g} on "
                   f"'none' (validation MSE {_scores(scores)})")  # fmt: skip
-        return combined
+        return state
     best = min(scores, key=scores.get)
     _say(est, f"linear_path='auto': kept {best!r} (validation MSE {_scores(scores)})")
     return replace(candidates[best], candidate_scores=scores, combination=fit)

@@ -151,7 +151,8 @@ def fit_combination(
     point forecast, and with ``cross_check`` it is kept only if the weight fitted on each
     half of ``windows`` lowers the error of the other half (else ``w = 0``).
     """
-    first.eval(), second.eval()
+    first.eval()
+    second.eval()
 
     def parts(*inputs):
         a = first(*inputs)

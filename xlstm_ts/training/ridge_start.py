@@ -124,8 +124,12 @@ def ridge_start(
             lambdas,
             n_unpenalised=int(option != "none"),
         )
-    scores = {o: tuple(_mse(h, fits[o].coef) for h in halves[o]) for o in halves}
-    scores = scores if len(options) > 1 else {}
+    # the halves' errors of each level term tried (none when nothing was chosen)
+    scores = (
+        {o: tuple(_mse(h, fits[o].coef) for h in halves[o]) for o in halves}
+        if len(options) > 1
+        else {}
+    )
     best = _choose_level(options, scores, {o: fits[o].val_mse.get(fits[o].lam) for o in fits})
     fit = fits[best]
     coef = fit.coef[:-1] if best != "none" else fit.coef
