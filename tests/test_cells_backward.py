@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from xlstm_ts.kernels import mlstm, slstm
+from xlstm_ts.kernels import cbuild, mlstm, slstm
 from xlstm_ts.kernels.mlstm import (
     chunk,
     mlstm_chunkwise,
@@ -268,7 +268,7 @@ def test_slstm_c_and_numpy_step_loops_agree(dtype, monkeypatch):
 
 def test_slstm_without_a_compiler_falls_back_to_numpy(tmp_path, monkeypatch):
     monkeypatch.setenv("CC", "no-such-compiler")
-    monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
+    monkeypatch.setattr(cbuild.shutil, "which", lambda name: None)
     compiled.library.cache_clear()
     try:
         assert compiled.library() is None

@@ -128,8 +128,9 @@ class StepWeights:
     any of those parameters changes: updated in place (its version), replaced or moved
     (another tensor or another storage).
 
-    ``build`` maps the parameters to the derived tensors; it runs without autograd, so
-    the derived tensors serve inference only (callers use them when gradients are off).
+    ``build`` maps the parameters (after any ``context`` given to :meth:`get`) to the
+    derived tensors; it runs without autograd, so the derived tensors serve inference
+    only (callers use them when gradients are off).
     """
 
     def __init__(self, build: Any) -> None:
@@ -137,8 +138,9 @@ class StepWeights:
         self.key: list[tuple[Tensor, int, int]] = []
         self.value: Any = None
 
-    def get(self, params: Sequence[Tensor]) -> Any:
-        """The derived tensors for ``params`` (cached)."""
+    def get(self, params: Sequence[Tensor], *context: Any) -> Any:
+        """The derived tensors for ``params`` (cached); ``context`` (e.g. the modules that
+        hold them) goes to ``build`` first."""
         key = self.key
         fresh = len(key) == len(params) and all(
             k[0] is p and k[1] == p._version and k[2] == p.data_ptr()
@@ -146,7 +148,7 @@ class StepWeights:
         )
         if not fresh:
             with torch.no_grad():
-                self.value = self.build(*params)
+                self.value = self.build(*context, *params)
             # holding the parameters keeps their identities from being reused
             self.key = [(p, p._version, p.data_ptr()) for p in params]
         return self.value

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .layers import StepWeights
 from .stack import StackState, XLSTMStack
+from .stream_step import encoder_plan, encoder_step
 
 StreamState = tuple[StackState, Tensor]
 """The encoder's state after the last complete patch, and that patch's encoding (B, d)."""
@@ -86,6 +87,7 @@ class StatefulForecastNet(nn.Module):
         self.head = nn.Linear(d_model, horizon * self.num_quantiles)
         self._head_weights = StepWeights(_fused_head_input)
         self._head_arrays = StepWeights(_head_arrays)
+        self._encoder_plan = StepWeights(encoder_plan)
 
     # ------------------------------------------------------------------ state
     def empty_state(self, batch: int, like: Tensor) -> StreamState:
@@ -98,8 +100,34 @@ class StatefulForecastNet(nn.Module):
             state = self.empty_state(patches.shape[0], patches)
         if patches.shape[1] == 0:
             return state
+        if patches.shape[1] == 1 and self._streaming(patches):
+            return self._advance_one(patches[:, 0], state)
         encoded, stack_state = self.encoder(self.embed(torch.nan_to_num(patches)), state[0])
         return stack_state, encoded[:, -1]
+
+    def _streaming(self, patches: Tensor) -> bool:
+        """Whether a patch may take the NumPy step: inference on the CPU, in the
+        parameters' dtype (float32 or float64)."""
+        dtype = self.embed.weight.dtype
+        return (
+            not (self.training or torch.is_grad_enabled())
+            and patches.device.type == "cpu"
+            and self.embed.weight.device.type == "cpu"
+            and patches.dtype == dtype
+            and dtype in (torch.float32, torch.float64)
+        )
+
+    def _advance_one(self, patch: Tensor, state: StreamState) -> StreamState:
+        """:meth:`advance` by one patch (B, patch_len) through
+        :func:`~xlstm_ts.nn.stream_step.encoder_step`: the same map (tested), at a
+        fraction of torch's fixed cost per operation."""
+        m = self._modules
+        params: list[Tensor] = []
+        _gather_parameters(m["embed"], params)
+        _gather_parameters(m["encoder"], params)
+        plan = self._encoder_plan.get(params, m["embed"], m["encoder"])
+        encoding, blocks = encoder_step(plan, patch, state[0])
+        return blocks, encoding
 
     # ------------------------------------------------------------------ forecasts
     def _head(self, encoding: Tensor, windows: Tensor, tail: Tensor) -> Tensor:
@@ -191,6 +219,15 @@ class StatefulForecastNet(nn.Module):
         position = torch.arange(1, S + 1, device=windows.device)
         out = self._head(encodings[:, position // P], windows, (position % P).expand(B, S))
         return out, (stack_state, encoded[:, -1])
+
+
+def _gather_parameters(module: nn.Module, out: list[Tensor]) -> None:
+    """``module.parameters()`` appended to ``out`` (with repeats), through the modules'
+    dicts: several times cheaper than the generators, which a streaming step pays for."""
+    out.extend(p for p in module._parameters.values() if p is not None)
+    for child in module._modules.values():
+        if child is not None:
+            _gather_parameters(child, out)
 
 
 def _fused_head_input(

@@ -1,0 +1,156 @@
+"""The encoder's streaming step (NumPy and C forms) equals the torch blocks' forms."""
+
+import numpy as np
+import pytest
+import torch
+
+from xlstm_ts.nn import SLSTMBlock, StatefulForecastNet, XLSTMStack, stream_compiled
+from xlstm_ts.nn.stateful_net import _gather_parameters
+from xlstm_ts.nn.stream_step import encoder_plan, encoder_step
+
+FORMS = ["c", "numpy"]
+
+
+@pytest.fixture(params=FORMS)
+def form(request, monkeypatch):
+    """Runs a test with the C step, then with the NumPy step."""
+    if request.param == "c" and stream_compiled.library() is None:
+        pytest.skip("no C compiler here: the C step is not built")
+    if request.param == "numpy":
+        monkeypatch.setattr(stream_compiled, "library", lambda: None)
+    return request.param
+
+
+def _perturb(module: torch.nn.Module, scale: float = 0.2, seed: int = 0) -> None:
+    """Weights away from their initial values (zero gate weights, unit norms)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=g, dtype=p.dtype))
+
+
+def _leaves(state):
+    if isinstance(state, list | tuple):
+        return [x for s in state for x in _leaves(s)]
+    return [] if state is None else [state]
+
+
+def _assert_states_close(got, want, tol):
+    got, want = _leaves(got), _leaves(want)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), **tol)
+
+
+TOL = {torch.float32: dict(rtol=1e-4, atol=2e-5), torch.float64: dict(rtol=1e-10, atol=1e-12)}
+
+CONFIGS = [
+    # slstm_at, num_blocks, num_heads, d_model, patch_len, extra mLSTM block arguments
+    ((), 2, 4, 32, 16, {}),
+    ((1,), 2, 4, 64, 16, {}),
+    ((0, 2), 3, 2, 16, 8, {}),
+    ((0,), 1, 1, 8, 4, {}),
+    ((1,), 2, 2, 16, 5, dict(qkv_block_size=8, conv_kernel=2, proj_factor=1.5)),
+]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"slstm{c[0]}-h{c[2]}-d{c[3]}-p{c[4]}")
+def test_encoder_step_equals_the_sequence_form(form, config, dtype):
+    slstm_at, blocks, heads, d, P, kwargs = config
+    torch.manual_seed(0)
+    embed = torch.nn.Linear(P, d).to(dtype)
+    stack = XLSTMStack(d, blocks, slstm_at, heads, **kwargs).to(dtype).eval()
+    _perturb(embed)
+    _perturb(stack)
+    patches = torch.randn(3, 7, P, dtype=dtype)
+    patches[1, 4, 2] = float("nan")  # a missing value reads as zero
+    want, want_state = stack(embed(torch.nan_to_num(patches)))  # gradients on: sequence form
+    plan = encoder_plan(embed, stack)
+    assert plan["compiled"] == (form == "c")
+    tol = TOL[dtype]
+    with torch.no_grad():
+        _, state = stack(embed(torch.nan_to_num(patches[:, :3])))  # a state of the torch form
+        for t in range(3, 7):
+            encoding, state = encoder_step(plan, patches[:, t], state)
+            np.testing.assert_allclose(encoding.numpy(), want[:, t].detach().numpy(), **tol)
+        _assert_states_close(state, want_state, tol)
+        state = None  # from the empty state, every step in the streaming form
+        for t in range(7):
+            encoding, state = encoder_step(plan, patches[:, t], state)
+        np.testing.assert_allclose(encoding.numpy(), want[:, -1].detach().numpy(), **tol)
+        _assert_states_close(state, want_state, tol)
+
+
+def test_encoder_step_without_the_slstm_convolution(form):
+    torch.manual_seed(1)
+    embed, stack = torch.nn.Linear(4, 16), XLSTMStack(16, 2, (0,), 2).eval()
+    stack.blocks[0] = SLSTMBlock(16, 2, conv_kernel=0)
+    _perturb(embed)
+    _perturb(stack)
+    patches = torch.randn(2, 5, 4)
+    want, want_state = stack(embed(patches))
+    plan, state = encoder_plan(embed, stack), None
+    with torch.no_grad():
+        for t in range(5):
+            encoding, state = encoder_step(plan, patches[:, t], state)
+    np.testing.assert_allclose(encoding.numpy(), want[:, -1].detach().numpy(), **TOL[torch.float32])
+    _assert_states_close(state, want_state, TOL[torch.float32])
+
+
+def test_the_c_and_numpy_steps_agree_on_large_gates(monkeypatch):
+    if stream_compiled.library() is None:
+        pytest.skip("no C compiler here: the C step is not built")
+    torch.manual_seed(2)
+    embed, stack = torch.nn.Linear(8, 16), XLSTMStack(16, 2, (1,), 2).eval()
+    _perturb(embed, 2.0)
+    _perturb(stack, 2.0)  # gates far from zero: the stabilisers matter
+    patches = 10 * torch.randn(2, 12, 8, dtype=torch.float32)
+    states = {}
+    with torch.no_grad():
+        for form in FORMS:
+            if form == "numpy":
+                monkeypatch.setattr(stream_compiled, "library", lambda: None)
+            plan, state = encoder_plan(embed, stack), None
+            for t in range(12):
+                encoding, state = encoder_step(plan, patches[:, t], state)
+            states[form] = (encoding, state)
+    _assert_states_close(states["c"], states["numpy"], dict(rtol=1e-4, atol=1e-4))
+    assert all(torch.isfinite(x).all() for x in _leaves(states["c"][1]) if x.numel())
+
+
+def test_network_streaming_step_follows_parameter_changes(form):
+    torch.manual_seed(3)
+    net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
+    net.eval()
+    _perturb(net)
+    patches = torch.randn(1, 6, 4)
+    with torch.no_grad():
+        state = net.advance(patches[:, :5])
+        net.advance(patches[:, 5:], state)  # builds the cached arrays
+        net.encoder.blocks[0].up.weight.mul_(1.5)  # in place
+        net.encoder.blocks[1].R = torch.nn.Parameter(net.encoder.blocks[1].R + 0.3)  # replaced
+        got = net.advance(patches[:, 5:], net.advance(patches[:, :5]))
+    want = net.advance(patches)  # gradients on: the sequence form
+    _assert_states_close(got, want, TOL[torch.float32])
+
+
+def test_network_streaming_step_only_in_inference():
+    torch.manual_seed(4)
+    net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
+    state = net.advance(torch.randn(1, 2, 4))
+    assert net.advance(torch.randn(1, 1, 4), state)[1].requires_grad  # training: autograd
+    with torch.no_grad():
+        net.train()  # dropout would differ: the torch blocks
+        assert not net._streaming(torch.randn(1, 1, 4))
+        net.eval()
+        assert net._streaming(torch.randn(1, 1, 4))
+        assert not net._streaming(torch.randn(1, 1, 4, dtype=torch.float64))
+
+
+def test_gathered_parameters_are_the_modules_parameters():
+    net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
+    params: list[torch.Tensor] = []
+    _gather_parameters(net, params)
+    assert [id(p) for p in params] == [id(p) for p in net.parameters()]
