@@ -76,18 +76,21 @@ def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
     return ((np.asarray(values, dtype=np.float64) - mean) / scale).astype(np.float32)
 
 
-# advance, forecast and forecasts_at run under torch.inference_mode (not just no_grad):
-# it skips autograd's version counting and view tracking, which a streaming step of many
-# small operations pays for noticeably. The states they return are inference tensors,
-# which later inference and no-grad calls read freely.
+# advance, forecast and forecasts_at run their torch operations under torch.inference_mode
+# (not just no_grad): it skips autograd's version counting and view tracking, which a
+# streaming step of many small operations pays for noticeably. The states they return
+# are inference tensors (or plain ones from the NumPy and C steps), which later inference
+# and no-grad calls read freely.
 
 
 def _batched(states: Sequence[Any]) -> Any:
     """The states of single series as one batch (one series: its own state, no copy)."""
-    return states[0] if len(states) == 1 else cat_states(list(states))
+    if len(states) == 1:
+        return states[0]
+    with torch.inference_mode():
+        return cat_states(list(states))
 
 
-@torch.inference_mode()
 def advance(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -105,6 +108,22 @@ def advance(
     blocks of :data:`ENCODE_BLOCK`; what is left becomes the new tail. Series whose
     sequences have the same length are encoded together.
     """
+    P = network.patch_len
+    if all(n % P + len(new) < P for n, new in zip(lengths, news, strict=True)):
+        return list(states)  # no patch completed (most streaming steps): the states stay
+    return _advance(network, states, lengths, recents, news, mean, scale)
+
+
+@torch.inference_mode()
+def _advance(
+    network: StatefulForecastNet,
+    states: Sequence[Any],
+    lengths: Sequence[int],
+    recents: Sequence[np.ndarray],
+    news: Sequence[np.ndarray],
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> list[Any]:
     P = network.patch_len
     sequences = []
     for n, recent, new, m, s in zip(lengths, recents, news, mean, scale, strict=True):
@@ -128,7 +147,6 @@ def advance(
     return out
 
 
-@torch.inference_mode()
 def forecast(
     network: StatefulForecastNet,
     states: Sequence[Any],
@@ -142,7 +160,8 @@ def forecast(
     P, W = network.patch_len, network.window_len
     # a series shorter than the window reads as its mean before its start (as in training)
     if len(recents) == 1 and len(recents[0]) >= W:  # one series (streaming): no stacking
-        windows = np.asarray(recents[0][-W:], dtype=np.float64)[None]
+        windows = np.asarray(recents[0][-W:], dtype=np.float64) - mean[0]
+        windows = (windows / scale[0]).astype(np.float32)[None]
     else:
         windows = np.stack(
             [
@@ -150,13 +169,14 @@ def forecast(
                 for r in recents
             ]
         )
-    windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
+        windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
     tails = np.asarray(lengths, dtype=np.int64) % P
     state = _batched(states)
-    if state[1].device.type == "cpu":
+    if state[1].device.type == "cpu":  # NumPy or C: no torch operation, no inference mode
         out = network.forecast_array(windows, tails, state[1])
     else:
-        out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
+        with torch.inference_mode():
+            out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
         out = out.cpu().numpy()
     if out.shape[-1] > 1:
         out = np.sort(out, axis=-1)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import stream_compiled
 from .layers import StepWeights
 from .stack import StackState, XLSTMStack
 from .stream_step import encoder_plan, encoder_step
@@ -173,10 +174,14 @@ class StatefulForecastNet(nn.Module):
         # names would cost a sixth of this method
         m = self._modules
         mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
-        w_in, b_in, tail, w_out, b_out = self._head_arrays.get(
+        w_in, b_in, tail, w_out, b_out, address = self._head_arrays.get(
             (mix["weight"], mix["bias"], window["weight"], window["bias"], tail["weight"],
              head["weight"], head["bias"])
         )  # fmt: skip
+        if address and encoding.dtype == torch.float32:  # the C head: one call
+            out = stream_compiled.head(address, windows, tails, encoding, self.patch_len,
+                                       len(b_out))  # fmt: skip
+            return out.reshape(len(out), self.horizon, self.num_quantiles)
         windows = np.asarray(windows, dtype=np.float32)
         if not np.isfinite(windows).all():  # rare: np.nan_to_num costs more than the head
             windows = np.nan_to_num(windows)
@@ -241,13 +246,21 @@ def _fused_head_input(
     return torch.cat([w_mix, w_window], dim=1).t().contiguous(), b_mix + b_window
 
 
-def _head_arrays(*params: Tensor) -> tuple[np.ndarray, ...]:
-    """The head's weights as NumPy arrays for :meth:`StatefulForecastNet.forecast_array`
-    (copies: later in-place changes of the parameters rebuild them)."""
+def _head_arrays(*params: Tensor) -> tuple[Any, ...]:
+    """The head's weights as float32 NumPy arrays for
+    :meth:`StatefulForecastNet.forecast_array` (copies: later in-place changes of the
+    parameters rebuild them), views of one array whose address (0 without the C step)
+    comes last, for the C head."""
     w_mix, b_mix, w_window, b_window, tail, w_head, b_head = params
     w_in, b_in = _fused_head_input(w_mix, b_mix, w_window, b_window)
-    arrays = (w_in, b_in, tail, w_head.t(), b_head)
-    return tuple(np.array(a.detach().cpu().numpy(), dtype=np.float32) for a in arrays)
+    arrays = [a.detach().cpu().float() for a in (w_in, b_in, tail, w_head.t(), b_head)]
+    packed = torch.cat([a.reshape(-1) for a in arrays]).numpy()
+    views, at = [], 0
+    for a in arrays:
+        views.append(packed[at : at + a.numel()].reshape(a.shape))
+        at += a.numel()
+    address = packed.ctypes.data if stream_compiled.library() is not None else 0
+    return (*views, address)
 
 
 def map_state(fn: Any, state: Any) -> Any:

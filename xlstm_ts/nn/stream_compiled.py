@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -34,6 +35,7 @@ def library() -> ctypes.CDLL | None:
         getattr(lib, f"mlstm_block_step_{suffix}").argtypes = [long] * 6 + [dbl] * 2 + [ptr] * 12
         getattr(lib, f"slstm_block_step_{suffix}").argtypes = [long] * 5 + [dbl] * 3 + [ptr] * 14
         getattr(lib, f"linear_rows_{suffix}").argtypes = [long] * 3 + [ptr] * 4
+        getattr(lib, f"head_rows_{suffix}").argtypes = [long] * 5 + [ptr] * 6
         getattr(lib, f"layer_norm_rows_{suffix}").argtypes = [long] * 2 + [ptr] * 3 + [dbl, ptr]
     return lib
 
@@ -47,6 +49,17 @@ def _inputs(tensors: Any, dtype: torch.dtype) -> tuple[list[Tensor], list[int | 
 
 def _addr(a: Any) -> int:
     return a.ctypes.data
+
+
+def _writable(a: np.ndarray, dtype: type) -> np.ndarray:
+    """``a`` as a C-contiguous, writable array of ``dtype`` (a copy only where needed)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+def _address(a: np.ndarray) -> int:
+    """The address of a writable NumPy array's data (cheaper than ``a.ctypes.data``)."""
+    return torch.from_numpy(a).data_ptr()
 
 
 def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
@@ -101,3 +114,22 @@ def _slstm(fn: Any, p: dict[str, Any], x: Tensor, y: Tensor, state: Any, dtype: 
     fn(B, D, NH, K_c, H, *p["eps"], _addr(p["packed"]), x.data_ptr(), y.data_ptr(),
        *ptrs, *(t.data_ptr() for t in new), work.data_ptr())  # fmt: skip
     return new[0], tuple(new[1:])
+
+
+def head(
+    address: int, windows: np.ndarray, tails: np.ndarray, encoding: Tensor, P: int, HQ: int
+) -> np.ndarray:
+    """:meth:`~xlstm_ts.nn.StatefulForecastNet.forecast_array` in C: forecasts (B, HQ) from
+    the head's float32 weights packed at ``address`` (their order in ``stream_step.c``),
+    windows (B, W) and tails (B,) in NumPy, encodings (B, E) of float32 and the tail
+    table's ``P`` rows."""
+    B, W = windows.shape
+    E = encoding.shape[1]
+    # the inputs as C arrays, held in local names while C reads them
+    windows, tails = _writable(windows, np.float32), _writable(tails, np.int64)
+    encoding = encoding.contiguous()
+    out = np.empty(B * HQ + W + E, dtype=np.float32)  # the forecasts, then the work space
+    at = _address(out)
+    library().head_rows_f32(B, E, W, P, HQ, encoding.data_ptr(), _address(windows),
+                            _address(tails), address, at, at + 4 * B * HQ)  # fmt: skip
+    return out[: B * HQ].reshape(B, HQ)

@@ -6,8 +6,10 @@
    of a block come packed in one array, in the order stream_compiled.py writes them. The
    file includes itself once per float type: the body below the #else is the code. */
 #ifndef T
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define T float
 #define F(name) name##_f32
@@ -15,6 +17,7 @@
 #define LOG1P log1pf
 #define TANH tanhf
 #define ERF erff
+#define BIG FLT_MAX
 #include __FILE__
 #undef T
 #undef F
@@ -22,6 +25,7 @@
 #undef LOG1P
 #undef TANH
 #undef ERF
+#undef BIG
 
 #define T double
 #define F(name) name##_f64
@@ -29,6 +33,7 @@
 #define LOG1P log1p
 #define TANH tanh
 #define ERF erf
+#define BIG DBL_MAX
 #include __FILE__
 
 #else
@@ -219,6 +224,31 @@ void F(linear_rows)(long B, long n_in, long n_out, const T *x, const T *W, const
 /* layer norm of B rows of n values */
 void F(layer_norm_rows)(long B, long n, const T *x, const T *w, const T *b, double eps, T *y) {
     for (long r = 0; r < B; r++) F(layer_norm)(n, x + r * n, w, b, eps, y + r * n);
+}
+
+/* the forecast head in inference (stateful_net.py, forecast_array): forecasts (B, HQ)
+   from encodings (B, E), windows (B, W) and tail lengths (B,). w: the fused input map
+   ((E + W), E), its bias (E), the tail embedding (P, E), the output map (E, HQ) and its
+   bias (HQ), in that order. work: W + E values. */
+void F(head_rows)(long B, long E, long W, long P, long HQ, const T *enc, const T *win,
+                  const int64_t *tails, const T *w, T *out, T *work) {
+    const T *w_in = w, *b_in = w_in + (E + W) * E, *tail = b_in + E, *w_out = tail + P * E;
+    const T *b_out = w_out + E * HQ;
+    T *x = work, *hidden = x + W;
+    for (long b = 0; b < B; b++) {
+        for (long j = 0; j < W; j++) { /* as np.nan_to_num: NaN reads as 0 (the mean) */
+            const T v = win[b * W + j];
+            x[j] = v != v ? 0 : v > BIG ? BIG : v < -BIG ? -BIG : v;
+        }
+        for (long j = 0; j < E; j++) hidden[j] = b_in[j] + tail[tails[b] * E + j];
+        F(matvec)(E, E, enc + b * E, w_in, hidden, 1);
+        F(matvec)(W, E, x, w_in + E * E, hidden, 1);
+        for (long j = 0; j < E; j++) /* exact GELU */
+            hidden[j] = (T)0.5 * hidden[j] * ((T)1 + ERF(hidden[j] * (T)0.70710678118654752440));
+        T *o = out + b * HQ;
+        for (long j = 0; j < HQ; j++) o[j] = b_out[j] + x[W - 1]; /* the level skip */
+        F(matvec)(E, HQ, hidden, w_out, o, 1);
+    }
 }
 
 #endif
