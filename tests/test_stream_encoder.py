@@ -68,7 +68,7 @@ def test_encoder_step_equals_the_sequence_form(form, config, dtype):
     patches[1, 4, 2] = float("nan")  # a missing value reads as zero
     want, want_state = stack(embed(torch.nan_to_num(patches)))  # gradients on: sequence form
     plan = encoder_plan(embed, stack)
-    assert plan["compiled"] == (form == "c")
+    assert (plan["compiled"] is not None) == (form == "c")
     tol = TOL[dtype]
     with torch.no_grad():
         _, state = stack(embed(torch.nan_to_num(patches[:, :3])))  # a state of the torch form

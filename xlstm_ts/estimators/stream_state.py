@@ -159,7 +159,8 @@ def forecast(
     scale, sorted along the quantiles (so that they never cross)."""
     P, W = network.patch_len, network.window_len
     # a series shorter than the window reads as its mean before its start (as in training)
-    if len(recents) == 1 and len(recents[0]) >= W:  # one series (streaming): no stacking
+    one = len(recents) == 1  # one series (streaming): scalars, no stacking
+    if one and len(recents[0]) >= W:
         windows = np.asarray(recents[0][-W:], dtype=np.float64) - mean[0]
         windows = (windows / scale[0]).astype(np.float32)[None]
     else:
@@ -170,7 +171,7 @@ def forecast(
             ]
         )
         windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
-    tails = np.asarray(lengths, dtype=np.int64) % P
+    tails = np.array([lengths[0] % P] if one else [n % P for n in lengths], dtype=np.int64)
     state = _batched(states)
     if state[1].device.type == "cpu":  # NumPy or C: no torch operation, no inference mode
         out = network.forecast_array(windows, tails, state[1])
@@ -180,6 +181,8 @@ def forecast(
         out = out.cpu().numpy()
     if out.shape[-1] > 1:
         out = np.sort(out, axis=-1)
+    if one:  # NumPy's float64 scalars: the product is float64
+        return out * np.float64(scale[0]) + np.float64(mean[0])
     return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
 
 

@@ -102,24 +102,24 @@ class StatefulForecastNet(nn.Module):
         if patches.shape[1] == 0:
             return state
         if patches.shape[1] == 1 and self._streaming(patches):
-            return self._advance_one(patches[:, 0], state)
+            return self._advance_one(patches, state)
         encoded, stack_state = self.encoder(self.embed(torch.nan_to_num(patches)), state[0])
         return stack_state, encoded[:, -1]
 
     def _streaming(self, patches: Tensor) -> bool:
         """Whether a patch may take the NumPy step: inference on the CPU, in the
         parameters' dtype (float32 or float64)."""
-        dtype = self.embed.weight.dtype
+        weight = self._modules["embed"]._parameters["weight"]
         return (
             not (self.training or torch.is_grad_enabled())
             and patches.device.type == "cpu"
-            and self.embed.weight.device.type == "cpu"
-            and patches.dtype == dtype
-            and dtype in (torch.float32, torch.float64)
+            and weight.device.type == "cpu"
+            and patches.dtype == weight.dtype
+            and weight.dtype in (torch.float32, torch.float64)
         )
 
     def _advance_one(self, patch: Tensor, state: StreamState) -> StreamState:
-        """:meth:`advance` by one patch (B, patch_len) through
+        """:meth:`advance` by one patch (B, 1, patch_len) through
         :func:`~xlstm_ts.nn.stream_step.encoder_step`: the same map (tested), at a
         fraction of torch's fixed cost per operation."""
         m = self._modules

@@ -34,21 +34,15 @@ def library() -> ctypes.CDLL | None:
     for suffix in _SUFFIX.values():
         getattr(lib, f"mlstm_block_step_{suffix}").argtypes = [long] * 6 + [dbl] * 2 + [ptr] * 12
         getattr(lib, f"slstm_block_step_{suffix}").argtypes = [long] * 5 + [dbl] * 3 + [ptr] * 14
-        getattr(lib, f"linear_rows_{suffix}").argtypes = [long] * 3 + [ptr] * 4
+        getattr(lib, f"embed_rows_{suffix}").argtypes = [long] * 3 + [ptr] * 4
         getattr(lib, f"head_rows_{suffix}").argtypes = [long] * 5 + [ptr] * 6
         getattr(lib, f"layer_norm_rows_{suffix}").argtypes = [long] * 2 + [ptr] * 3 + [dbl, ptr]
     return lib
 
 
-def _inputs(tensors: Any, dtype: torch.dtype) -> tuple[list[Tensor], list[int | None]]:
-    """The tensors as C-contiguous arrays of ``dtype`` (copies where needed: the caller
-    keeps them alive while C reads them) and their addresses (``None``: a NULL)."""
-    kept = [t if t is None else t.to(dtype).contiguous() for t in tensors]
-    return kept, [None if t is None else t.data_ptr() for t in kept]
-
-
-def _addr(a: Any) -> int:
-    return a.ctypes.data
+def _c_array(t: Tensor, dtype: torch.dtype) -> Tensor:
+    """``t`` as a C-contiguous tensor of ``dtype`` (a copy only where needed)."""
+    return t if t.dtype == dtype and t.is_contiguous() else t.to(dtype).contiguous()
 
 
 def _writable(a: np.ndarray, dtype: type) -> np.ndarray:
@@ -58,62 +52,75 @@ def _writable(a: np.ndarray, dtype: type) -> np.ndarray:
 
 
 def _address(a: np.ndarray) -> int:
-    """The address of a writable NumPy array's data (cheaper than ``a.ctypes.data``)."""
-    return torch.from_numpy(a).data_ptr()
+    """The address of a writable, C-contiguous NumPy array's data (a third of the cost of
+    ``a.ctypes.data``)."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(a))
+
+
+def prepare(plan: dict[str, Any]) -> dict[str, Any] | None:
+    """What :func:`encoder_step` needs of a plan of :mod:`.stream_step` (functions, sizes,
+    the weights' addresses), worked out once; ``None`` without the C step."""
+    lib = library()
+    if lib is None:
+        return None
+    dtype = torch.float64 if plan["embed"].dtype.itemsize == 8 else torch.float32
+    suffix = _SUFFIX[dtype]
+    D = len(plan["embed_b"])
+    blocks = []
+    for p in plan["blocks"]:
+        NH, DH, K = p["NH"], p["DH"], p["K"]
+        if p["kind"] == "m":
+            inner = NH * DH
+            fn = getattr(lib, f"mlstm_block_step_{suffix}")
+            ints = (D, inner, NH, K, p["bs"])
+            shapes = [(K - 1, inner), (NH, DH, DH), (NH, DH), (NH,)]
+            work = D + 7 * inner + 2 * NH
+        else:
+            fn = getattr(lib, f"slstm_block_step_{suffix}")
+            ints = (D, NH, K if p["conv_w"] is not None else 0, p["hidden"])
+            shapes = [(K - 1, D)] + [(NH, DH)] * 4
+            work = 9 * D + 3 * p["hidden"]
+        blocks.append((fn, ints, p["eps"], p["packed"].ctypes.data, shapes, work))
+    w, b, eps = plan["norm"]
+    return dict(
+        dtype=dtype,
+        D=D,
+        embed=getattr(lib, f"embed_rows_{suffix}"),
+        embed_at=(plan["embed"].ctypes.data, plan["embed_b"].ctypes.data),
+        norm=getattr(lib, f"layer_norm_rows_{suffix}"),
+        norm_at=(w.ctypes.data, b.ctypes.data, eps),
+        blocks=blocks,
+        work=max(work for *_, work in blocks),
+    )
 
 
 def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
     """:func:`~xlstm_ts.nn.stream_step.encoder_step` in C: the same arguments and results."""
-    lib = library()
-    dtype = plan["embed"].dtype
-    dtype = torch.float64 if dtype.itemsize == 8 else torch.float32
-    suffix = _SUFFIX[dtype]
-    B, P = patch.shape
-    D = len(plan["embed_b"])
-    patch = torch.nan_to_num(patch.to(dtype)).contiguous()
-    x = torch.empty(B, D, dtype=dtype)
-    getattr(lib, f"linear_rows_{suffix}")(B, P, D, patch.data_ptr(), _addr(plan["embed"]),
-                                          _addr(plan["embed_b"]), x.data_ptr())  # fmt: skip
-    states = [None] * len(plan["blocks"]) if states is None else states
+    c = plan["compiled"]
+    dtype, D = c["dtype"], c["D"]
+    B, P = patch.shape[0], patch.shape[-1]
+    patch = _c_array(patch, dtype)
+    # the activations between blocks, then the blocks' work space: one buffer
+    scratch = torch.empty(2 * B * D + c["work"], dtype=dtype)
+    size = scratch.element_size()
+    x = scratch.data_ptr()
+    y, work = x + B * D * size, x + 2 * B * D * size
+    c["embed"](B, P, D, patch.data_ptr(), *c["embed_at"], x)
+    states = [None] * len(c["blocks"]) if states is None else states
     out = []
-    for p, state in zip(plan["blocks"], states, strict=True):
-        y = torch.empty(B, D, dtype=dtype)
-        step = _mlstm if p["kind"] == "m" else _slstm
-        out.append(step(getattr(lib, f"{'m' if p['kind'] == 'm' else 's'}lstm_block_step_{suffix}"),
-                        p, x, y, state, dtype))  # fmt: skip
-        x = y
-    w, b, eps = plan["norm"]
-    getattr(lib, f"layer_norm_rows_{suffix}")(B, D, x.data_ptr(), _addr(w), _addr(b), eps,
-                                              x.data_ptr())  # fmt: skip
-    return x, out
-
-
-def _mlstm(fn: Any, p: dict[str, Any], x: Tensor, y: Tensor, state: Any, dtype: torch.dtype):
-    B, D = x.shape
-    NH, DH, K = p["NH"], p["DH"], p["K"]
-    inner = NH * DH
-    conv, (C, n, m) = (None, (None, None, None)) if state is None else state
-    new = (torch.empty(B, K - 1, inner, dtype=dtype), torch.empty(B, NH, DH, DH, dtype=dtype),
-           torch.empty(B, NH, DH, dtype=dtype), torch.empty(B, NH, dtype=dtype))  # fmt: skip
-    work = torch.empty(D + 7 * inner + 2 * NH, dtype=dtype)
-    _kept, ptrs = _inputs((conv, C, n, m), dtype)
-    fn(B, D, inner, NH, K, p["bs"], *p["eps"], _addr(p["packed"]), x.data_ptr(), y.data_ptr(),
-       *ptrs, *(t.data_ptr() for t in new), work.data_ptr())  # fmt: skip
-    return new[0], new[1:]
-
-
-def _slstm(fn: Any, p: dict[str, Any], x: Tensor, y: Tensor, state: Any, dtype: torch.dtype):
-    B, D = x.shape
-    NH, DH, K, H = p["NH"], p["DH"], p["K"], p["hidden"]
-    conv, cell = (None, (None,) * 4) if state is None else state
-    K_c = K if p["conv_w"] is not None else 0
-    new = [torch.empty(B, max(K - 1, 0), D, dtype=dtype)]
-    new += [torch.empty(B, NH, DH, dtype=dtype) for _ in range(4)]
-    work = torch.empty(9 * D + 3 * H, dtype=dtype)
-    _kept, ptrs = _inputs((conv, *cell), dtype)
-    fn(B, D, NH, K_c, H, *p["eps"], _addr(p["packed"]), x.data_ptr(), y.data_ptr(),
-       *ptrs, *(t.data_ptr() for t in new), work.data_ptr())  # fmt: skip
-    return new[0], tuple(new[1:])
+    for (fn, ints, eps, at, shapes, _), state in zip(c["blocks"], states, strict=True):
+        new = [torch.empty((B, *shape), dtype=dtype) for shape in shapes]
+        if state is None:
+            kept, given = [], [None] * len(new)
+        else:  # held in `kept` while C reads them
+            kept = [_c_array(t, dtype) for t in (state[0], *state[1])]
+            given = [t.data_ptr() for t in kept]
+        fn(B, *ints, *eps, at, x, y, *given, *(t.data_ptr() for t in new), work)
+        out.append((new[0], tuple(new[1:])))
+        x, y = y, x
+    encoding = torch.empty(B, D, dtype=dtype)
+    c["norm"](B, D, x, *c["norm_at"], encoding.data_ptr())
+    return encoding, out
 
 
 def head(

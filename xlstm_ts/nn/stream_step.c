@@ -212,12 +212,18 @@ void F(slstm_block_step)(long B, long D, long NH, long K, long H, double eps_ln,
     }
 }
 
-/* y = x @ W + bias for B rows (the patch embedding), then optionally nothing else */
-void F(linear_rows)(long B, long n_in, long n_out, const T *x, const T *W, const T *bias, T *y) {
+/* the patch embedding: y = x @ W + bias for B rows, with x read as np.nan_to_num does
+   (NaN as 0, the mean; infinities as the largest finite values) */
+void F(embed_rows)(long B, long n_in, long n_out, const T *x, const T *W, const T *bias, T *y) {
     for (long b = 0; b < B; b++) {
         T *yb = y + b * n_out;
         for (long o = 0; o < n_out; o++) yb[o] = bias[o];
-        F(matvec)(n_in, n_out, x + b * n_in, W, yb, 1);
+        for (long i = 0; i < n_in; i++) {
+            const T v = x[b * n_in + i];
+            const T xi = v != v ? 0 : v > BIG ? BIG : v < -BIG ? -BIG : v;
+            const T *w = W + i * n_out;
+            for (long o = 0; o < n_out; o++) yb[o] += xi * w[o];
+        }
     }
 }
 

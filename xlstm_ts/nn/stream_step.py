@@ -123,7 +123,7 @@ def encoder_plan(embed: nn.Linear, encoder: nn.Module, *params: Tensor) -> dict[
         blocks=blocks,
         norm=(_np(encoder.norm.weight), _np(encoder.norm.bias), encoder.norm.eps),
     )
-    plan["compiled"] = stream_compiled.library() is not None
+    plan["compiled"] = stream_compiled.prepare(plan)
     return plan
 
 
@@ -234,8 +234,8 @@ def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
     ----------
     plan : dict
         From :func:`encoder_plan`.
-    patch : Tensor of shape (B, patch_len)
-        The patch on the CPU, in the plan's dtype (NaN reads as zero).
+    patch : Tensor of shape (B, patch_len) or (B, 1, patch_len)
+        The patch on the CPU (NaN reads as zero).
     states : list or None
         One state per block, as the torch blocks return them, or ``None`` before the
         first patch.
@@ -247,9 +247,10 @@ def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
     states : list
         The blocks' states after the patch (new tensors: ``states`` is not changed).
     """
-    if plan["compiled"]:
+    if plan["compiled"] is not None:
         return stream_compiled.encoder_step(plan, patch, states)
-    x = np.nan_to_num(patch.detach().numpy()) @ plan["embed"] + plan["embed_b"]
+    patch = np.nan_to_num(patch.detach().numpy().reshape(len(patch), -1))
+    x = patch.astype(plan["embed"].dtype, copy=False) @ plan["embed"] + plan["embed_b"]
     states = [None] * len(plan["blocks"]) if states is None else states
     out = []
     for p, state in zip(plan["blocks"], states, strict=True):
