@@ -136,11 +136,15 @@ def _advance(
     for (count, fresh), members in groups.items():
         if count == 0:
             continue
-        patches = torch.from_numpy(np.stack([sequences[k][: count * P] for k in members]))
-        patches = patches.view(len(members), count, P)
+        # NumPy shapes the patches: a few of its calls cost less than torch's
+        patches = np.stack([sequences[k][: count * P] for k in members])
+        patches = torch.from_numpy(patches.reshape(len(members), count, P))
         state = None if fresh else _batched([states[k] for k in members])
-        for a in range(0, count, ENCODE_BLOCK):
-            state = network.advance(patches[:, a : a + ENCODE_BLOCK], state)
+        if count <= ENCODE_BLOCK:
+            state = network.advance(patches, state)
+        else:
+            for a in range(0, count, ENCODE_BLOCK):
+                state = network.advance(patches[:, a : a + ENCODE_BLOCK], state)
         out_states = [state] if len(members) == 1 else split_state(state, len(members))
         for k, s in zip(members, out_states, strict=True):
             out[k] = s
