@@ -154,3 +154,23 @@ def test_gathered_parameters_are_the_modules_parameters():
     params: list[torch.Tensor] = []
     _gather_parameters(net, params)
     assert [id(p) for p in params] == [id(p) for p in net.parameters()]
+
+
+def test_forecast_head_equals_the_torch_head(form):
+    torch.manual_seed(5)
+    net = StatefulForecastNet(horizon=5, quantiles=(0.1, 0.5, 0.9), patch_len=4, window_len=7)
+    net.eval()
+    _perturb(net, 0.1)
+    with torch.no_grad():
+        state = net.advance(torch.randn(3, 4, 4))
+    windows = torch.randn(3, 7)
+    windows[1, 2] = float("nan")  # a missing value reads as the mean (zero)
+    tails = torch.tensor([0, 3, 1])
+    want = net.forecast(windows, tails, state).detach().numpy()  # the training head
+    got = net.forecast_array(windows.numpy(), tails.numpy(), state[1])
+    assert bool(net._head_arrays.value[-1]) == (form == "c")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    read_only = windows.numpy().copy()
+    read_only.flags.writeable = False  # read, not written
+    got = net.forecast_array(read_only, tails.numpy(), state[1])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
