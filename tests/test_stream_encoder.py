@@ -174,3 +174,24 @@ def test_forecast_head_equals_the_torch_head(form):
     read_only.flags.writeable = False  # read, not written
     got = net.forecast_array(read_only, tails.numpy(), state[1])
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("quantiles", [(0.5,), (0.9, 0.1, 0.5)])
+def test_forecast_values_are_the_head_on_the_series_scale(form, quantiles):
+    torch.manual_seed(6)
+    net = StatefulForecastNet(horizon=4, quantiles=quantiles, patch_len=4, window_len=6)
+    net.eval()
+    _perturb(net, 0.5)  # quantile outputs that cross before sorting
+    with torch.no_grad():
+        state = net.advance(torch.randn(2, 3, 4))
+    values = 100.0 + 5.0 * np.random.default_rng(0).normal(size=(2, 6))
+    values[1, :2] = np.nan  # a series shorter than the window
+    mean, scale = np.array([100.0, 99.0]), np.array([5.0, 4.0])
+    tails = np.array([2, 0])
+    windows = torch.from_numpy(((values - mean[:, None]) / scale[:, None]).astype(np.float32))
+    raw = net.forecast(windows, torch.from_numpy(tails), state).detach().numpy()
+    want = np.sort(raw, axis=-1).astype(np.float64) * scale[:, None, None] + mean[:, None, None]
+    got = net.forecast_values(values, tails, state[1], mean, scale)
+    assert got.dtype == np.float64 and got.shape == (2, 4, len(quantiles))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+    assert (np.diff(got, axis=-1) >= 0).all()

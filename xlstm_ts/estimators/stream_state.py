@@ -162,31 +162,25 @@ def forecast(
     """Quantile forecasts (n, horizon, Q) after the end of each series, on the data's
     scale, sorted along the quantiles (so that they never cross)."""
     P, W = network.patch_len, network.window_len
+    one = len(recents) == 1  # one series (streaming): no stacking
     # a series shorter than the window reads as its mean before its start (as in training)
-    one = len(recents) == 1  # one series (streaming): scalars, no stacking
     if one and len(recents[0]) >= W:
-        windows = np.asarray(recents[0][-W:], dtype=np.float64) - mean[0]
-        windows = (windows / scale[0]).astype(np.float32)[None]
+        values = np.asarray(recents[0][-W:], dtype=np.float64)[None]
     else:
-        windows = np.stack(
+        values = np.stack(
             [
                 r[-W:] if len(r) >= W else np.concatenate([np.full(W - len(r), np.nan), r])
                 for r in recents
             ]
         )
-        windows = ((windows - mean[:, None]) / scale[:, None]).astype(np.float32)
     tails = np.array([lengths[0] % P] if one else [n % P for n in lengths], dtype=np.int64)
     state = _batched(states)
     if state[1].device.type == "cpu":  # NumPy or C: no torch operation, no inference mode
-        out = network.forecast_array(windows, tails, state[1])
-    else:
-        with torch.inference_mode():
-            out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
-        out = out.cpu().numpy()
-    if out.shape[-1] > 1:
-        out = np.sort(out, axis=-1)
-    if one:  # NumPy's float64 scalars: the product is float64
-        return out * np.float64(scale[0]) + np.float64(mean[0])
+        return network.forecast_values(values, tails, state[1], mean, scale)
+    windows = ((values - mean[:, None]) / scale[:, None]).astype(np.float32)
+    with torch.inference_mode():
+        out = network.forecast(torch.from_numpy(windows), torch.from_numpy(tails), state)
+    out = np.sort(out.cpu().numpy(), axis=-1)
     return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
 
 

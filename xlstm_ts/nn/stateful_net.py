@@ -191,6 +191,37 @@ class StatefulForecastNet(nn.Module):
         out = hidden @ w_out + b_out
         return out.reshape(len(windows), self.horizon, self.num_quantiles) + windows[:, -1:, None]
 
+    def forecast_values(
+        self,
+        values: np.ndarray,
+        tails: np.ndarray,
+        encoding: Tensor,
+        mean: np.ndarray,
+        scale: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`forecast_array` on the series' own scale: forecasts (B, horizon, Q) of
+        float64, each step's quantiles sorted, from the last ``window_len`` values of each
+        series (B, window_len; NaN before a short series' start), their means and scales
+        (B,) that put them on the network's scale, the tail lengths and the encodings.
+
+        For streaming: with the C step built this is one call, normalisation and sorting
+        included; otherwise NumPy around :meth:`forecast_array` (the same numbers).
+        """
+        values = np.asarray(values, dtype=np.float64)
+        m = self._modules
+        mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
+        address = self._head_arrays.get(
+            (mix["weight"], mix["bias"], window["weight"], window["bias"], tail["weight"],
+             head["weight"], head["bias"])
+        )[-1]  # fmt: skip
+        if address and encoding.dtype == torch.float32:
+            return stream_compiled.head_scaled(address, values, tails, encoding, mean, scale,
+                                               self.patch_len, self.horizon,
+                                               self.num_quantiles)  # fmt: skip
+        windows = ((values - mean[:, None]) / scale[:, None]).astype(np.float32)
+        out = np.sort(self.forecast_array(windows, tails, encoding), axis=-1)
+        return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
+
     def forward(
         self, windows: Tensor, state: StreamState | None = None
     ) -> tuple[Tensor, StreamState]:

@@ -36,6 +36,7 @@ def library() -> ctypes.CDLL | None:
         getattr(lib, f"slstm_block_step_{suffix}").argtypes = [long] * 5 + [dbl] * 3 + [ptr] * 14
         getattr(lib, f"embed_rows_{suffix}").argtypes = [long] * 3 + [ptr] * 4
         getattr(lib, f"head_rows_{suffix}").argtypes = [long] * 5 + [ptr] * 6
+        getattr(lib, f"head_scaled_rows_{suffix}").argtypes = [long] * 6 + [ptr] * 8
         getattr(lib, f"layer_norm_rows_{suffix}").argtypes = [long] * 2 + [ptr] * 3 + [dbl, ptr]
     return lib
 
@@ -140,3 +141,31 @@ def head(
     library().head_rows_f32(B, E, W, P, HQ, encoding.data_ptr(), _address(windows),
                             _address(tails), address, at, at + 4 * B * HQ)  # fmt: skip
     return out[: B * HQ].reshape(B, HQ)
+
+
+def head_scaled(
+    address: int,
+    values: np.ndarray,
+    tails: np.ndarray,
+    encoding: Tensor,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    P: int,
+    H: int,
+    Q: int,
+) -> np.ndarray:
+    """:meth:`~xlstm_ts.nn.StatefulForecastNet.forecast_values` in C: as :func:`head`,
+    from the series' own values (B, W) and their means and scales (B,), to sorted
+    forecasts (B, H, Q) of float64 on that scale."""
+    B, W = values.shape
+    E = encoding.shape[1]
+    # the inputs as C arrays, held in local names while C reads them
+    values, tails = _writable(values, np.float64), _writable(tails, np.int64)
+    mean, scale = _writable(mean, np.float64), _writable(scale, np.float64)
+    encoding = encoding.contiguous()
+    out = np.empty((B, H, Q), dtype=np.float64)
+    work = np.empty(W + E + H * Q, dtype=np.float32)
+    library().head_scaled_rows_f32(B, E, W, P, H, Q, encoding.data_ptr(), _address(values),
+                                   _address(tails), _address(mean), _address(scale),
+                                   address, _address(out), _address(work))  # fmt: skip
+    return out

@@ -232,28 +232,59 @@ void F(layer_norm_rows)(long B, long n, const T *x, const T *w, const T *b, doub
     for (long r = 0; r < B; r++) F(layer_norm)(n, x + r * n, w, b, eps, y + r * n);
 }
 
-/* the forecast head in inference (stateful_net.py, forecast_array): forecasts (B, HQ)
-   from encodings (B, E), windows (B, W) and tail lengths (B,). w: the fused input map
-   ((E + W), E), its bias (E), the tail embedding (P, E), the output map (E, HQ) and its
-   bias (HQ), in that order. work: W + E values. */
+/* the forecast head in inference (stateful_net.py, forecast_array) for one row: forecasts
+   o (HQ) from an encoding (E), a window x (W, NaN already read as 0) and a tail length.
+   w: the fused input map ((E + W), E), its bias (E), the tail embedding (P, E), the
+   output map (E, HQ) and its bias (HQ), in that order. hidden: E values of work. */
+static void F(head_row)(long E, long W, long P, long HQ, const T *enc, const T *x, int64_t tail,
+                        const T *w, T *o, T *hidden) {
+    const T *w_in = w, *b_in = w_in + (E + W) * E, *emb = b_in + E, *w_out = emb + P * E;
+    const T *b_out = w_out + E * HQ;
+    for (long j = 0; j < E; j++) hidden[j] = b_in[j] + emb[tail * E + j];
+    F(matvec)(E, E, enc, w_in, hidden, 1);
+    F(matvec)(W, E, x, w_in + E * E, hidden, 1);
+    for (long j = 0; j < E; j++) /* exact GELU */
+        hidden[j] = (T)0.5 * hidden[j] * ((T)1 + ERF(hidden[j] * (T)0.70710678118654752440));
+    for (long j = 0; j < HQ; j++) o[j] = b_out[j] + x[W - 1]; /* the level skip */
+    F(matvec)(E, HQ, hidden, w_out, o, 1);
+}
+
+/* as np.nan_to_num: NaN reads as 0 (the mean), infinities as the largest finite values */
+static inline T F(finite)(T v) { return v != v ? 0 : v > BIG ? BIG : v < -BIG ? -BIG : v; }
+
+/* forecasts (B, HQ) from encodings (B, E), windows (B, W) and tail lengths (B,); the
+   weights as for head_row. work: W + E values. */
 void F(head_rows)(long B, long E, long W, long P, long HQ, const T *enc, const T *win,
                   const int64_t *tails, const T *w, T *out, T *work) {
-    const T *w_in = w, *b_in = w_in + (E + W) * E, *tail = b_in + E, *w_out = tail + P * E;
-    const T *b_out = w_out + E * HQ;
     T *x = work, *hidden = x + W;
     for (long b = 0; b < B; b++) {
-        for (long j = 0; j < W; j++) { /* as np.nan_to_num: NaN reads as 0 (the mean) */
-            const T v = win[b * W + j];
-            x[j] = v != v ? 0 : v > BIG ? BIG : v < -BIG ? -BIG : v;
+        for (long j = 0; j < W; j++) x[j] = F(finite)(win[b * W + j]);
+        F(head_row)(E, W, P, HQ, enc + b * E, x, tails[b], w, out + b * HQ, hidden);
+    }
+}
+
+/* the same from the last W values of each series on its own scale (B, W), normalised
+   here by its mean and scale (B,): forecasts (B, H, Q) on that scale, each step's Q
+   quantiles sorted. work: W + E + H * Q values. */
+void F(head_scaled_rows)(long B, long E, long W, long P, long H, long Q, const T *enc,
+                         const double *values, const int64_t *tails, const double *mean,
+                         const double *scale, const T *w, double *out, T *work) {
+    T *x = work, *hidden = x + W, *o = hidden + E;
+    for (long b = 0; b < B; b++) {
+        for (long j = 0; j < W; j++)
+            x[j] = F(finite)((T)((values[b * W + j] - mean[b]) / scale[b]));
+        F(head_row)(E, W, P, H * Q, enc + b * E, x, tails[b], w, o, hidden);
+        for (long h = 0; h < H; h++) {
+            T *q = o + h * Q;
+            for (long i = 1; i < Q; i++) /* insertion sort: Q is a handful */
+                for (long k = i; k > 0 && q[k] < q[k - 1]; k--) {
+                    const T t = q[k];
+                    q[k] = q[k - 1];
+                    q[k - 1] = t;
+                }
+            for (long i = 0; i < Q; i++)
+                out[(b * H + h) * Q + i] = (double)q[i] * scale[b] + mean[b];
         }
-        for (long j = 0; j < E; j++) hidden[j] = b_in[j] + tail[tails[b] * E + j];
-        F(matvec)(E, E, enc + b * E, w_in, hidden, 1);
-        F(matvec)(W, E, x, w_in + E * E, hidden, 1);
-        for (long j = 0; j < E; j++) /* exact GELU */
-            hidden[j] = (T)0.5 * hidden[j] * ((T)1 + ERF(hidden[j] * (T)0.70710678118654752440));
-        T *o = out + b * HQ;
-        for (long j = 0; j < HQ; j++) o[j] = b_out[j] + x[W - 1]; /* the level skip */
-        F(matvec)(E, HQ, hidden, w_out, o, 1);
     }
 }
 
