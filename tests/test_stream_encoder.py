@@ -195,3 +195,21 @@ def test_forecast_values_are_the_head_on_the_series_scale(form, quantiles):
     assert got.dtype == np.float64 and got.shape == (2, 4, len(quantiles))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
     assert (np.diff(got, axis=-1) >= 0).all()
+
+
+def test_a_streaming_network_copies_and_pickles():
+    import copy
+    import pickle
+
+    torch.manual_seed(7)
+    net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
+    net.eval()
+    patches = torch.randn(1, 3, 4)
+    with torch.no_grad():
+        state = net.advance(patches[:, 2:], net.advance(patches[:, :2]))  # caches built
+        net.forecast_array(np.zeros((1, 4), np.float32), np.array([1]), state[1])
+        for other in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+            with torch.no_grad():
+                other.encoder.blocks[0].up.weight.add_(0.1)  # its own weights, not net's
+                got = other.advance(patches[:, 2:], other.advance(patches[:, :2]))
+            _assert_states_close(got, other.advance(patches), TOL[torch.float32])

@@ -138,6 +138,11 @@ class StepWeights:
         self.key: list[tuple[Tensor, int, int]] = []
         self.value: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # copies and pickles start with an empty cache: the derived values may hold what
+        # does not copy (addresses, C functions) and are rebuilt on first use anyway
+        return {"build": self.build, "key": [], "value": None}
+
     def get(self, params: Sequence[Tensor], *context: Any) -> Any:
         """The derived tensors for ``params`` (cached); ``context`` (e.g. the modules that
         hold them) goes to ``build`` first."""
