@@ -213,3 +213,23 @@ def test_a_streaming_network_copies_and_pickles():
                 other.encoder.blocks[0].up.weight.add_(0.1)  # its own weights, not net's
                 got = other.advance(patches[:, 2:], other.advance(patches[:, :2]))
             _assert_states_close(got, other.advance(patches), TOL[torch.float32])
+
+
+def test_without_a_compiler_the_numpy_step_runs(monkeypatch):
+    from xlstm_ts.kernels import cbuild
+
+    monkeypatch.setattr(cbuild.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CC", "no-such-compiler")
+    stream_compiled.library.cache_clear()
+    try:
+        assert stream_compiled.library() is None
+        torch.manual_seed(8)
+        net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(0,), num_heads=2)
+        net.eval()
+        patches = torch.randn(1, 3, 4)
+        with torch.no_grad():
+            got = net.advance(patches[:, 2:], net.advance(patches[:, :2]))
+        assert net._encoder_plan.value["compiled"] is None
+        _assert_states_close(got, net.advance(patches), TOL[torch.float32])
+    finally:
+        stream_compiled.library.cache_clear()
