@@ -168,7 +168,8 @@ class StatefulForecastNet(nn.Module):
 
         The same map as :meth:`forecast` (tested), for streaming: at one series and one
         step, torch's fixed cost per operation is most of the time of its small products,
-        and NumPy's is a fraction of it. No autograd; dropout is off (as in ``eval``).
+        and NumPy's is a fraction of it; where the C step is built (float32 encodings),
+        the head is one C call. No autograd; dropout is off (as in ``eval``).
         """
         # the parameters through the modules' dicts: nn.Module.__getattr__ on fourteen
         # names would cost a sixth of this method
@@ -199,13 +200,28 @@ class StatefulForecastNet(nn.Module):
         mean: np.ndarray,
         scale: np.ndarray,
     ) -> np.ndarray:
-        """:meth:`forecast_array` on the series' own scale: forecasts (B, horizon, Q) of
-        float64, each step's quantiles sorted, from the last ``window_len`` values of each
-        series (B, window_len; NaN before a short series' start), their means and scales
-        (B,) that put them on the network's scale, the tail lengths and the encodings.
+        """:meth:`forecast_array` on the series' own scale, with sorted quantiles.
 
         For streaming: with the C step built this is one call, normalisation and sorting
         included; otherwise NumPy around :meth:`forecast_array` (the same numbers).
+
+        Parameters
+        ----------
+        values : ndarray of shape (B, window_len)
+            The last ``window_len`` values of each series on its own scale (NaN before a
+            short series' start reads as its mean).
+        tails : ndarray of shape (B,)
+            Steps after each series' last complete patch.
+        encoding : Tensor of shape (B, d_model)
+            The encodings of the states, on the CPU.
+        mean, scale : ndarray of shape (B,)
+            What puts each series on the network's scale: ``(values - mean) / scale``.
+
+        Returns
+        -------
+        ndarray of shape (B, horizon, Q)
+            float64 forecasts on the series' scale, each step's quantiles in increasing
+            order (so that they never cross).
         """
         values = np.asarray(values, dtype=np.float64)
         m = self._modules
