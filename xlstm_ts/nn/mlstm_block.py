@@ -8,8 +8,8 @@ from torch import Tensor, nn
 
 from xlstm_ts.kernels import MLSTMState, mlstm
 
+from .causal_conv import CausalConv1d
 from .layers import (
-    CausalConv1d,
     HeadwiseLinear,
     MultiHeadNorm,
     StepWeights,
