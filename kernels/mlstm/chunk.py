@@ -88,16 +88,28 @@ def _gates(i: Tensor, f: Tensor, m0: Tensor, L: int, scale: float, dtype: torch.
     )
 
 
-def _chunked(x: Tensor, L: int, ones: bool = False) -> Tensor:
-    """``(BH, S, D)`` → ``(BH·NC, L, D)``, zero-padded (a view when ``L`` divides ``S``);
-    ``ones`` appends a column of ones."""
+def _chunked(x: Tensor, L: int) -> Tensor:
+    """``(BH, S, D)`` → ``(BH·NC, L, D)``, zero-padded (a view when ``L`` divides ``S``)."""
     BH, S, _ = x.shape
     NC = -(-S // L)
-    if ones:
-        x = torch.cat([x, x.new_ones(BH, S, 1)], dim=-1)
     if NC * L != S:
         x = F.pad(x, (0, 0, 0, NC * L - S))
     return x.reshape(BH * NC, L, -1)
+
+
+def _augmented(x: Tensor, last: Tensor | float, L: int, den: Tensor | None = None) -> Tensor:
+    """``[x / den, last]`` in chunks: ``(BH, S, D)`` and a last column ``(BH, S)`` (or a
+    constant) → ``(BH·NC, L, D + 1)``, zero-padded, written in one pass."""
+    BH, S, D = x.shape
+    NC = -(-S // L)
+    out = x.new_empty(BH, NC * L, D + 1)
+    if den is None:
+        out[:, :S, :D] = x
+    else:
+        torch.div(x, den[..., None], out=out[:, :S, :D])
+    out[:, :S, D] = last
+    out[:, S:] = 0
+    return out.view(BH * NC, L, D + 1)
 
 
 def _unchunked(x: Tensor, BH: int, S: int) -> Tensor:
@@ -139,7 +151,7 @@ class _MLSTMChunkFn(torch.autograd.Function):
         dt = q.dtype
         gt = _gates(i.reshape(BH, S), f.reshape(BH, S), m0.reshape(BH), L, D**-0.5, dt)
         qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
-        vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
+        vc = _augmented(v.reshape(BH, S, DV), 1.0, L)
 
         # memory entering every chunk, with n as the last column of C; then the final one
         Cin = q.new_empty(BH, NC, D, DV + 1)
@@ -165,23 +177,23 @@ class _MLSTMChunkFn(torch.autograd.Function):
         den, _ = _denominator(nq, gt.m)
         h = (out[..., :DV] / den[..., None]).view(B, NH, S, DV)
 
-        ctx.save_for_backward(q, k, v, f, h, nq, den, Cin, CT, *gt)
-        ctx.L = L
+        ctx.save_for_backward(q, k, vc, f, h, nq, den, Cin, CT, *gt)
+        ctx.L, ctx.DV = L, DV
         C = CT[..., :DV].reshape(B, NH, D, DV).clone()
         n = CT[..., DV].reshape(B, NH, D).clone()
         return h, C, n, gt.m[:, -1].to(dt).reshape(B, NH).clone()
 
     @staticmethod
     def backward(ctx, dh, dCT, dnT, dmT):  # noqa: D102
-        q, k, v, f, h, nq, den, Cin, CT, *rest = ctx.saved_tensors
-        gt, L = _Gates(*rest), ctx.L
+        q, k, vc, f, h, nq, den, Cin, CT, *rest = ctx.saved_tensors
+        gt, L, DV = _Gates(*rest), ctx.L, ctx.DV
         B, NH, S, D = q.shape
-        DV, BH, NC = v.shape[-1], B * NH, -(-S // L)
+        BH, NC = B * NH, -(-S // L)
         dt = q.dtype
         dh = dh.reshape(BH, S, DV).to(dt)
 
         # the denominator max(|n·q|, exp(-m)) + eps: gradients of n·q and of m_t
-        dhh = (dh * h.reshape(BH, S, DV)).sum(-1)
+        dhh = torch.linalg.vecdot(dh, h.reshape(BH, S, DV))
         _, cap = _denominator(nq, gt.m)
         dden = -dhh / den
         w = (nq.abs() > cap).to(dt) + 0.5 * (nq.abs() == cap).to(dt)  # torch.maximum's split
@@ -190,8 +202,7 @@ class _MLSTMChunkFn(torch.autograd.Function):
         gm = (-dhh - dnq * nq - dcap).double()  # ∂L/∂m_t through the denominator
 
         qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
-        vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
-        dout = _chunked(torch.cat([dh / den[..., None], dnq[..., None]], -1), L)
+        dout = _augmented(dh, dnq, L, den)
 
         # gradient of the memory leaving every chunk, walking the chunks in reverse
         dCo = q.new_empty(BH, NC, D, DV + 1)
@@ -271,9 +282,9 @@ def _gate_grads(
     rows, cols, dw0, da, ddec = sums
     dq, dk, dv, dC0 = grads
     dCT, dnT, dmT, CT = final
-    q, v = ctx.saved_tensors[0], ctx.saved_tensors[2]
+    q = ctx.saved_tensors[0]
     B, NH, S, D = q.shape
-    DV, BH, L = v.shape[-1], B * NH, ctx.L
+    DV, BH, L = ctx.DV, B * NH, ctx.L
     NC = -(-S // L)
     dt = q.dtype
 
