@@ -175,7 +175,11 @@ class _MLSTMChunkFn(torch.autograd.Function):
         out = _unchunked(out, BH, S)
         nq = out[..., DV].contiguous()
         den, _ = _denominator(nq, gt.m)
-        h = (out[..., :DV] / den[..., None]).view(B, NH, S, DV)
+        # h is laid out time-major, (B, S, NH, DV), and returned as a (B, NH, S, DV) view:
+        # the blocks read it step by step across heads (their per-head norm) without a
+        # transposing copy
+        h = q.new_empty(B, S, NH, DV).transpose(1, 2)
+        torch.div(out.view(B, NH, S, DV + 1)[..., :DV], den.view(B, NH, S, 1), out=h)
 
         ctx.save_for_backward(q, k, vc, f, h, nq, den, Cin, CT, *gt)
         ctx.L, ctx.DV = L, DV
@@ -350,7 +354,8 @@ def mlstm_chunkwise(
     Returns
     -------
     h : Tensor
-        Outputs ``(B, NH, S, DHV)`` in the state dtype.
+        Outputs ``(B, NH, S, DHV)`` in the state dtype (a view of a time-major
+        ``(B, S, NH, DHV)`` tensor).
     state : tuple of Tensor
         Final ``(C, n, m)``.
     """
