@@ -118,7 +118,8 @@ class MLSTMBlock(nn.Module):
             # F.linear with (out, in) weights: the weight's gradient is then the product
             # (2 NH × S)·(S × inner), several times faster than (inner × S)·(S × 2 NH)
             gates = F.linear(x_conv, gq @ Wq.t() + gk @ Wk.t(), bias) + F.linear(x_m, gv @ Wv.t())
-            xh, mh = (t.view(B, S, NH, DH).transpose(1, 2).contiguous() for t in (x_conv, x_m))
+            # per-head views, no copies: the products read the heads' columns in place
+            xh, mh = (t.view(B, S, NH, DH).transpose(1, 2) for t in (x_conv, x_m))
             # the diagonal (DH × DH) blocks of the block-diagonal maps, (NH, DH, DH)
             Hq, Hk, Hv = (W.view(NH, DH, NH, DH).diagonal(dim1=0, dim2=2).permute(2, 0, 1)
                           for W in (Wq, Wk, Wv))  # fmt: skip
