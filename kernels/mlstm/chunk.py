@@ -33,9 +33,10 @@ from torch import Tensor
 
 from .common import EPS, MAX_LOG_DENOMINATOR, MLSTMState, empty_state, state_dtype
 
-GROUP_STEPS = 1024
+GROUP_STEPS = 4096
 """Steps per group of chunks whose ``L × L`` tiles are formed at once: bounds the
-temporaries (a few MiB) so that they stay in cache."""
+temporaries (a few MiB, within the last-level cache) while keeping each tile operation
+large enough to split well over threads and the number of Python-level calls small."""
 
 
 class _Gates(NamedTuple):
