@@ -159,9 +159,7 @@ class _MLSTMChunkFn(torch.autograd.Function):
         Cin[:, 0] = torch.cat([C0.reshape(BH, D, DV), n0.reshape(BH, D, 1)], -1)
         upd = ((kc * gt.a[..., None]).transpose(-1, -2) @ vc).view(BH, NC, D, DV + 1)
         CT = q.new_empty(BH, D, DV + 1)
-        for c in range(NC):
-            nxt = Cin[:, c + 1] if c + 1 < NC else CT
-            torch.addcmul(upd[:, c], Cin[:, c], gt.decay[:, c, None, None], out=nxt)
+        _scan(Cin, upd, gt.decay, CT, reverse=False)
 
         out = q.new_empty(BH * NC, L, DV + 1)  # [numerator, n·q] of every step
         mask = _causal_mask(L, q)
@@ -214,9 +212,7 @@ class _MLSTMChunkFn(torch.autograd.Function):
         dCo[:, NC - 1] = torch.cat([dCT.reshape(BH, D, DV), dnT.reshape(BH, D, 1)], -1)
         upd = ((qc * gt.w0[..., None]).transpose(-1, -2) @ dout).view(BH, NC, D, DV + 1)
         dC0 = q.new_empty(BH, D, DV + 1)
-        for c in range(NC - 1, -1, -1):
-            nxt = dCo[:, c - 1] if c > 0 else dC0
-            torch.addcmul(upd[:, c], dCo[:, c], gt.decay[:, c, None, None], out=nxt)
+        _scan(dCo, upd, gt.decay, dC0, reverse=True)
 
         dq, dk, dv = (torch.empty_like(x) for x in (qc, kc, vc))
         rows, cols, dw0, da = (torch.empty_like(gt.a) for _ in range(4))
@@ -250,6 +246,21 @@ class _MLSTMChunkFn(torch.autograd.Function):
         return _gate_grads(
             ctx, gt, (rows, cols, dw0, da, ddec), gm, (dq, dk, dv, dC0), (dCT, dnT, dmT, CT), f
         )
+
+
+def _scan(mem: Tensor, upd: Tensor, decay: Tensor, last: Tensor, reverse: bool) -> None:
+    """The chunk recurrence ``M_next = decay_c · M_c + upd_c`` in place.
+
+    ``mem`` ``(BH, NC, D, DV + 1)`` holds the first memory at chunk 0 (the last one when
+    ``reverse``) and receives the others; ``last`` receives the one after the final chunk.
+    The per-chunk views are taken once: the loop's cost is its calls, not its arithmetic.
+    """
+    NC = mem.shape[1]
+    ms, us, ds = mem.unbind(1), upd.unbind(1), decay[..., None, None].unbind(1)
+    order = range(NC - 1, -1, -1) if reverse else range(NC)
+    for c in order:
+        nxt = c - 1 if reverse else c + 1
+        torch.addcmul(us[c], ms[c], ds[c], out=ms[nxt] if 0 <= nxt < NC else last)
 
 
 def _causal_mask(L: int, like: Tensor) -> Tensor:
