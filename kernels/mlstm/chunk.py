@@ -196,7 +196,7 @@ class _MLSTMChunkFn(torch.autograd.Function):
         dh = dh.reshape(BH, S, DV).to(dt)
 
         # the denominator max(|n·q|, exp(-m)) + eps: gradients of n·q and of m_t
-        dhh = torch.linalg.vecdot(dh, h.reshape(BH, S, DV))
+        dhh = (dh * h.reshape(BH, S, DV)).sum(-1)
         _, cap = _denominator(nq, gt.m)
         dden = -dhh / den
         w = (nq.abs() > cap).to(dt) + 0.5 * (nq.abs() == cap).to(dt)  # torch.maximum's split
