@@ -277,3 +277,21 @@ def test_slstm_without_a_compiler_falls_back_to_numpy(tmp_path, monkeypatch):
         assert torch.isfinite(h).all()
     finally:
         compiled.library.cache_clear()
+
+
+@pytest.mark.parametrize("B,S", [(1, 16), (2, 13)])
+def test_mlstm_chunkwise_time_major_output_and_gradient(B, S):
+    # h comes back as a view of a time-major tensor; a loss read time-major (as the blocks'
+    # per-head norm reads it) sends a time-major gradient back: both layouts must give the
+    # reference's numbers
+    args, state = mlstm_leaves(B, 3, S, 4, 5, state=True)
+    leaves = [*args, *state]
+    w = torch.randn(B, S, 3, 5, generator=_gen(2), dtype=torch.float64)
+    grads = []
+    for fn in (mlstm_chunkwise_autograd, mlstm_chunkwise):
+        h, _ = fn(*args, state, chunk_size=4)
+        loss = (h.transpose(1, 2) * w).sum() + (h * h).sum()
+        grads.append(torch.autograd.grad(loss, leaves))
+    assert h.transpose(1, 2).is_contiguous()
+    for got, want in zip(grads[1], grads[0], strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9)

@@ -25,7 +25,9 @@ def _mlstm_block_plain(block: MLSTMBlock, x: torch.Tensor) -> torch.Tensor:
     """The mLSTM block's forward pass written plainly (no state), as in the xLSTM paper."""
     B, S, _ = x.shape
     x_m, z = block.up(block.norm(x)).chunk(2, dim=-1)
-    x_conv, _ = block.conv(x_m)
+    conv = block.conv.conv
+    padded = F.pad(x_m.transpose(1, 2), (conv.kernel_size[0] - 1, 0))
+    x_conv = conv(padded).transpose(1, 2)
     x_conv = F.silu(x_conv)
     q, k, v = (_headwise_plain(m, s) for m, s in ((block.q, x_conv), (block.k, x_conv),
                                                    (block.v, x_m)))  # fmt: skip

@@ -33,9 +33,10 @@ from torch import Tensor
 
 from .common import EPS, MAX_LOG_DENOMINATOR, MLSTMState, empty_state, state_dtype
 
-GROUP_STEPS = 1024
+GROUP_STEPS = 4096
 """Steps per group of chunks whose ``L × L`` tiles are formed at once: bounds the
-temporaries (a few MiB) so that they stay in cache."""
+temporaries (a few MiB, within the last-level cache) while keeping each tile operation
+large enough to split well over threads and the number of Python-level calls small."""
 
 
 class _Gates(NamedTuple):
@@ -88,16 +89,28 @@ def _gates(i: Tensor, f: Tensor, m0: Tensor, L: int, scale: float, dtype: torch.
     )
 
 
-def _chunked(x: Tensor, L: int, ones: bool = False) -> Tensor:
-    """``(BH, S, D)`` → ``(BH·NC, L, D)``, zero-padded (a view when ``L`` divides ``S``);
-    ``ones`` appends a column of ones."""
+def _chunked(x: Tensor, L: int) -> Tensor:
+    """``(BH, S, D)`` → ``(BH·NC, L, D)``, zero-padded (a view when ``L`` divides ``S``)."""
     BH, S, _ = x.shape
     NC = -(-S // L)
-    if ones:
-        x = torch.cat([x, x.new_ones(BH, S, 1)], dim=-1)
     if NC * L != S:
         x = F.pad(x, (0, 0, 0, NC * L - S))
     return x.reshape(BH * NC, L, -1)
+
+
+def _augmented(x: Tensor, last: Tensor | float, L: int, den: Tensor | None = None) -> Tensor:
+    """``[x / den, last]`` in chunks: ``(BH, S, D)`` and a last column ``(BH, S)`` (or a
+    constant) → ``(BH·NC, L, D + 1)``, zero-padded, written in one pass."""
+    BH, S, D = x.shape
+    NC = -(-S // L)
+    out = x.new_empty(BH, NC * L, D + 1)
+    if den is None:
+        out[:, :S, :D] = x
+    else:
+        torch.div(x, den[..., None], out=out[:, :S, :D])
+    out[:, :S, D] = last
+    out[:, S:] = 0
+    return out.view(BH * NC, L, D + 1)
 
 
 def _unchunked(x: Tensor, BH: int, S: int) -> Tensor:
@@ -139,16 +152,14 @@ class _MLSTMChunkFn(torch.autograd.Function):
         dt = q.dtype
         gt = _gates(i.reshape(BH, S), f.reshape(BH, S), m0.reshape(BH), L, D**-0.5, dt)
         qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
-        vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
+        vc = _augmented(v.reshape(BH, S, DV), 1.0, L)
 
         # memory entering every chunk, with n as the last column of C; then the final one
         Cin = q.new_empty(BH, NC, D, DV + 1)
         Cin[:, 0] = torch.cat([C0.reshape(BH, D, DV), n0.reshape(BH, D, 1)], -1)
         upd = ((kc * gt.a[..., None]).transpose(-1, -2) @ vc).view(BH, NC, D, DV + 1)
         CT = q.new_empty(BH, D, DV + 1)
-        for c in range(NC):
-            nxt = Cin[:, c + 1] if c + 1 < NC else CT
-            torch.addcmul(upd[:, c], Cin[:, c], gt.decay[:, c, None, None], out=nxt)
+        _scan(Cin, upd, gt.decay, CT, reverse=False)
 
         out = q.new_empty(BH * NC, L, DV + 1)  # [numerator, n·q] of every step
         mask = _causal_mask(L, q)
@@ -163,20 +174,24 @@ class _MLSTMChunkFn(torch.autograd.Function):
         out = _unchunked(out, BH, S)
         nq = out[..., DV].contiguous()
         den, _ = _denominator(nq, gt.m)
-        h = (out[..., :DV] / den[..., None]).view(B, NH, S, DV)
+        # h is laid out time-major, (B, S, NH, DV), and returned as a (B, NH, S, DV) view:
+        # the blocks read it step by step across heads (their per-head norm) without a
+        # transposing copy
+        h = q.new_empty(B, S, NH, DV).transpose(1, 2)
+        torch.div(out.view(B, NH, S, DV + 1)[..., :DV], den.view(B, NH, S, 1), out=h)
 
-        ctx.save_for_backward(q, k, v, f, h, nq, den, Cin, CT, *gt)
-        ctx.L = L
+        ctx.save_for_backward(q, k, vc, f, h, nq, den, Cin, CT, *gt)
+        ctx.L, ctx.DV = L, DV
         C = CT[..., :DV].reshape(B, NH, D, DV).clone()
         n = CT[..., DV].reshape(B, NH, D).clone()
         return h, C, n, gt.m[:, -1].to(dt).reshape(B, NH).clone()
 
     @staticmethod
     def backward(ctx, dh, dCT, dnT, dmT):  # noqa: D102
-        q, k, v, f, h, nq, den, Cin, CT, *rest = ctx.saved_tensors
-        gt, L = _Gates(*rest), ctx.L
+        q, k, vc, f, h, nq, den, Cin, CT, *rest = ctx.saved_tensors
+        gt, L, DV = _Gates(*rest), ctx.L, ctx.DV
         B, NH, S, D = q.shape
-        DV, BH, NC = v.shape[-1], B * NH, -(-S // L)
+        BH, NC = B * NH, -(-S // L)
         dt = q.dtype
         dh = dh.reshape(BH, S, DV).to(dt)
 
@@ -190,17 +205,14 @@ class _MLSTMChunkFn(torch.autograd.Function):
         gm = (-dhh - dnq * nq - dcap).double()  # ∂L/∂m_t through the denominator
 
         qc, kc = _chunked(q.reshape(BH, S, D), L), _chunked(k.reshape(BH, S, D), L)
-        vc = _chunked(v.reshape(BH, S, DV), L, ones=True)
-        dout = _chunked(torch.cat([dh / den[..., None], dnq[..., None]], -1), L)
+        dout = _augmented(dh, dnq, L, den)
 
         # gradient of the memory leaving every chunk, walking the chunks in reverse
         dCo = q.new_empty(BH, NC, D, DV + 1)
         dCo[:, NC - 1] = torch.cat([dCT.reshape(BH, D, DV), dnT.reshape(BH, D, 1)], -1)
         upd = ((qc * gt.w0[..., None]).transpose(-1, -2) @ dout).view(BH, NC, D, DV + 1)
         dC0 = q.new_empty(BH, D, DV + 1)
-        for c in range(NC - 1, -1, -1):
-            nxt = dCo[:, c - 1] if c > 0 else dC0
-            torch.addcmul(upd[:, c], dCo[:, c], gt.decay[:, c, None, None], out=nxt)
+        _scan(dCo, upd, gt.decay, dC0, reverse=True)
 
         dq, dk, dv = (torch.empty_like(x) for x in (qc, kc, vc))
         rows, cols, dw0, da = (torch.empty_like(gt.a) for _ in range(4))
@@ -234,6 +246,21 @@ class _MLSTMChunkFn(torch.autograd.Function):
         return _gate_grads(
             ctx, gt, (rows, cols, dw0, da, ddec), gm, (dq, dk, dv, dC0), (dCT, dnT, dmT, CT), f
         )
+
+
+def _scan(mem: Tensor, upd: Tensor, decay: Tensor, last: Tensor, reverse: bool) -> None:
+    """The chunk recurrence ``M_next = decay_c · M_c + upd_c`` in place.
+
+    ``mem`` ``(BH, NC, D, DV + 1)`` holds the first memory at chunk 0 (the last one when
+    ``reverse``) and receives the others; ``last`` receives the one after the final chunk.
+    The per-chunk views are taken once: the loop's cost is its calls, not its arithmetic.
+    """
+    NC = mem.shape[1]
+    ms, us, ds = mem.unbind(1), upd.unbind(1), decay[..., None, None].unbind(1)
+    order = range(NC - 1, -1, -1) if reverse else range(NC)
+    for c in order:
+        nxt = c - 1 if reverse else c + 1
+        torch.addcmul(us[c], ms[c], ds[c], out=ms[nxt] if 0 <= nxt < NC else last)
 
 
 def _causal_mask(L: int, like: Tensor) -> Tensor:
@@ -271,9 +298,9 @@ def _gate_grads(
     rows, cols, dw0, da, ddec = sums
     dq, dk, dv, dC0 = grads
     dCT, dnT, dmT, CT = final
-    q, v = ctx.saved_tensors[0], ctx.saved_tensors[2]
+    q = ctx.saved_tensors[0]
     B, NH, S, D = q.shape
-    DV, BH, L = v.shape[-1], B * NH, ctx.L
+    DV, BH, L = ctx.DV, B * NH, ctx.L
     NC = -(-S // L)
     dt = q.dtype
 
@@ -339,7 +366,8 @@ def mlstm_chunkwise(
     Returns
     -------
     h : Tensor
-        Outputs ``(B, NH, S, DHV)`` in the state dtype.
+        Outputs ``(B, NH, S, DHV)`` in the state dtype (a view of a time-major
+        ``(B, S, NH, DHV)`` tensor).
     state : tuple of Tensor
         Final ``(C, n, m)``.
     """

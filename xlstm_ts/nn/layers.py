@@ -10,35 +10,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
-class CausalConv1d(nn.Module):
-    """Depthwise causal convolution over time that can continue from a state.
-
-    The state is the last ``kernel_size - 1`` inputs, so a sequence processed in pieces
-    gives the same outputs as in one pass.
-    """
-
-    def __init__(self, channels: int, kernel_size: int = 4) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.conv = nn.Conv1d(channels, channels, kernel_size, groups=channels)
-
-    def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``x``: (B, S, C); ``state``: (B, kernel_size - 1, C) or ``None`` (zeros)."""
-        if state is None:
-            state = x.new_zeros(x.shape[0], self.kernel_size - 1, x.shape[2])
-        padded = torch.cat([state if state.dtype == x.dtype else state.to(x.dtype), x], dim=1)
-        if x.shape[1] == 1:
-            # one step (streaming): a weighted sum over the window; conv1d's set-up costs
-            # far more than the arithmetic at this size
-            weight = self.conv.weight.squeeze(1).t()  # (kernel_size, C)
-            y = (padded * weight).sum(1, keepdim=True)
-            y = y if self.conv.bias is None else y + self.conv.bias
-        else:
-            y = self.conv(padded.transpose(1, 2)).transpose(1, 2)
-        return y, padded.narrow(1, padded.shape[1] - (self.kernel_size - 1), self.kernel_size - 1)
-
-
 DENSE_GROUP_SIZE = 8
 """Largest group size for which :class:`HeadwiseLinear` multiplies by the dense
 block-diagonal matrix: measured on the CPU (forward + backward, 16,384 steps, 64 and 128

@@ -8,8 +8,8 @@ from torch import Tensor, nn
 
 from xlstm_ts.kernels import SLSTMState, slstm
 
+from .causal_conv import CausalConv1d
 from .layers import (
-    CausalConv1d,
     GatedMLP,
     HeadwiseLinear,
     MultiHeadNorm,
