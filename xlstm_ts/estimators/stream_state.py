@@ -111,24 +111,17 @@ def advance(
     P = network.patch_len
     if all(n % P + len(new) < P for n, new in zip(lengths, news, strict=True)):
         return list(states)  # no patch completed (most streaming steps): the states stay
-    return _advance(network, states, lengths, recents, news, mean, scale)
-
-
-@torch.inference_mode()
-def _advance(
-    network: StatefulForecastNet,
-    states: Sequence[Any],
-    lengths: Sequence[int],
-    recents: Sequence[np.ndarray],
-    news: Sequence[np.ndarray],
-    mean: np.ndarray,
-    scale: np.ndarray,
-) -> list[Any]:
-    P = network.patch_len
     sequences = []
     for n, recent, new, m, s in zip(lengths, recents, news, mean, scale, strict=True):
         tail = np.asarray(recent)[len(recent) - n % P :] if n % P else np.zeros(0)
         sequences.append(normalised(np.concatenate([tail, new]), m, s))
+    with torch.inference_mode():
+        return _encode(network, states, sequences)
+
+
+def _encode(network: StatefulForecastNet, states: Sequence[Any], sequences: list) -> list[Any]:
+    """The states after the complete patches of each normalised sequence."""
+    P = network.patch_len
     groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for k, seq in enumerate(sequences):
         groups[len(seq) // P, states[k] is None].append(k)
