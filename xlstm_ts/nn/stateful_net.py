@@ -171,14 +171,7 @@ class StatefulForecastNet(nn.Module):
         and NumPy's is a fraction of it; where the C step is built (float32 encodings),
         the head is one C call. No autograd; dropout is off (as in ``eval``).
         """
-        # the parameters through the modules' dicts: nn.Module.__getattr__ on fourteen
-        # names would cost a sixth of this method
-        m = self._modules
-        mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
-        w_in, b_in, tail, w_out, b_out, address = self._head_arrays.get(
-            (mix["weight"], mix["bias"], window["weight"], window["bias"], tail["weight"],
-             head["weight"], head["bias"])
-        )  # fmt: skip
+        w_in, b_in, tail, w_out, b_out, address = self._head_plan()
         if address and encoding.dtype == torch.float32:  # the C head: one call
             out = stream_compiled.head(address, windows, tails, encoding, self.patch_len,
                                        len(b_out))  # fmt: skip
@@ -191,6 +184,17 @@ class StatefulForecastNet(nn.Module):
         hidden *= 0.5 * (1.0 + torch.erf(torch.from_numpy(hidden * np.float32(0.5**0.5))).numpy())
         out = hidden @ w_out + b_out
         return out.reshape(len(windows), self.horizon, self.num_quantiles) + windows[:, -1:, None]
+
+    def _head_plan(self) -> tuple[Any, ...]:
+        """The head's cached arrays (:func:`_head_arrays`), rebuilt when a weight changes."""
+        # the parameters through the modules' dicts: nn.Module.__getattr__ on fourteen
+        # names would cost a sixth of a streaming forecast
+        m = self._modules
+        mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
+        return self._head_arrays.get(
+            (mix["weight"], mix["bias"], window["weight"], window["bias"], tail["weight"],
+             head["weight"], head["bias"])
+        )  # fmt: skip
 
     def forecast_values(
         self,
@@ -224,12 +228,7 @@ class StatefulForecastNet(nn.Module):
             order (so that they never cross).
         """
         values = np.asarray(values, dtype=np.float64)
-        m = self._modules
-        mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
-        address = self._head_arrays.get(
-            (mix["weight"], mix["bias"], window["weight"], window["bias"], tail["weight"],
-             head["weight"], head["bias"])
-        )[-1]  # fmt: skip
+        address = self._head_plan()[-1]
         if address and encoding.dtype == torch.float32:
             return stream_compiled.head_scaled(address, values, tails, encoding, mean, scale,
                                                self.patch_len, self.horizon,
