@@ -65,11 +65,12 @@ def slstm_inputs(B, S, NH, DH, *, state, seed=0, scale=1.0):
     return [gx, R], init
 
 
-def _run(fn, args, init, cast, seed=1):
-    """Outputs of ``fn`` and the gradients of a random linear loss of all of them."""
+def _run(fn, args, init, cast, seed=1, loss_on=None):
+    """Outputs of ``fn`` and the gradients of a random linear loss of all of them (or of
+    the first ``loss_on``)."""
     outs = fn([cast(x) for x in args], None if init is None else tuple(cast(x) for x in init))
     g = _gen(seed)
-    loss = sum((o * torch.randn(o.shape, generator=g).to(o)).sum() for o in outs)
+    loss = sum((o * torch.randn(o.shape, generator=g).to(o)).sum() for o in outs[:loss_on])
     leaves = list(args) + (list(init) if init is not None else [])
     return list(outs) + list(torch.autograd.grad(loss, leaves))
 
@@ -321,6 +322,14 @@ def test_mlstm_gpu(S, D, state, dtype, rel, no_tf32):
 def test_slstm_gpu(B, S, NH, DH, state, dtype, rel, no_tf32):
     _need_compiled_gpu()
     args, init = _to_cuda(*slstm_inputs(B, S, NH, DH, state=state))
-    got = _run(_slstm_fn(tf.slstm_triton), args, init, lambda x: x.to(dtype))
-    want = _run(_slstm_fn(slstm_recurrent), args, init, lambda x: x.to(dtype).double())
+    # The final c, n and m move with the stabiliser m_t = max(logσ(f̃) + m_{t-1}, ĩ), whose
+    # gradient jumps where its two arguments tie; bfloat16 rounding of the pre-activations
+    # moves about 0.5 % of steps across a tie (gap < 1e-2), so at B = 300 some element of
+    # dgates_x takes the other side's gradient. The loss then weighs only h and the final h,
+    # which the stabiliser leaves unchanged; float32 keeps every output in the loss.
+    loss_on = 2 if dtype == torch.bfloat16 else None
+    got = _run(_slstm_fn(tf.slstm_triton), args, init, lambda x: x.to(dtype), loss_on=loss_on)
+    want = _run(
+        _slstm_fn(slstm_recurrent), args, init, lambda x: x.to(dtype).double(), loss_on=loss_on
+    )
     _assert_all_close(SLSTM_NAMES, got, want, rel)
