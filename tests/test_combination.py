@@ -93,10 +93,32 @@ def test_auto_keeps_the_combination_only_for_a_weight_inside_zero_one(monkeypatc
     if alpha == 0.4:
         assert model.linear_path_ == "combined" and set(scores) == {"ridge", "none", "combined"}
         assert model.model_.weights.tolist() == pytest.approx([0.6, 0.4])
-    else:  # 0 or 1: the better candidate alone (the check recorded)
-        best = min(scores, key=scores.get)
-        assert model.linear_path_ == {"ridge": "ridge", "none": False}[best]
+    else:  # 0 or 1: one candidate alone, the one both halves' weights point to
+        assert model.linear_path_ == {0.0: "ridge", 1.0: False}[alpha]
         assert not isinstance(model.model_, ForecastCombination)
+
+
+@pytest.mark.parametrize("blend_check", [True, False])
+def test_auto_leaves_the_ridge_start_only_when_both_validation_halves_agree(
+    monkeypatch, blend_check
+):
+    import xlstm_ts.training as training
+    from xlstm_ts.estimators import candidates
+
+    # the check refused the combination: the network without linear path wins the later
+    # half (weight 1) and loses the earlier one (weight 0.3 < 1/2)
+    refused = BlendFit(0.0, (0.3, 1.0), (0.2, -0.1), False)
+    monkeypatch.setattr(training, "fit_combination", lambda *a, **k: refused)
+    # whatever the whole validation part says, it is made to prefer the network from scratch
+    scores = iter([1.0, 0.5])
+    monkeypatch.setattr(training, "validation_mse", lambda *a, **k: next(scores))
+    model = XLSTMForecaster(**TINY, linear_path="auto", blend_check=blend_check)
+    model.fit(series())
+    assert model.candidate_scores_ == {"ridge": 1.0, "none": 0.5}
+    # with the check the ridge start stays; without it the lower validation MSE wins
+    assert model.linear_path_ == ("ridge" if blend_check else False)
+    assert candidates._wins_both_halves({"alpha_halves": [0.51, 1.0]})
+    assert not candidates._wins_both_halves({"alpha_halves": [0.5, 1.0]})
 
 
 def test_auto_without_combine_keeps_one_candidate_and_does_not_combine(monkeypatch):

@@ -70,8 +70,11 @@ class XLSTMForecaster(BaseForecaster):
         the validation loss, the start is kept. ``"auto"``: train two networks, one with
         the ridge-started path and one without a linear path; keep their weighted
         combination if it passes a cross-fitted check on the validation windows
-        (``combination_``), else the one whose point forecast has the lower validation
-        MSE (``candidate_scores_``); without validation windows, ``"ridge"``. Near-linear
+        (``combination_``), else one of them: the network without linear path only if
+        its point forecast has the lower error on both halves of the validation windows
+        (the evidence the check asks for; with ``blend_check=False`` or ``combine=False``,
+        on all of them), else the ridge-started one (validation MSE in
+        ``candidate_scores_``); without validation windows, ``"ridge"``. Near-linear
         data keep the ridge start or a combination, strongly nonlinear data (chaotic
         systems) the network trained from scratch; fitting takes about twice as long.
     train_linear_path : bool, optional
@@ -100,11 +103,12 @@ class XLSTMForecaster(BaseForecaster):
         on the earlier half of the validation windows must lower the error of the later
         half, and the other way round; otherwise α = 0 and the model forecasts with its
         linear part (``blend_check_`` records both gains). The same check applies to the
-        combination of ``combine``.
+        combination of ``combine``, and the choice of the network without linear path
+        of ``linear_path="auto"`` needs its lower error on both halves.
     combine : bool
         With ``linear_path="auto"``: combine the two candidates with a weight fitted on
         the validation windows when that passes the check of ``blend_check``
-        (``combination_``); ``False``: keep the better one alone.
+        (``combination_``); ``False``: keep the one with the lower validation MSE alone.
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training

@@ -1,0 +1,158 @@
+"""Nested study of how ``linear_path="auto"`` chooses between its candidates, on validation
+data only.
+
+The long-horizon protocol is shifted back by one validation part: both candidates of
+``linear_path="auto"`` (the ridge-started network and the one without linear path, each
+trained exactly as the estimator trains them) are trained on the training part minus
+its last ``V`` rows (``V``: the validation part's length), make their choices on those
+``V`` rows ("inner validation"), and are scored on the real validation part ("outer
+validation"). The test part is never read. Each rule below is then applied to the inner
+validation windows, and its choice scored on the outer ones, against the ridge baseline
+fitted the same way:
+
+* ``ridge_start``: the ridge-started network alone;
+* ``lower_mse``: the checked combination, else the candidate with the lower inner
+  validation MSE (the rule before this study);
+* ``both_halves``: the checked combination, else the network without linear path only if
+  it has the lower error on both inner validation halves (the default);
+* ``no_check``: the combination with the in-sample weight, else the lower MSE.
+
+Per data set, horizon and seed, one ``.npz`` file in ``--out`` holds the per-window sums
+the rules need (an existing file is read instead of refitted). Run::
+
+    python benchmarks/selection_rules.py --dataset ILI --data-home PATH --seeds 0 1 2
+    python benchmarks/selection_rules.py --dataset Lorenz63 --horizons 336 --seeds 0
+    python benchmarks/selection_rules.py --report-only --out selection   # the table
+
+It prints, per data set, the geometric mean over cells of each rule's outer-validation
+MSE relative to the ridge baseline's, and the number of cells above the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from xlstm_ts.datasets import SplitBounds
+
+from xlstm_ts.ltsf import LTSFData, prepare, resolve_horizons
+from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
+from xlstm_ts.ltsf.run import evaluate
+from xlstm_ts.training.blend import blended_sse, checked_weight, later_half, parts_blend_sums
+
+RULES = ("ridge_start", "lower_mse", "both_halves", "no_check")
+
+
+def shifted(data: LTSFData) -> LTSFData:
+    """The protocol one validation part earlier: its test part is the real validation."""
+    (t0, t1), (v0, v1), _ = data.bounds
+    V, L = v1 - t1, data.context_length
+    if t1 - V - t0 < L:
+        raise ValueError(f"{data.name}: the training part is too short to shift by {V} rows")
+    bounds = SplitBounds(train=(t0, t1 - V), val=(t1 - V - L, t1), test=(v0, v1))
+    return dataclasses.replace(data, values=data.values[:, :v1], bounds=bounds)
+
+
+@torch.no_grad()
+def combination_sums(first, second, windows, batch_size: int = 1024) -> np.ndarray:
+    """Per window ``(Σrr, Σrc, Σcc, n)`` of ``first`` as the linear part and ``second −
+    first`` as the correction (as :func:`~xlstm_ts.training.fit_combination` sees them)."""
+    first.eval()
+    second.eval()
+    rows = []
+    for a in range(0, len(windows), batch_size):
+        *inputs, target = windows.batch(np.arange(a, min(a + batch_size, len(windows))))
+        f = first(*inputs)
+        rows.append(parts_blend_sums(f[..., 0], second(*inputs) - f, target, 0).numpy())
+    return np.concatenate(rows)
+
+
+def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
+    """Train both candidates on the shifted protocol and save the sums the rules need."""
+    inner = shifted(data)
+    ridge = RidgeModel()
+    ridge.fit(inner, horizon, seed)
+    nets = []
+    for linear_path in ("ridge", False):
+        model = XLSTMModel(linear_path=linear_path)
+        model.fit(inner, horizon, seed)
+        nets.append(model.model.model_)
+    val, test = inner.windows("val", horizon), inner.windows("test", horizon)
+    np.savez(
+        path,
+        val=combination_sums(*nets, val),
+        val_later=later_half(val),
+        test=combination_sums(*nets, test),
+        ridge_test=evaluate(ridge, test)["mse"],
+    )
+
+
+def weight(cell: dict[str, np.ndarray], rule: str) -> float:
+    """The weight of the network without linear path that ``rule`` keeps."""
+    later = cell["val_later"]
+    halves = np.stack([cell["val"][~later].sum(0), cell["val"][later].sum(0)])
+    fit = checked_weight(halves, 1.0, cross_check=rule != "no_check")
+    if rule == "ridge_start":
+        return 0.0
+    if 0.0 < fit.alpha < 1.0:
+        return fit.alpha
+    if rule == "both_halves":
+        return float(all(blended_sse(h, 1.0) < h[0] for h in halves))
+    total = halves.sum(0)
+    return float(blended_sse(total, 1.0) < total[0])
+
+
+def report(out: Path) -> str:
+    """Markdown table over the ``.npz`` files in ``out``."""
+    ratios: dict[str, list[list[float]]] = {}
+    for path in sorted(out.glob("*.npz")):
+        cell = dict(np.load(path))
+        total = cell["test"].sum(0)
+        row = [blended_sse(total, weight(cell, r)) / total[3] / cell["ridge_test"] for r in RULES]
+        ratios.setdefault(path.stem.split("_H")[0], []).append(row)
+    ratios["all"] = [row for rows in list(ratios.values()) for row in rows]
+    lines = ["| data set | cells | " + " | ".join(RULES) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(RULES))
+    for name, rows in ratios.items():
+        a = np.asarray(rows)
+        cells = [f"{np.exp(np.log(a[:, j]).mean()):.4f} ({(a[:, j] > 1 + 1e-6).sum()})"
+                 for j in range(len(RULES))]  # fmt: skip
+        lines.append(f"| {name} | {len(a)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--dataset")
+    p.add_argument("--data-home")
+    p.add_argument("--missing", choices=["raise", "interpolate"], default="raise")
+    p.add_argument("--horizons", type=int, nargs="+", help="default: the registry's")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default="selection", help="folder of the per-cell files")
+    p.add_argument("--report-only", action="store_true", help="only print the table")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        if args.dataset is None:
+            p.error("--dataset is required unless --report-only")
+        torch.set_num_threads(args.threads)
+        data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
+        for horizon in resolve_horizons(data.name, args.horizons):
+            for seed in args.seeds:
+                path = out / f"{data.name}_H{horizon}_seed{seed}.npz"
+                if not path.exists():
+                    print(f"{data.name} H={horizon} seed={seed}: fitting", flush=True)
+                    fit_cell(data, horizon, seed, path)
+    print("Outer-validation MSE / ridge baseline, geometric mean over cells (cells above 1):")
+    print()
+    print(report(out))
+
+
+if __name__ == "__main__":
+    main()
