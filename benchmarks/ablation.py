@@ -31,7 +31,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         "the default: linear_path='auto' (ridge start, none, or their checked combination)",
         {},
     ),
-    "no_combination": ("the better candidate of linear_path='auto' alone", {"combine": False}),
+    "no_combination": (
+        "one candidate of linear_path='auto' alone (the lower validation MSE)",
+        {"combine": False},
+    ),
     "ridge_only": (
         "only the ridge-started correction (linear_path='ridge')",
         {"linear_path": "ridge"},
