@@ -17,12 +17,18 @@ fitted the same way:
   it has the lower error on both inner validation halves (the default);
 * ``no_check``: the combination with the in-sample weight, else the lower MSE.
 
+``--part level`` studies the ridge start's level term the same way, in closed form: the
+constant of the ridge baseline (the default) against a level term chosen on the inner
+validation windows (``ridge_start(..., level=None)``: the constant unless another wins
+both halves), both scored on the outer validation windows against the baseline.
+
 Per data set, horizon and seed, one ``.npz`` file in ``--out`` holds the per-window sums
 the rules need (an existing file is read instead of refitted). Run::
 
     python benchmarks/selection_rules.py --dataset ILI --data-home PATH --seeds 0 1 2
     python benchmarks/selection_rules.py --dataset Lorenz63 --horizons 336 --seeds 0
     python benchmarks/selection_rules.py --report-only --out selection   # the table
+    python benchmarks/selection_rules.py --part level --dataset co2 --missing interpolate
 
 It prints, per data set, the geometric mean over cells of each rule's outer-validation
 MSE relative to the ridge baseline's, and the number of cells above the baseline.
@@ -125,6 +131,28 @@ def report(out: Path) -> str:
     return "\n".join(lines)
 
 
+def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
+    """Per horizon: outer-validation MSE / baseline of the constant and the chosen level."""
+    from xlstm_ts import XLSTMForecaster
+    from xlstm_ts.estimators.state import ForecasterState
+    from xlstm_ts.training import ridge_start, validation_mse
+
+    inner, rows = shifted(data), []
+    for horizon in horizons:
+        train, val, test = (inner.windows(part, horizon) for part in ("train", "val", "test"))
+        ridge = RidgeModel()
+        ridge.fit(inner, horizon, 0)
+        base = evaluate(ridge, test)["mse"]
+        est = XLSTMForecaster(horizon=horizon, context_length=data.context_length)
+        cells = []
+        for level in ("constant", None):
+            net = ForecasterState.build_network(est._network_config([0.5], linear_path=True))
+            start = ridge_start(net, train, val, level=level)
+            cells.append(f"{validation_mse(net, test, 0) / base:.4f} ({start.level})")
+        rows.append(f"| {data.name} | {horizon} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset")
@@ -135,7 +163,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="selection", help="folder of the per-cell files")
     p.add_argument("--report-only", action="store_true", help="only print the table")
+    p.add_argument("--part", choices=["candidates", "level"], default="candidates")
     args = p.parse_args(argv)
+    if args.part == "level":
+        data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
+        print("| data set | H | constant (default) | chosen on validation |")
+        print("|---|---:|---:|---:|")
+        print("\n".join(level_rows(data, resolve_horizons(data.name, args.horizons))))
+        return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:

@@ -260,9 +260,9 @@ def test_the_ridge_start_is_the_ridge_baseline_without_intercept():
 
 def test_the_ridge_start_chooses_its_level_term_on_validation():
     # no level term, the path's bias (in units of each window's scale) or a constant in
-    # the data's units; by default the constant (the ridge baseline's form) unless another
-    # is better on both halves of the validation windows, and the kept one is exactly the
-    # fit asked for explicitly
+    # the data's units; by default the constant (the ridge baseline's form); with
+    # level=None the constant unless another is better on both halves of the validation
+    # windows, and the kept one is exactly the fit asked for explicitly
     import torch
 
     from xlstm_ts.nn import XLSTMForecastNet
@@ -287,8 +287,10 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
     assert nets["none"].linear_path.bias.abs().max() == 0 == nets["none"].linear_offset.abs().max()
     assert nets["scale"].linear_path.bias.abs().max() > 0 == nets["scale"].linear_offset.abs().max()
     assert nets["constant"].linear_offset.abs().max() > 0
+    default = ridge_start(net(), train, val)
+    assert default.level == "constant" and default.level_scores == {}
     chosen_net = net()
-    chosen = ridge_start(chosen_net, train, val)
+    chosen = ridge_start(chosen_net, train, val, level=None)
     assert set(chosen.level_scores) == {"none", "scale", "constant"}
     ref = chosen.level_scores["constant"]
     better = [

@@ -64,8 +64,9 @@ class XLSTMForecaster(BaseForecaster):
     linear_path : bool, "ridge" or "auto"
         Add a linear path from the (normalised) context to the forecast beside the
         encoder, which then learns what a linear forecaster misses. ``"ridge"`` starts it
-        from the ridge-regression solution on the training windows (penalty and level
-        term chosen on the validation windows) with the encoder's head at zero, so
+        from the ridge-regression solution on the training windows (the ridge
+        baseline's, with its constant level term, penalty chosen on the validation
+        windows) with the encoder's head at zero, so
         training begins from a strong linear forecaster; if no epoch beats that start on
         the validation loss, the start is kept. ``"auto"``: train two networks, one with
         the ridge-started path and one without a linear path; keep their weighted

@@ -19,8 +19,8 @@ Level = Literal["none", "scale", "constant"]
 LEVELS: tuple[Level, ...] = ("none", "scale", "constant")
 REFERENCE_LEVEL: Level = "constant"
 """The ridge baseline's own level term (:class:`~xlstm_ts.baselines.RidgeNLinear`'s
-intercept): the start's default, left only for a level term that validation prefers on
-both halves of its windows."""
+intercept): the start's default, and the reference a level chosen on validation
+(``level=None``) must beat on both halves of its windows."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def ridge_start(
     val: Windows | None,
     lambdas: Sequence[float] = LAMBDAS,
     batch_size: int = 4096,
-    level: Level | None = None,
+    level: Level | None = REFERENCE_LEVEL,
 ) -> RidgeStart:
     """Start ``network`` as a ridge forecaster of the NLinear kind.
 
@@ -97,12 +97,13 @@ def ridge_start(
 
     ``level``: the path's level term (unpenalised): ``"none"``; ``"scale"``, its bias,
     added before de-normalisation, so a multiple of each window's scale in the data's
-    units (suits series of different scales); ``"constant"``, an offset in the data's
-    units (the ridge baseline's intercept; suits series on one scale, such as
-    standardised channels). ``None`` (default): the three are fitted and the constant,
-    the ridge baseline's own form, is kept unless another has a lower validation error on
-    both the earlier and the later half of the validation windows (without validation
-    windows: ``"none"``).
+    units (suits series of different scales); ``"constant"`` (default), an offset in the
+    data's units (the ridge baseline's intercept, so that the start *is* the baseline).
+    ``None``: the three are fitted and the constant is kept unless another has a lower
+    validation error on both the earlier and the later half of the validation windows
+    (without validation windows: ``"none"``). Not the default: in a nested study on
+    validation data (``benchmarks/selection_rules.py --part level``) the level chosen
+    that way was worse on later data more often than better.
 
     Returns
     -------
