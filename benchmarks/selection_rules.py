@@ -48,7 +48,13 @@ from xlstm_ts.datasets import SplitBounds
 from xlstm_ts.ltsf import LTSFData, prepare, resolve_horizons
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
 from xlstm_ts.ltsf.run import evaluate
-from xlstm_ts.training.blend import blended_sse, checked_weight, later_half, parts_blend_sums
+from xlstm_ts.training.blend import (
+    blended_sse,
+    checked_weight,
+    later_half,
+    parts_blend_sums,
+    second_wins_both_halves,
+)
 
 RULES = ("ridge_start", "lower_mse", "both_halves", "no_check")
 
@@ -99,15 +105,15 @@ def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
 
 def weight(cell: dict[str, np.ndarray], rule: str) -> float:
     """The weight of the network without linear path that ``rule`` keeps."""
+    if rule == "ridge_start":
+        return 0.0
     later = cell["val_later"]
     halves = np.stack([cell["val"][~later].sum(0), cell["val"][later].sum(0)])
     fit = checked_weight(halves, 1.0, cross_check=rule != "no_check")
-    if rule == "ridge_start":
-        return 0.0
     if 0.0 < fit.alpha < 1.0:
         return fit.alpha
     if rule == "both_halves":
-        return float(all(blended_sse(h, 1.0) < h[0] for h in halves))
+        return float(second_wins_both_halves(fit.alpha_halves))
     total = halves.sum(0)
     return float(blended_sse(total, 1.0) < total[0])
 
@@ -133,8 +139,7 @@ def report(out: Path) -> str:
 
 def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
     """Per horizon: outer-validation MSE / baseline of the constant and the chosen level."""
-    from xlstm_ts import XLSTMForecaster
-    from xlstm_ts.estimators.state import ForecasterState
+    from xlstm_ts.nn import XLSTMForecastNet
     from xlstm_ts.training import ridge_start, validation_mse
 
     inner, rows = shifted(data), []
@@ -143,10 +148,10 @@ def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
         ridge = RidgeModel()
         ridge.fit(inner, horizon, 0)
         base = evaluate(ridge, test)["mse"]
-        est = XLSTMForecaster(horizon=horizon, context_length=data.context_length)
         cells = []
         for level in ("constant", None):
-            net = ForecasterState.build_network(est._network_config([0.5], linear_path=True))
+            # the encoder's head starts at zero: the forecast is the linear path alone
+            net = XLSTMForecastNet(data.context_length, horizon, linear_path=True)
             start = ridge_start(net, train, val, level=level)
             cells.append(f"{validation_mse(net, test, 0) / base:.4f} ({start.level})")
         rows.append(f"| {data.name} | {horizon} | " + " | ".join(cells) + " |")

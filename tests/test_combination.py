@@ -103,7 +103,7 @@ def test_auto_leaves_the_ridge_start_only_when_both_validation_halves_agree(
     monkeypatch, blend_check
 ):
     import xlstm_ts.training as training
-    from xlstm_ts.estimators import candidates
+    from xlstm_ts.training.blend import second_wins_both_halves
 
     # the check refused the combination: the network without linear path wins the later
     # half (weight 1) and loses the earlier one (weight 0.3 < 1/2)
@@ -117,8 +117,8 @@ def test_auto_leaves_the_ridge_start_only_when_both_validation_halves_agree(
     assert model.candidate_scores_ == {"ridge": 1.0, "none": 0.5}
     # with the check the ridge start stays; without it the lower validation MSE wins
     assert model.linear_path_ == ("ridge" if blend_check else False)
-    assert candidates._wins_both_halves({"alpha_halves": [0.51, 1.0]})
-    assert not candidates._wins_both_halves({"alpha_halves": [0.5, 1.0]})
+    assert second_wins_both_halves([0.51, 1.0])
+    assert not second_wins_both_halves([0.5, 1.0])
 
 
 def test_auto_without_combine_keeps_one_candidate_and_does_not_combine(monkeypatch):

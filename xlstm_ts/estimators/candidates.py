@@ -23,7 +23,7 @@ def fit_auto(
     ``blend_check``, the network without linear path only if its point forecast has the
     lower error on both halves of the validation windows, otherwise the one with the
     lower validation MSE (the ridge start without validation windows)."""
-    from xlstm_ts.training import fit_combination, validation_mse
+    from xlstm_ts.training import fit_combination, second_wins_both_halves, validation_mse
 
     if len(val) == 0:  # nothing to decide on: the linear start
         return fit_candidate(est, "ridge", panel, train, val, levels)
@@ -43,20 +43,13 @@ def fit_auto(
         _say(est, f"linear_path='auto': kept the combination, weight {fit['alpha']:.3g} on "
                   f"'none' (validation MSE {_scores(scores)})")  # fmt: skip
         return state
-    best = min(scores, key=scores.get)
     if fit is not None and est.blend_check:
         # leaving the linear start takes the evidence the checks ask for: both halves
-        best = "none" if _wins_both_halves(fit) else "ridge"
+        best = "none" if second_wins_both_halves(fit["alpha_halves"]) else "ridge"
+    else:
+        best = min(scores, key=scores.get)
     _say(est, f"linear_path='auto': kept {best!r} (validation MSE {_scores(scores)})")
     return replace(candidates[best], candidate_scores=scores, combination=fit)
-
-
-def _wins_both_halves(fit: dict[str, Any]) -> bool:
-    """Whether the second member of a combination fit (the network without linear path)
-    alone has the lower error on both validation halves. A half's error of
-    ``(1 − w)·first + w·second`` is a parabola in ``w`` with its minimum at the weight
-    fitted on that half, so ``w = 1`` beats ``w = 0`` exactly when that weight exceeds 1/2."""
-    return all(w > 0.5 for w in fit["alpha_halves"])
 
 
 def _scores(scores: dict[str, float]) -> str:

@@ -1,6 +1,6 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
-from .blend import fit_blend, fit_combination
+from .blend import fit_blend, fit_combination, second_wins_both_halves
 from .datamodule import WindowDataModule
 from .environment import quiet_lightning, torch_threads
 from .faults import NonFiniteGuard, NonFiniteLossError
@@ -28,6 +28,7 @@ __all__ = [
     "fit_module",
     "quiet_lightning",
     "ridge_start",
+    "second_wins_both_halves",
     "validation_mse",
     "torch_threads",
 ]

@@ -159,3 +159,12 @@ def fit_combination(
         return a[..., point], second(*inputs) - a
 
     return checked_weight(half_sums(windows, parts, point, batch_size), 1.0, cross_check)
+
+
+def second_wins_both_halves(alpha_halves: tuple[float, float] | list[float]) -> bool:
+    """Whether the second member of a :func:`fit_combination` alone has the lower error
+    on both halves, from the weights fitted on each (``BlendFit.alpha_halves``). A half's
+    error of ``(1 − w)·first + w·second`` is a parabola in ``w`` with its minimum at the
+    weight fitted on that half, so ``w = 1`` beats ``w = 0`` exactly when that weight
+    exceeds 1/2."""
+    return all(w > 0.5 for w in alpha_halves)
