@@ -26,11 +26,11 @@ def fit_auto(
     from xlstm_ts.training import fit_combination, second_wins_both_halves, validation_mse
 
     if len(val) == 0:  # nothing to decide on: the linear start
-        return fit_candidate(est, "ridge", panel, train, val, levels)
+        return fit_network(est, "ridge", panel, train, val, levels)
     point, candidates, scores = levels.index(0.5), {}, {}
     for start, name in (("ridge", "ridge"), (False, "none")):
         _say(est, f"linear_path='auto': candidate {name!r}")
-        candidates[name] = fit_candidate(est, start, panel, train, val, levels)
+        candidates[name] = fit_network(est, start, panel, train, val, levels)
         scores[name] = validation_mse(candidates[name].network, val, point)
     ridge, none = candidates["ridge"], candidates["none"]
     fit = None
@@ -61,7 +61,7 @@ def _say(est: Any, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def fit_candidate(
+def fit_network(
     est: Any,
     linear_path: bool | str,
     panel: Panel,
@@ -69,8 +69,35 @@ def fit_candidate(
     val: Windows,
     levels: list[float],
 ) -> ForecasterState:
+    """Train the network of ``est`` with ``linear_path`` (``True``, ``False`` or
+    ``"ridge"``): one network when it starts from the ridge solution (the same start
+    whatever the seed) or ``n_models == 1``, else a seed ensemble of ``n_models``."""
+    from xlstm_ts.training import validation_mse
+
+    if linear_path == "ridge" or est.n_models == 1:
+        return fit_candidate(est, linear_path, panel, train, val, levels)
+    members = []
+    for member in range(est.n_models):
+        _say(est, f"seed ensemble: network {member + 1} of {est.n_models}")
+        members.append(fit_candidate(est, linear_path, panel, train, val, levels, member))
+    state = ForecasterState.ensemble(members)
+    if len(val) > 0:
+        state.best_val_loss = validation_mse(state.network, val, levels.index(0.5))
+    return state
+
+
+def fit_candidate(
+    est: Any,
+    linear_path: bool | str,
+    panel: Panel,
+    train: Windows,
+    val: Windows,
+    levels: list[float],
+    member: int = 0,
+) -> ForecasterState:
     """Train one network of ``est`` with ``linear_path`` (``True``, ``False`` or
-    ``"ridge"``)."""
+    ``"ridge"``); ``member`` numbers the networks of a seed ensemble (its seed is
+    ``random_state + member``)."""
     from lightning.pytorch import seed_everything
 
     from xlstm_ts.training import (
@@ -81,7 +108,7 @@ def fit_candidate(
         ridge_start,
     )
 
-    seed = 0 if est.random_state is None else int(est.random_state)
+    seed = (0 if est.random_state is None else int(est.random_state)) + member
     seed_everything(seed, verbose=False)
     config = est._network_config(levels, linear_path=bool(linear_path))
     network = ForecasterState.build_network(config)
@@ -105,6 +132,8 @@ def fit_candidate(
     if checkpoint_dir is not None and est.linear_path == "auto":
         # each candidate of linear_path="auto" keeps its own checkpoints
         checkpoint_dir = os.path.join(checkpoint_dir, f"linear_path={linear_path}")
+    if checkpoint_dir is not None and est.n_models > 1 and linear_path != "ridge":
+        checkpoint_dir = os.path.join(checkpoint_dir, f"member={member}")  # and each member
     train_config = est._train_config(
         keep_start=ridge,
         monitor="val_blend" if blend else "val_loss",

@@ -11,7 +11,7 @@ import pandas as pd
 from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
-from .candidates import fit_auto, fit_candidate
+from .candidates import fit_auto, fit_network
 from .state import ForecasterState
 from .validation import (
     FORECASTER_CONSTRAINTS,
@@ -110,6 +110,14 @@ class XLSTMForecaster(BaseForecaster):
         With ``linear_path="auto"``: combine the two candidates with a weight fitted on
         the validation windows when that passes the check of ``blend_check``
         (``combination_``); ``False``: keep the one with the lower validation MSE alone.
+    n_models : int
+        A network that does not start from the ridge solution (``linear_path=False`` or
+        ``True``, and the candidate without linear path of ``"auto"``) is trained
+        ``n_models`` times, with seeds ``random_state``, ``random_state + 1``, …, and
+        their forecasts are averaged with equal weights (a ``ForecastCombination``): the
+        seed ensemble lowers the variance one training run leaves, at ``n_models`` times
+        its cost. A ridge-started network is trained once (every seed starts from the
+        same solution).
     backend : {"auto", "torch", "triton"}
         Cell implementation.
     max_epochs, batch_size, learning_rate, weight_decay, gradient_clip_val : training
@@ -158,7 +166,8 @@ class XLSTMForecaster(BaseForecaster):
         :meth:`save`); the attributes below read from it.
     model_ : XLSTMForecastNet or ForecastCombination
         The trained network (on the CPU, in evaluation mode); with
-        ``linear_path="auto"``, possibly the combination of the two candidates.
+        ``linear_path="auto"``, possibly the combination of the two candidates; with
+        ``n_models > 1``, the networks trained from scratch are a seed ensemble.
     panel_ : Panel
         The training series, their ids, last timestamps and frequency.
     freq_ : str or int
@@ -231,6 +240,7 @@ class XLSTMForecaster(BaseForecaster):
         blend: bool | None = None,
         blend_check: bool = True,
         combine: bool = True,
+        n_models: int = 1,
         backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 64,
@@ -278,6 +288,7 @@ class XLSTMForecaster(BaseForecaster):
         self.blend = blend
         self.blend_check = blend_check
         self.combine = combine
+        self.n_models = n_models
         self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -360,4 +371,4 @@ class XLSTMForecaster(BaseForecaster):
         )
         if self.linear_path == "auto":
             return fit_auto(self, panel, train, val, levels)
-        return fit_candidate(self, self.linear_path, panel, train, val, levels)
+        return fit_network(self, self.linear_path, panel, train, val, levels)

@@ -101,6 +101,21 @@ class ForecasterState:
             combination=fit,
         )
 
+    @classmethod
+    def ensemble(cls, members: list[ForecasterState]) -> ForecasterState:
+        """The equal-weight average of ``members``, networks trained alike with other
+        seeds (``best_val_loss`` is left to the caller; each member keeps its own blend)."""
+        first = members[0]
+        config = {key: first.network_config[key] for key in _SHARED}
+        return cls(
+            network=ForecastCombination([m.network for m in members]).eval(),
+            network_config={**config, "members": [m.network_config for m in members]},
+            panel=first.panel,
+            n_epochs=sum(m.n_epochs for m in members),
+            best_val_loss=None,
+            linear_path=first.linear_path,
+        )
+
 
 _SHARED = ("context_length", "horizon", "quantiles", "n_covariates", "n_future")
 """Network settings that the members of a combination share (read by ``save``/``load``)."""

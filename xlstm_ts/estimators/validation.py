@@ -45,6 +45,7 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "blend": ["boolean", None],
     "blend_check": ["boolean"],
     "combine": ["boolean"],
+    "n_models": [_positive_int()],
     "lr_schedule": [StrOptions({"constant", "cosine"})],
     "backend": [StrOptions({"auto", "torch", "triton"})],
     "max_epochs": [_positive_int()],
