@@ -54,6 +54,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "head_flatten": ("head on all patch encodings (head='flatten')", {"head": "flatten"}),
     "cosine": ("cosine learning-rate schedule with warm-up", {"lr_schedule": "cosine"}),
+    "one_network": ("the network from scratch trained once, no seed ensemble", {"n_models": 1}),
 }
 BASELINES = ("ridge", "dlinear")
 

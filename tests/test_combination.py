@@ -44,7 +44,7 @@ def test_the_combination_is_the_weighted_sum_of_its_members():
 
 TINY = dict(horizon=6, context_length=24, d_model=8, num_blocks=1, num_heads=2, patch_len=6,
             max_epochs=1, batch_size=16, windows_per_epoch=32, validation_size=12,
-            progress_bar=False, random_state=0)  # fmt: skip
+            progress_bar=False, random_state=0, n_models=1)  # fmt: skip
 
 
 def series(n: int = 240) -> pd.DataFrame:

@@ -29,7 +29,7 @@ SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, max_epochs=1, batch_size=16,
     random_state=0, progress_bar=False,
 )  # fmt: skip
-WINDOW = dict(SMALL, linear_path=False)
+WINDOW = dict(SMALL, linear_path=False, n_models=1)
 
 
 def _frame(n: int = 80, tz: str | None = None) -> pd.DataFrame:

@@ -18,7 +18,8 @@ SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, batch_size=16, random_state=0,
     progress_bar=False, early_stopping_patience=None,
 )  # fmt: skip
-WINDOW = dict(SMALL, linear_path=False)  # not the subject here: no dependence on defaults
+# not the subject here: no dependence on defaults
+WINDOW = dict(SMALL, linear_path=False, n_models=1)
 
 
 def _frame(n: int = 160) -> pd.DataFrame:

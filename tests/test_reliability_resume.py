@@ -37,6 +37,7 @@ CHILD = textwrap.dedent(
     model = XLSTMForecaster(
         horizon=4, context_length=16, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
         max_epochs=int(sys.argv[2]), batch_size=8, dropout=0.1, random_state=0, linear_path=False,
+        n_models=1,
         early_stopping_patience=None, progress_bar=False, checkpoint_dir=sys.argv[1],
     ).fit(df)
     np.save(sys.argv[3], model.predict_quantiles().to_numpy())
@@ -108,7 +109,7 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
 def _small(folder, **kw) -> XLSTMForecaster:
     params = dict(
         horizon=2, context_length=8, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
-        linear_path=False,
+        linear_path=False, n_models=1,
         max_epochs=2, batch_size=16, random_state=0, progress_bar=False, checkpoint_dir=folder,
     )  # fmt: skip
     return XLSTMForecaster(**{**params, **kw})

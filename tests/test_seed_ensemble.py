@@ -27,9 +27,8 @@ def series(n: int = 240) -> pd.DataFrame:
 def test_the_ensemble_averages_the_networks_of_consecutive_seeds(tmp_path):
     df = series()
     ensemble = XLSTMForecaster(**TINY, linear_path=False, n_models=3, random_state=5).fit(df)
-    singles = [
-        XLSTMForecaster(**TINY, linear_path=False, random_state=seed).fit(df) for seed in (5, 6, 7)
-    ]
+    one = dict(TINY, linear_path=False, n_models=1)
+    singles = [XLSTMForecaster(**one, random_state=seed).fit(df) for seed in (5, 6, 7)]
     # the networks' outputs (before ``predict`` sorts each forecast's quantiles)
     x = torch.randn(5, 24, dtype=torch.float32)
     with torch.no_grad():

@@ -35,7 +35,7 @@ def test_a_fit_prints_nothing_by_default(capfd):
 
 
 def test_verbose_prints_one_line_per_epoch(capfd):
-    params = {**TINY, "max_epochs": 2, "linear_path": False}
+    params = {**TINY, "max_epochs": 2, "linear_path": False, "n_models": 1}
     XLSTMForecaster(**params, verbose=True, progress_bar=False).fit(_series())
     lines = capfd.readouterr().err.strip().splitlines()
     assert [line.split("  ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
