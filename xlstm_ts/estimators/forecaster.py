@@ -181,7 +181,8 @@ class XLSTMForecaster(BaseForecaster):
     quantile_levels_ : list of float
         Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
     blend_alpha_ : float or None
-        Weight of the encoder's correction chosen on validation (``blend=True`` only).
+        Weight of the encoder's correction chosen on validation (``blend=True`` only;
+        ``None`` for a seed ensemble, whose networks each keep their own).
     blend_check_ : dict or None
         The out-of-sample check of the correction (``blend=True`` only): the weights
         fitted on each half of the validation windows (``alpha_halves``), the relative
