@@ -27,16 +27,16 @@ scratch alone (one network, and all ``n``).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from selection_rules import shifted, weight
+from selection_rules import shifted, study_cells, study_parser, weight
 
-from xlstm_ts.ltsf import LTSFData, prepare, resolve_horizons
+from xlstm_ts.ltsf import LTSFData
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
 from xlstm_ts.ltsf.run import evaluate
 from xlstm_ts.training.blend import blended_sse, later_half, parts_blend_sums
@@ -67,7 +67,7 @@ def fit_cell(data: LTSFData, horizon: int, n_seeds: int, path: Path) -> None:
     }
     runs = [("ridge", "ridge", 0)] + [(f"none{s}", False, s) for s in range(n_seeds)]
     for key, linear_path, seed in runs:
-        model = XLSTMModel(linear_path=linear_path)
+        model = XLSTMModel(linear_path=linear_path, n_models=1)  # one network per seed
         model.fit(inner, horizon, seed)
         for part, w in windows.items():
             cell[f"{part}_{key}"], cell[f"{part}_y"] = point_forecasts(model.model.model_, w)
@@ -126,28 +126,15 @@ def report(out: Path) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--dataset")
-    p.add_argument("--data-home")
-    p.add_argument("--missing", choices=["raise", "interpolate"], default="raise")
-    p.add_argument("--horizons", type=int, nargs="+", help="default: the registry's")
+    p = study_parser(__doc__.split("\n")[0], out="seed_ensemble")
     p.add_argument("--seeds", type=int, default=3, help="networks from scratch per cell")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default="seed_ensemble", help="folder of the per-cell files")
-    p.add_argument("--report-only", action="store_true", help="only print the table")
     args = p.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if not args.report_only:
-        if args.dataset is None:
-            p.error("--dataset is required unless --report-only")
-        torch.set_num_threads(args.threads)
-        data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
-        for horizon in resolve_horizons(data.name, args.horizons):
-            path = out / f"{data.name}_H{horizon}.npz"
-            if not path.exists():
-                print(f"{data.name} H={horizon}: fitting", flush=True)
-                fit_cell(data, horizon, args.seeds, path)
+
+    def cells(data: LTSFData, horizon: int):
+        path = Path(args.out) / f"{data.name}_H{horizon}.npz"
+        yield path, partial(fit_cell, data, horizon, args.seeds, path)
+
+    out = study_cells(p, args, cells)
     print("Outer-validation MSE / ridge baseline, geometric mean over cells:")
     print()
     print(report(out))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -158,24 +159,22 @@ def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def study_parser(description: str, out: str) -> argparse.ArgumentParser:
+    """The options of a nested study (each adds its own ``--seeds``)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--dataset")
     p.add_argument("--data-home")
     p.add_argument("--missing", choices=["raise", "interpolate"], default="raise")
     p.add_argument("--horizons", type=int, nargs="+", help="default: the registry's")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default="selection", help="folder of the per-cell files")
+    p.add_argument("--out", default=out, help="folder of the per-cell files")
     p.add_argument("--report-only", action="store_true", help="only print the table")
-    p.add_argument("--part", choices=["candidates", "level"], default="candidates")
-    args = p.parse_args(argv)
-    if args.part == "level":
-        data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
-        print("| data set | H | constant (default) | chosen on validation |")
-        print("|---|---:|---:|---:|")
-        print("\n".join(level_rows(data, resolve_horizons(data.name, args.horizons))))
-        return
+    return p
+
+
+def study_cells(p: argparse.ArgumentParser, args: argparse.Namespace, cells) -> Path:
+    """Fit the missing cells of ``--dataset`` (unless ``--report-only``): ``cells(data,
+    horizon)`` yields ``(path, fit)`` and ``fit()`` writes ``path``. Returns ``--out``."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
@@ -184,11 +183,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
         data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
         for horizon in resolve_horizons(data.name, args.horizons):
-            for seed in args.seeds:
-                path = out / f"{data.name}_H{horizon}_seed{seed}.npz"
+            for path, fit in cells(data, horizon):
                 if not path.exists():
-                    print(f"{data.name} H={horizon} seed={seed}: fitting", flush=True)
-                    fit_cell(data, horizon, seed, path)
+                    print(f"{path.stem}: fitting", flush=True)
+                    fit()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = study_parser(__doc__.split("\n")[0], out="selection")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--part", choices=["candidates", "level"], default="candidates")
+    args = p.parse_args(argv)
+    if args.part == "level":
+        data = prepare(args.dataset, data_home=args.data_home, missing=args.missing)
+        print("| data set | H | constant (default) | chosen on validation |")
+        print("|---|---:|---:|---:|")
+        print("\n".join(level_rows(data, resolve_horizons(data.name, args.horizons))))
+        return
+
+    def cells(data: LTSFData, horizon: int):
+        for seed in args.seeds:
+            path = Path(args.out) / f"{data.name}_H{horizon}_seed{seed}.npz"
+            yield path, partial(fit_cell, data, horizon, seed, path)
+
+    out = study_cells(p, args, cells)
     print("Outer-validation MSE / ridge baseline, geometric mean over cells (cells above 1):")
     print()
     print(report(out))

@@ -41,8 +41,21 @@ def test_the_scores_follow_the_variance_of_the_average():
 
 
 def test_the_script_fits_a_cell_once_and_reports_it(tmp_path, capsys, monkeypatch):
+    from xlstm_ts.nn import XLSTMForecastNet
+
+    trained = []
+
+    class Recording(study.XLSTMModel):
+        def fit(self, *args):
+            info = super().fit(*args)
+            trained.append(self.model.model_)
+            return info
+
+    monkeypatch.setattr(study, "XLSTMModel", Recording)
     argv = ["--dataset", "sunspots", "--horizons", "6", "--seeds", "2", "--out", str(tmp_path)]
     study.main(argv)
+    # the ridge start and one network per seed (not the estimator's default ensemble)
+    assert len(trained) == 3 and all(isinstance(n, XLSTMForecastNet) for n in trained)
     assert [p.name for p in tmp_path.iterdir()] == ["sunspots_H6.npz"]
     first = capsys.readouterr().out
     assert "default, 2 networks" in first and "| sunspots | 1 |" in first
