@@ -3,10 +3,10 @@ candidate without linear path of ``linear_path="auto"``."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_combination import series  # the combination tests' series
 
 from xlstm_ts import XLSTMForecaster
 from xlstm_ts.nn import ForecastCombination, XLSTMForecastNet
@@ -15,13 +15,6 @@ from xlstm_ts.training.blend import BlendFit
 TINY = dict(horizon=6, context_length=24, d_model=8, num_blocks=1, num_heads=2, patch_len=6,
             max_epochs=2, batch_size=16, windows_per_epoch=32, validation_size=12,
             progress_bar=False, quantiles=(0.1, 0.5, 0.9))  # fmt: skip
-
-
-def series(n: int = 240) -> pd.DataFrame:
-    t = np.arange(n)
-    rng = np.random.default_rng(1)
-    y = np.sin(2 * np.pi * t / 12) + 0.3 * np.tanh(np.sin(2 * np.pi * t / 31) * 3)
-    return pd.DataFrame({"y": y + 0.1 * rng.standard_normal(n) + 2.0})
 
 
 def test_the_ensemble_averages_the_networks_of_consecutive_seeds(tmp_path):

@@ -10,6 +10,7 @@ from typing import Any
 
 from xlstm_ts.data import Panel, Windows
 from xlstm_ts.jsonable import jsonable
+from xlstm_ts.nn import ForecastCombination
 
 from .state import ForecasterState
 
@@ -30,8 +31,12 @@ def fit_auto(
     point, candidates, scores = levels.index(0.5), {}, {}
     for start, name in (("ridge", "ridge"), (False, "none")):
         _say(est, f"linear_path='auto': candidate {name!r}")
-        candidates[name] = fit_network(est, start, panel, train, val, levels)
-        scores[name] = validation_mse(candidates[name].network, val, point)
+        state = candidates[name] = fit_network(est, start, panel, train, val, levels)
+        # a seed ensemble's best_val_loss is this validation MSE already (fit_network)
+        ensemble = isinstance(state.network, ForecastCombination)
+        scores[name] = (
+            state.best_val_loss if ensemble else validation_mse(state.network, val, point)
+        )
     ridge, none = candidates["ridge"], candidates["none"]
     fit = None
     if est.combine:  # as saved (JSON lists), so that a loaded model reports the same
@@ -81,7 +86,7 @@ def fit_network(
         _say(est, f"seed ensemble: network {member + 1} of {est.n_models}")
         members.append(fit_candidate(est, linear_path, panel, train, val, levels, member))
     state = ForecasterState.ensemble(members)
-    if len(val) > 0:
+    if len(val) > 0:  # the validation MSE of the averaged point forecast
         state.best_val_loss = validation_mse(state.network, val, levels.index(0.5))
     return state
 
