@@ -6,6 +6,7 @@ Nothing here knows the network or the training loop.
 from .csv import read_csv
 from .frames import Panel, forecasts_to_frame, frame_to_panel, future_covariate_values
 from .frequency import future_index, infer_freq, same_freq
+from .mixing import with_other_series
 from .scaling import magnitude_scale, scaled, series_scales
 from .windows import Windows, final_windows, split_starts, train_val_windows
 
@@ -25,4 +26,5 @@ __all__ = [
     "series_scales",
     "split_starts",
     "train_val_windows",
+    "with_other_series",
 ]

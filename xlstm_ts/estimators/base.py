@@ -204,7 +204,11 @@ class BaseForecaster(BaseEstimator):
         return panel, out * scales[:, None, None]
 
     def predict_contexts(
-        self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
+        self,
+        contexts: np.ndarray,
+        h: int | None = None,
+        quantiles: bool = False,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forecasts from raw context windows, for evaluating many windows at once.
 
@@ -216,21 +220,38 @@ class BaseForecaster(BaseEstimator):
             Steps to forecast; defaults to ``horizon``.
         quantiles : bool
             Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
+        covariates : array of shape (n, context_length, n_covariates), optional
+            The past covariates over each context, for a model that has them: with
+            ``channel_mixing`` the other series first, in the order of
+            :func:`~xlstm_ts.data.with_other_series`. Models with future covariates
+            forecast with :meth:`predict` only.
         """
         state = self._state()
-        if self._covariate_names():
+        n_cov = state.network_config.get("n_covariates", 0)
+        if state.network_config.get("n_future", 0):
             raise ValueError(
-                "predict_contexts takes target contexts only, but this model uses "
-                f"covariates {self._covariate_names()}; use predict(X, X_future=...)"
+                "predict_contexts takes past inputs only, but this model uses future "
+                f"covariates {list(self.future_covariates)}; use predict(X, X_future=...)"
             )
         contexts = np.asarray(contexts, dtype=np.float64)
         if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
             raise ValueError(
                 f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
             )
+        if covariates is None and n_cov:
+            raise ValueError(
+                f"this model reads {n_cov} covariate(s) beside each context; pass them as "
+                f"covariates of shape (n, {self.context_length}, {n_cov})"
+            )
+        covariates = np.zeros((*contexts.shape, 0)) if covariates is None else covariates
+        covariates = np.asarray(covariates, dtype=np.float32)
+        if covariates.shape != (*contexts.shape, n_cov):
+            raise ValueError(
+                f"covariates must have shape {(*contexts.shape, n_cov)}, got {covariates.shape}"
+            )
         scales = np.array([magnitude_scale(c) for c in contexts]).reshape(-1, 1)
         empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
-        out = self._rollout((contexts / scales).astype(np.float32), empty, empty, h)
+        out = self._rollout((contexts / scales).astype(np.float32), covariates, empty, h)
         out = out * scales[..., None]
         return out if quantiles else out[..., state.point_index]
 

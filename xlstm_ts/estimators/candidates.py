@@ -115,7 +115,7 @@ def fit_candidate(
 
     seed = (0 if est.random_state is None else int(est.random_state)) + member
     seed_everything(seed, verbose=False)
-    config = est._network_config(levels, linear_path=bool(linear_path))
+    config = est._network_config(levels, bool(linear_path), len(panel.values))
     network = ForecasterState.build_network(config)
     ridge = linear_path == "ridge"
     start = ridge_start(network, train, val) if ridge else None

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
+from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows, with_other_series
 
 from .base import BaseForecaster
 from .candidates import fit_auto, fit_network
@@ -58,6 +58,16 @@ class XLSTMForecaster(BaseForecaster):
     allow_missing : bool
         Accept NaN in the target: missing context values are ignored by the normalisation
         and read as the context mean; missing targets are left out of the loss.
+    channel_mixing : bool
+        Each series also sees the contexts of the other series of the panel: their
+        values enter its patch embeddings beside its own, as past covariates ordered
+        relative to it (the next series first, wrapping around), so one set of weights
+        reads every series alike. For coupled variables such as a dynamical system's
+        coordinates or neighbouring sensors. The series must share one time index (a
+        wide frame does), ``predict`` and ``score`` need the same series, ``h`` is at
+        most ``horizon``, and the embeddings' inputs grow with the number of series
+        (memory: that number squared times the series' length). The linear path stays
+        per series.
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
@@ -228,6 +238,7 @@ class XLSTMForecaster(BaseForecaster):
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         loss: Literal["quantile", "mse"] = "quantile",
         allow_missing: bool = False,
+        channel_mixing: bool = False,
         d_model: int = 64,
         num_blocks: int = 2,
         slstm_at: Sequence[int] = (),
@@ -276,6 +287,7 @@ class XLSTMForecaster(BaseForecaster):
         self.quantiles = quantiles
         self.loss = loss
         self.allow_missing = allow_missing
+        self.channel_mixing = channel_mixing
         self.d_model = d_model
         self.num_blocks = num_blocks
         self.slstm_at = slstm_at
@@ -321,7 +333,10 @@ class XLSTMForecaster(BaseForecaster):
         steps = int(round(v * n)) if isinstance(v, float) else int(v)
         return max(steps, self.horizon)
 
-    def _network_config(self, quantile_levels: list[float], linear_path: bool) -> dict[str, Any]:
+    def _network_config(
+        self, quantile_levels: list[float], linear_path: bool, n_series: int
+    ) -> dict[str, Any]:
+        mixed = n_series - 1 if self.channel_mixing else 0  # the other series' columns
         return dict(
             context_length=self.context_length,
             horizon=self.horizon,
@@ -335,12 +350,24 @@ class XLSTMForecaster(BaseForecaster):
             chunk_size=self.chunk_size,
             backend=self.backend,
             linear_path=linear_path,
-            n_covariates=len(self._covariate_names()),
+            n_covariates=mixed + len(self._covariate_names()),
             n_future=len(self.future_covariates),
             head=self.head,
             encoder_context=self.encoder_context,
             input_noise=float(self.input_noise),
         )
+
+    def _panel(self, X: Any) -> Panel:
+        panel = super()._panel(X)
+        if not self.channel_mixing:
+            return panel
+        trained = getattr(self, "fitted_", None)
+        if trained is not None and list(panel.ids) != list(trained.panel.ids):
+            raise ValueError(
+                f"this model mixes the channels of series {list(trained.panel.ids)}; X has "
+                f"series {list(panel.ids)}: pass the same series in the same order"
+            )
+        return with_other_series(panel)
 
     def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMForecaster:
         """Train on the series of ``X``: a long or a wide frame, or a ``Panel``.

@@ -28,7 +28,7 @@ from .stream_update import check_update, new_steps, take_in
 from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
 
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
-                "windows_per_epoch"}  # fmt: skip
+                "windows_per_epoch", "channel_mixing"}  # fmt: skip
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 

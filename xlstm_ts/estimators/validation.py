@@ -30,6 +30,7 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "quantiles": ["array-like"],
     "loss": [StrOptions({"quantile", "mse"})],
     "allow_missing": ["boolean"],
+    "channel_mixing": ["boolean"],
     "d_model": [_positive_int()],
     "num_blocks": [_positive_int()],
     "slstm_at": [list, tuple],

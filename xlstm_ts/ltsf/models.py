@@ -164,7 +164,9 @@ class XLSTMModel:
     validation part's target steps, so that the estimator's validation windows (early
     stopping, checkpoint choice) are exactly the protocol's. ``context_length``,
     ``horizon``, ``validation_size`` and ``random_state`` are set by the protocol;
-    :data:`PROTOCOL_PARAMS` complete the estimator's defaults.
+    :data:`PROTOCOL_PARAMS` complete the estimator's defaults. With
+    ``channel_mixing=True`` each channel's test windows come with the other channels'
+    values over the same rows.
     """
 
     stochastic = True
@@ -190,6 +192,7 @@ class XLSTMModel:
             **self.params,
         )
         self.model.fit(Panel.from_arrays(data.values[:, :val_stop]))
+        self.values = data.values  # the other channels' contexts, with channel_mixing
         model = self.model
         return {
             "epochs": model.n_epochs_,
@@ -203,7 +206,13 @@ class XLSTMModel:
         }
 
     def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
-        return self.model.predict_contexts(contexts)
+        covariates = None
+        if self.model.channel_mixing:  # the other channels over the same rows
+            C, L = len(self.values), self.model.context_length
+            rows = np.asarray(origins)[:, None] + np.arange(-L, 0)
+            others = [(channel + j) % C for j in range(1, C)]
+            covariates = np.moveaxis(self.values[others][:, rows], 0, -1)
+        return self.model.predict_contexts(contexts, covariates=covariates)
 
 
 STATEFUL_PARAMS: dict[str, Any] = {

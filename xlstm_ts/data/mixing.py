@@ -1,0 +1,44 @@
+"""The other series of a panel as inputs of each one: channel mixing through covariates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .frames import Panel
+
+
+def with_other_series(panel: Panel) -> Panel:
+    """``panel`` with the other series' values first among each series' covariates.
+
+    Series ``k`` of ``C`` gets the columns ``k + 1, k + 2, …, k + C − 1`` (modulo ``C``)
+    before its own covariates: positions relative to it, so that one set of weights
+    reads every series alike and a neighbour on a ring (Lorenz-96, a spatial grid) has
+    the same column for every series. The series must share one time index: the same
+    length and the same last timestamp.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two series, or series that do not end together or differ in
+        length (the first such series is named).
+    """
+    C = len(panel.values)
+    if C < 2:
+        raise ValueError(
+            f"channel_mixing needs at least two series on one time index; got {C} ({panel.ids})"
+        )
+    n, last = len(panel.values[0]), panel.last_times[0]
+    for series, values, end in zip(panel.ids, panel.values, panel.last_times, strict=True):
+        if len(values) != n or end != last:
+            raise ValueError(
+                f"channel_mixing needs series on one time index, but series {series!r} has "
+                f"{len(values)} steps ending at {end} while series {panel.ids[0]!r} has {n} "
+                f"ending at {last}; align them (a wide frame, allow_missing=True for gaps)"
+            )
+    covariates = [
+        np.column_stack([*(panel.values[(k + j) % C] for j in range(1, C)), panel.covariates[k]])
+        for k in range(C)
+    ]
+    return replace(panel, covariates=covariates)
