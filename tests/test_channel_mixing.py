@@ -108,17 +108,35 @@ def test_predict_contexts_takes_the_other_series(frame, mixed):
     out = mixed.predict_contexts(contexts, covariates=covariates)
     expected = mixed.predict(frame.iloc[:-8]).to_numpy()
     np.testing.assert_allclose(out.T, expected, rtol=1e-5, atol=1e-6)
+    actual = frame.iloc[-8:].to_numpy()
+    assert mixed.score(frame) == pytest.approx(-np.mean((expected - actual) ** 2), rel=1e-6)
     with pytest.raises(ValueError, match="2 covariate"):
         mixed.predict_contexts(contexts)
     with pytest.raises(ValueError, match=r"covariates must have shape \(3, 48, 2\)"):
         mixed.predict_contexts(contexts, covariates=covariates[..., :1])
 
 
-def test_same_series_and_horizon_are_required(frame, mixed):
+def test_the_same_series_are_required(frame, mixed):
     with pytest.raises(ValueError, match="same series in the same order"):
         mixed.predict(frame.iloc[:-8][["s1", "s0", "s2"]])
-    with pytest.raises(ValueError, match="channel_mixing"):
-        mixed.predict(h=16)
+    with pytest.raises(ValueError, match="same series in the same order"):
+        mixed.predict(frame.iloc[:-8][["s0", "s1"]])
+
+
+def test_beyond_the_horizon_every_series_continues_together(frame, mixed):
+    """The second 8 steps are the forecast from the history extended by the first 8
+    steps' medians of all three series."""
+    history = frame.iloc[:-8]
+    long = mixed.predict(history, h=20)
+    first = mixed.predict(history)
+    pd.testing.assert_frame_equal(long.iloc[:8], first)
+    extended = pd.concat([history, first])
+    np.testing.assert_allclose(long.iloc[8:16], mixed.predict(extended), rtol=1e-4, atol=1e-5)
+    extended = pd.concat([extended, long.iloc[8:16]])
+    np.testing.assert_allclose(
+        long.iloc[16:], mixed.predict(extended).iloc[:4], rtol=1e-4, atol=1e-5
+    )
+    assert list(long.index) == list(pd.date_range(history.index[-1], periods=21, freq="h")[1:])
 
 
 def test_save_and_load(tmp_path, mixed):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xlstm_ts import XLSTMForecaster
 from xlstm_ts.cli import main
 
 
@@ -166,3 +167,13 @@ def test_debug_shows_the_traceback_and_version_prints(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and "xlstm-ts 0.1.0" in capsys.readouterr().out
+
+
+def test_channel_mixing_from_the_command_line(tmp_path, capsys):
+    data = _long_csv(tmp_path / "long.csv")
+    saved = tmp_path / "model"
+    args = ["forecast", str(data), "--horizon", "14", *FAST, "--channel-mixing"]
+    assert main([*args, "--save", str(saved)]) == 0
+    result = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert len(result) == 28 and result["y"].notna().all()
+    assert XLSTMForecaster.load(saved).channel_mixing

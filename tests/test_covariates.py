@@ -82,7 +82,7 @@ def test_future_covariate_errors(with_future, driven):
         with_future.predict(X_future=future.drop(columns="x"))
     with pytest.raises(ValueError, match="cannot continue recursively"):
         with_future.predict(h=9, X_future=future)
-    with pytest.raises(ValueError, match="uses covariates"):
+    with pytest.raises(ValueError, match=r"uses future covariates \['x'\]"):
         with_future.predict_contexts(np.zeros((1, 32)))
 
 
@@ -107,3 +107,8 @@ def test_wide_frame_with_a_shared_past_covariate():
     assert list(pred.columns) == ["a", "b"]  # the covariate is not forecast
     assert pred.index[0] == pd.Timestamp("2023-10-28") and len(pred) == 5
     assert np.isfinite(pred.to_numpy()).all()
+    # predict_contexts takes the past covariates beside each context
+    contexts = df[["a", "b"]].to_numpy()[-32:].T
+    covariates = np.broadcast_to(df[["temp"]].to_numpy()[-32:], (2, 32, 1))
+    out = model.predict_contexts(contexts, h=5, covariates=covariates)
+    np.testing.assert_allclose(out.T, pred.to_numpy(), rtol=1e-5, atol=1e-6)

@@ -53,6 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-missing", action="store_true", help="train around missing (empty) values"
     )
+    p.add_argument(
+        "--channel-mixing", action="store_true",
+        help="each series also reads the other series' contexts (series on one time index)",
+    )  # fmt: skip
     p.add_argument("--epochs", type=positive_int, default=20, help="most training epochs")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--save", help="folder to save the fitted model in")
@@ -98,6 +102,7 @@ def _model(args: argparse.Namespace, id_col: str | None, time_col: str):
         past_covariates=tuple(args.past_covariates),
         future_covariates=tuple(args.future_covariates),
         allow_missing=args.allow_missing,
+        channel_mixing=args.channel_mixing,
         max_epochs=args.epochs,
         random_state=args.seed,
         num_threads=args.threads,

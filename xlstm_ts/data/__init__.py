@@ -6,7 +6,7 @@ Nothing here knows the network or the training loop.
 from .csv import read_csv
 from .frames import Panel, forecasts_to_frame, frame_to_panel, future_covariate_values
 from .frequency import future_index, infer_freq, same_freq
-from .mixing import with_other_series
+from .mixing import other_series, relative_order, with_other_series
 from .scaling import magnitude_scale, scaled, series_scales
 from .windows import Windows, final_windows, split_starts, train_val_windows
 
@@ -20,7 +20,9 @@ __all__ = [
     "future_index",
     "infer_freq",
     "magnitude_scale",
+    "other_series",
     "read_csv",
+    "relative_order",
     "same_freq",
     "scaled",
     "series_scales",

@@ -9,14 +9,26 @@ import numpy as np
 from .frames import Panel
 
 
+def relative_order(n_series: int) -> np.ndarray:
+    """``(n_series, n_series − 1)`` integers: row ``k`` lists the other series in the order
+    series ``k`` reads them, ``k + 1, …, k + n_series − 1`` modulo ``n_series``."""
+    return (np.arange(n_series)[:, None] + np.arange(1, n_series)) % n_series
+
+
+def other_series(values: np.ndarray) -> np.ndarray:
+    """The other series of each, as its covariates: ``values`` (C, T) → (C, T, C − 1) in
+    :func:`relative_order`."""
+    return np.moveaxis(values[relative_order(len(values))], 1, -1)
+
+
 def with_other_series(panel: Panel) -> Panel:
     """``panel`` with the other series' values first among each series' covariates.
 
-    Series ``k`` of ``C`` gets the columns ``k + 1, k + 2, …, k + C − 1`` (modulo ``C``)
-    before its own covariates: positions relative to it, so that one set of weights
-    reads every series alike and a neighbour on a ring (Lorenz-96, a spatial grid) has
-    the same column for every series. The series must share one time index: the same
-    length and the same last timestamp.
+    Series ``k`` of ``C`` gets the series ``k + 1, k + 2, …, k + C − 1`` (modulo ``C``;
+    :func:`other_series`) as columns before its own covariates: positions relative to
+    it, so that one set of weights reads every series alike and a neighbour on a ring
+    (Lorenz-96, a spatial grid) has the same column for every series. The series must
+    share one time index: the same length and the same last timestamp.
 
     Raises
     ------
@@ -37,8 +49,7 @@ def with_other_series(panel: Panel) -> Panel:
                 f"{len(values)} steps ending at {end} while series {panel.ids[0]!r} has {n} "
                 f"ending at {last}; align them (a wide frame, allow_missing=True for gaps)"
             )
-    covariates = [
-        np.column_stack([*(panel.values[(k + j) % C] for j in range(1, C)), panel.covariates[k]])
-        for k in range(C)
-    ]
+    others = other_series(np.stack(panel.values))
+    own = panel.covariates
+    covariates = [np.concatenate([o, c], axis=1) for o, c in zip(others, own, strict=True)]
     return replace(panel, covariates=covariates)

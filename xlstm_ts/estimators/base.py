@@ -200,8 +200,12 @@ class BaseForecaster(BaseEstimator):
         values = scaled(panel.values, scales)
         windows = final_windows(values, panel.ids, L, 0, panel.covariates)
         contexts, covariates, _, _ = windows.arrays()
-        out = self._rollout(contexts, covariates, self._future(panel, X_future), h)
+        out = self._rollout_series(contexts, covariates, self._future(panel, X_future), h)
         return panel, out * scales[:, None, None]
+
+    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        """:meth:`_rollout` from the last windows of a panel's series, in its order."""
+        return self._rollout(contexts, covariates, future, h)
 
     def predict_contexts(
         self,

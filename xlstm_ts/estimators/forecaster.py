@@ -6,12 +6,14 @@ import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows, with_other_series
+from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
 from .candidates import fit_auto, fit_network
+from .mixing import joint_rollout, mixed_panel
 from .state import ForecasterState
 from .validation import (
     FORECASTER_CONSTRAINTS,
@@ -64,10 +66,10 @@ class XLSTMForecaster(BaseForecaster):
         relative to it (the next series first, wrapping around), so one set of weights
         reads every series alike. For coupled variables such as a dynamical system's
         coordinates or neighbouring sensors. The series must share one time index (a
-        wide frame does), ``predict`` and ``score`` need the same series, ``h`` is at
-        most ``horizon``, and the embeddings' inputs grow with the number of series
-        (memory: that number squared times the series' length). The linear path stays
-        per series.
+        wide frame does) and ``predict`` and ``score`` need the same series; beyond
+        ``horizon`` all series are continued together from their medians (not with other
+        covariates). The embeddings' inputs grow with the number of series, and the
+        memory of the inputs with its square. The linear path stays per series.
     d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
         Width, depth, positions of sLSTM blocks (e.g. ``num_blocks=4, slstm_at=(3,)`` is
         xLSTM[3:1]), heads, steps per patch, dropout and mLSTM chunk size.
@@ -362,12 +364,17 @@ class XLSTMForecaster(BaseForecaster):
         if not self.channel_mixing:
             return panel
         trained = getattr(self, "fitted_", None)
-        if trained is not None and list(panel.ids) != list(trained.panel.ids):
-            raise ValueError(
-                f"this model mixes the channels of series {list(trained.panel.ids)}; X has "
-                f"series {list(panel.ids)}: pass the same series in the same order"
-            )
-        return with_other_series(panel)
+        return mixed_panel(panel, None if trained is None else trained.panel.ids)
+
+    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        h = self.horizon if h is None else h
+        if not self.channel_mixing or h <= self.horizon or self._covariate_names():
+            return super()._rollout_series(contexts, covariates, future, h)
+
+        def step(contexts: np.ndarray, others: np.ndarray) -> np.ndarray:
+            return self._rollout(contexts, others, future, self.horizon)
+
+        return joint_rollout(step, contexts, h, self.horizon, self._state().point_index)
 
     def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMForecaster:
         """Train on the series of ``X``: a long or a wide frame, or a ``Panel``.

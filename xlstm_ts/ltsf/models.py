@@ -15,7 +15,7 @@ from xlstm_ts.baselines import (
     season_length,
     seasonal_naive,
 )
-from xlstm_ts.data import Panel
+from xlstm_ts.data import Panel, relative_order
 from xlstm_ts.estimators import XLSTMForecaster, XLSTMStateForecaster
 from xlstm_ts.estimators.stream_state import forecasts_at
 
@@ -208,9 +208,8 @@ class XLSTMModel:
     def predict(self, contexts: np.ndarray, channel: int, origins: np.ndarray) -> np.ndarray:
         covariates = None
         if self.model.channel_mixing:  # the other channels over the same rows
-            C, L = len(self.values), self.model.context_length
-            rows = np.asarray(origins)[:, None] + np.arange(-L, 0)
-            others = [(channel + j) % C for j in range(1, C)]
+            rows = np.asarray(origins)[:, None] + np.arange(-self.model.context_length, 0)
+            others = relative_order(len(self.values))[channel]
             covariates = np.moveaxis(self.values[others][:, rows], 0, -1)
         return self.model.predict_contexts(contexts, covariates=covariates)
 
