@@ -170,3 +170,13 @@ def test_benchmark_model_reads_the_other_channels(frame):
         for i, o in enumerate(origins):
             expected = model.model.predict(Panel.from_arrays(values[:, :o]))[c].to_numpy()
             np.testing.assert_allclose(pred[i], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_missing_values_of_another_series_are_read_as_missing(frame):
+    """With allow_missing, a gap in one series is a gap in the others' covariates too."""
+    gappy = frame.iloc[:-8].copy()
+    gappy.iloc[-30:-20, 0] = np.nan
+    params = {**BASE, "max_epochs": 1, "allow_missing": True, "channel_mixing": True}
+    model = XLSTMForecaster(**params).fit(gappy)
+    assert np.isnan(model.panel_.covariates[1][-30:-20, -1]).all()  # s0 seen by s1, last
+    assert np.isfinite(model.predict().to_numpy()).all()
