@@ -55,6 +55,10 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "head_flatten": ("head on all patch encodings (head='flatten')", {"head": "flatten"}),
     "cosine": ("cosine learning-rate schedule with warm-up", {"lr_schedule": "cosine"}),
     "one_network": ("the network from scratch trained once, no seed ensemble", {"n_models": 1}),
+    "channel_mixing": (
+        "each channel also reads the other channels' contexts",
+        {"channel_mixing": True},
+    ),
 }
 BASELINES = ("ridge", "dlinear")
 
