@@ -35,6 +35,7 @@ from xlstm_ts.metrics import mse
 from xlstm_ts.nn import rollout
 
 from .state import ForecasterState
+from .validation import requested_levels
 
 
 def _learned(name: str) -> property:
@@ -310,7 +311,7 @@ class BaseForecaster(BaseEstimator):
         gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
         """
         trained = self._state().quantile_levels
-        levels = trained if quantiles is None else _levels(quantiles, trained)
+        levels = trained if quantiles is None else requested_levels(quantiles, trained)
         unknown = [q for q in levels if q not in trained]
         if unknown:
             raise ValueError(f"quantiles {unknown} were not trained; available: {trained}")
@@ -384,20 +385,3 @@ class BaseForecaster(BaseEstimator):
         model._validate_params()  # a saved value that was altered is named here
         model.fitted_ = state
         return model
-
-
-def _levels(quantiles: Any, trained: list[float]) -> list[float]:
-    """The requested quantile levels as floats, or an error naming ``quantiles``."""
-    if isinstance(quantiles, str | bytes) or not hasattr(quantiles, "__iter__"):
-        raise TypeError(
-            f"quantiles must be a sequence of levels among {trained}, got {quantiles!r}"
-        )
-    try:
-        levels = [float(q) for q in quantiles]
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"quantiles must hold numbers among {trained}, got {list(quantiles)!r}"
-        ) from err
-    if not levels:
-        raise ValueError(f"quantiles is empty; pass levels among {trained}, or None for all")
-    return levels

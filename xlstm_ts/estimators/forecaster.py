@@ -6,14 +6,13 @@ import os
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
 from .base import BaseForecaster
 from .candidates import fit_auto, fit_network
-from .mixing import joint_rollout, mixed_panel
+from .mixing import ChannelMixing
 from .state import ForecasterState
 from .validation import (
     FORECASTER_CONSTRAINTS,
@@ -22,7 +21,7 @@ from .validation import (
 )
 
 
-class XLSTMForecaster(BaseForecaster):
+class XLSTMForecaster(ChannelMixing, BaseForecaster):
     """Direct multi-step forecaster with an xLSTM encoder, trained with Lightning.
 
     ``fit`` takes a long or a wide frame, or a :class:`~xlstm_ts.data.Panel` of arrays
@@ -358,23 +357,6 @@ class XLSTMForecaster(BaseForecaster):
             encoder_context=self.encoder_context,
             input_noise=float(self.input_noise),
         )
-
-    def _panel(self, X: Any) -> Panel:
-        panel = super()._panel(X)
-        if not self.channel_mixing:
-            return panel
-        trained = getattr(self, "fitted_", None)
-        return mixed_panel(panel, None if trained is None else trained.panel.ids)
-
-    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
-        h = self.horizon if h is None else h
-        if not self.channel_mixing or h <= self.horizon or self._covariate_names():
-            return super()._rollout_series(contexts, covariates, future, h)
-
-        def step(contexts: np.ndarray, others: np.ndarray) -> np.ndarray:
-            return self._rollout(contexts, others, future, self.horizon)
-
-        return joint_rollout(step, contexts, h, self.horizon, self._state().point_index)
 
     def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMForecaster:
         """Train on the series of ``X``: a long or a wide frame, or a ``Panel``.

@@ -4,30 +4,45 @@ forecasts beyond the horizon that advance every series together."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
 from xlstm_ts.data import Panel, other_series, with_other_series
 
 
-def mixed_panel(panel: Panel, trained_ids: Sequence[Hashable] | None) -> Panel:
-    """``panel`` with each series' other series among its covariates; after ``fit``
-    (``trained_ids`` given) only the series the model was trained on, in that order."""
-    if trained_ids is not None and list(panel.ids) != list(trained_ids):
-        raise ValueError(
-            f"this model mixes the channels of series {list(trained_ids)}; X has series "
-            f"{list(panel.ids)}: pass the same series in the same order"
-        )
-    return with_other_series(panel)
+class ChannelMixing:
+    """What ``channel_mixing=True`` changes in a forecaster (a mixin placed before
+    :class:`~xlstm_ts.estimators.base.BaseForecaster`, whose parameters it reads): every
+    panel read gets each series' other series among its covariates, after ``fit`` only
+    for the series the model was trained on, in that order; and forecasts beyond the
+    horizon continue all series together (:func:`joint_rollout`)."""
+
+    def _panel(self, X: Any) -> Panel:
+        panel = super()._panel(X)
+        if not self.channel_mixing:
+            return panel
+        trained = getattr(self, "fitted_", None)
+        if trained is not None and list(panel.ids) != list(trained.panel.ids):
+            raise ValueError(
+                f"this model mixes the channels of series {list(trained.panel.ids)}; X has "
+                f"series {list(panel.ids)}: pass the same series in the same order"
+            )
+        return with_other_series(panel)
+
+    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        h = self.horizon if h is None else h
+        if not self.channel_mixing or h <= self.horizon or self._covariate_names():
+            return super()._rollout_series(contexts, covariates, future, h)
+
+        def step(contexts: np.ndarray, others: np.ndarray) -> np.ndarray:
+            return self._rollout(contexts, others, future, self.horizon)
+
+        return joint_rollout(step, contexts, h, self.horizon, self._state().point_index)
 
 
 def joint_rollout(
-    step: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    contexts: np.ndarray,
-    h: int,
-    horizon: int,
-    point_index: int,
+    step: Any, contexts: np.ndarray, h: int, horizon: int, point_index: int
 ) -> np.ndarray:
     """Quantile forecasts (C, h, Q) of the ``C`` series of a panel, ``horizon`` steps at a
     time: each step's medians extend every series' context, and each series reads the

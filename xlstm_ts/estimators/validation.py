@@ -2,7 +2,8 @@
 
 ``BaseEstimator._validate_params`` checks each parameter against its list (an error names
 the parameter, the value and what is allowed); :func:`check_forecaster_params` adds the
-checks that involve several parameters.
+checks that involve several parameters, :func:`requested_levels` checks the levels asked
+of ``predict_quantiles``.
 """
 
 from __future__ import annotations
@@ -180,3 +181,21 @@ REGRESSOR_CONSTRAINTS: dict[str, list[Any]] = {
     "validation_fraction": [Interval(Real, 0, 1, closed="left")],
 }
 """Allowed values of each :class:`~xlstm_ts.estimators.XLSTMRegressor` parameter."""
+
+
+def requested_levels(quantiles: Any, trained: list[float]) -> list[float]:
+    """The quantile levels asked of ``predict_quantiles`` as floats, or an error naming
+    ``quantiles``."""
+    if isinstance(quantiles, str | bytes) or not hasattr(quantiles, "__iter__"):
+        raise TypeError(
+            f"quantiles must be a sequence of levels among {trained}, got {quantiles!r}"
+        )
+    try:
+        levels = [float(q) for q in quantiles]
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"quantiles must hold numbers among {trained}, got {list(quantiles)!r}"
+        ) from err
+    if not levels:
+        raise ValueError(f"quantiles is empty; pass levels among {trained}, or None for all")
+    return levels

@@ -46,9 +46,9 @@ def rollout(
         raise ValueError(f"h must be a positive integer, got {h!r}")
     if covariates.shape[-1] and h > horizon:
         raise ValueError(
-            f"h={h} exceeds horizon={horizon}: with covariates (or the other series of "
-            "channel_mixing) the forecast cannot continue recursively (their values beyond "
-            "the horizon are unknown)"
+            f"h={h} exceeds horizon={horizon}: with covariates (any inputs beside the "
+            "context) the forecast cannot continue recursively (their values beyond the "
+            "horizon are unknown)"
         )
     network.eval()
     L = contexts.shape[1]
