@@ -28,7 +28,10 @@ def with_other_series(panel: Panel) -> Panel:
     :func:`other_series`) as columns before its own covariates: positions relative to
     it, so that one set of weights reads every series alike and a neighbour on a ring
     (Lorenz-96, a spatial grid) has the same column for every series. The series must
-    share one time index: the same length and the same last timestamp.
+    share one time index: the same length and the same last timestamp. Without
+    covariates of their own, each series' covariates are a read-only view of one array
+    holding every series twice, so memory grows with the number of series, not its
+    square.
 
     Raises
     ------
@@ -49,7 +52,12 @@ def with_other_series(panel: Panel) -> Panel:
                 f"{len(values)} steps ending at {end} while series {panel.ids[0]!r} has {n} "
                 f"ending at {last}; align them (a wide frame, allow_missing=True for gaps)"
             )
-    others = other_series(np.stack(panel.values))
-    own = panel.covariates
-    covariates = [np.concatenate([o, c], axis=1) for o, c in zip(others, own, strict=True)]
+    # series k reads columns k + 1 … k + C − 1 of the series laid out twice over: a view
+    # per series, so the panel holds (2C − 1)·T values instead of C·(C − 1)·T
+    ring = np.stack([*panel.values, *panel.values[:-1]], axis=1)
+    ring.setflags(write=False)  # shared by every series' view
+    covariates = []
+    for k, own in enumerate(panel.covariates):
+        others = ring[:, k + 1 : k + C]
+        covariates.append(np.concatenate([others, own], axis=1) if own.shape[1] else others)
     return replace(panel, covariates=covariates)
