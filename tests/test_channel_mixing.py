@@ -74,7 +74,6 @@ def test_other_series_come_first_in_relative_order():
     assert mixed.values is panel.values and mixed.ids == panel.ids
 
 
-
 def test_other_series_are_views_of_one_array_without_own_covariates():
     values = [np.arange(6.0) + 10 * k for k in range(4)]
     mixed = with_other_series(Panel.from_arrays(values))
@@ -84,6 +83,7 @@ def test_other_series_are_views_of_one_array_without_own_covariates():
         assert mixed.covariates[k].base is mixed.covariates[0].base
         assert not mixed.covariates[k].flags.writeable  # a write would change the others
     assert mixed.covariates[0].base.size == (2 * 4 - 1) * 6  # not 4 · 3 · 6
+
 
 def test_series_must_share_one_time_index():
     with pytest.raises(ValueError, match="at least two series"):
