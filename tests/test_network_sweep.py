@@ -1,0 +1,59 @@
+"""``benchmarks/network_sweep.py``: settings of the network from scratch, on validation."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # the script imports selection_rules beside it
+spec = importlib.util.spec_from_file_location("network_sweep", BENCHMARKS / "network_sweep.py")
+sweep = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sweep)
+
+
+def test_file_names_hold_plain_characters_only():
+    names = [sweep.slug(v) for v in sweep.VARIANTS]
+    assert len(set(names)) == len(names)
+    assert all(n.replace("_", "").replace(".", "").replace("-", "").isalnum() for n in names)
+    assert sweep.slug("slstm_at=(1,)") == "slstm_at-1"
+
+
+def test_a_cell_scores_the_network_alone_and_the_ridge(tmp_path, monkeypatch):
+    from xlstm_ts.ltsf import prepare
+    from xlstm_ts.nn import XLSTMForecastNet
+
+    trained = []
+
+    class Recording(sweep.XLSTMModel):
+        def fit(self, *args):
+            info = super().fit(*args)
+            trained.append(self.model.model_)
+            return info
+
+    monkeypatch.setattr(sweep, "XLSTMModel", Recording)
+    assert sweep._run(("sunspots", 6, 0), "num_blocks=1", None, str(tmp_path)).endswith("done")
+    (path,) = tmp_path.glob("*.npz")
+    assert path.name == "sunspots_H6_seed0__num_blocks-1.npz"
+    (net,) = trained  # one network, without linear path, one block
+    assert isinstance(net, XLSTMForecastNet) and net.linear_path is None
+    assert len(net.encoder.blocks) == 1
+
+    cell = dict(np.load(path))
+    outer = sweep.shifted(prepare("sunspots")).windows("test", 6)
+    *inputs, target = outer.batch(np.arange(len(outer)))
+    with torch.no_grad():
+        mse = float(((net.eval()(*inputs)[..., 0] - target) ** 2).mean())
+    total = cell["test"].sum(0)
+    assert sweep.blended_sse(total, 1.0) / total[3] == pytest.approx(mse, rel=1e-4)
+    assert total[3] == target.numel() and len(cell["val"]) == len(cell["val_later"])
+
+    table = sweep.report(tmp_path)
+    assert "| sunspots_H6 | num_blocks=1 |" in table and "| num_blocks=1 | 1 |" in table
+    monkeypatch.setattr(sweep, "fit_cell", lambda *a: pytest.fail("a saved cell is refitted"))
+    assert sweep._run(("sunspots", 6, 0), "num_blocks=1", None, str(tmp_path)).endswith("exists")
