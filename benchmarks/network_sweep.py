@@ -115,14 +115,16 @@ def slug(variant: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", variant).strip("-")
 
 
-def _run(cell: tuple[str, int, int], variant: str, data_home: str | None, out: str) -> str:
+def _run(
+    cell: tuple[str, int, int], variant: str, out: str, data_home: str | None, missing: str
+) -> str:
     name, horizon, seed = cell
     path = Path(out) / f"{name}_H{horizon}_seed{seed}__{slug(variant)}.npz"
     if path.exists():
         return f"{path.stem}: exists"
     torch.set_num_threads(1)
     try:
-        fit_cell(prepare(name, data_home=data_home), horizon, seed, variant, path)
+        fit_cell(prepare(name, data_home=data_home, missing=missing), horizon, seed, variant, path)
     except Exception:  # one variant's failure leaves the others running
         (Path(out) / f"{path.stem}.error").write_text(traceback.format_exc())
         return f"{path.stem}: failed"
@@ -174,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--cells", nargs="+", type=_cell, default=[], help="NAME:HORIZON:SEED")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     p.add_argument("--data-home")
+    p.add_argument("--missing", choices=["raise", "interpolate"], default="raise")
     p.add_argument("--out", default="sweep")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--deadline", type=float, default=float("inf"), help="seconds")
@@ -186,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         jobs = [(c, v) for c in args.cells for v in args.variants]
         context = multiprocessing.get_context("spawn")  # CUDA in every worker
         with cf.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
-            pending = [pool.submit(_run, c, v, args.data_home, str(out)) for c, v in jobs]
+            data = (args.data_home, args.missing)
+            pending = [pool.submit(_run, c, v, str(out), *data) for c, v in jobs]
             for future in cf.as_completed(pending):
                 print(f"{time.monotonic() - start:6.0f} s  {future.result()}", flush=True)
                 if time.monotonic() - start > args.deadline:

@@ -37,23 +37,24 @@ def test_a_cell_scores_the_network_alone_and_the_ridge(tmp_path, monkeypatch):
             return info
 
     monkeypatch.setattr(sweep, "XLSTMModel", Recording)
-    assert sweep._run(("sunspots", 6, 0), "num_blocks=1", None, str(tmp_path)).endswith("done")
+    cell = ("sunspots", 6, 0), "num_blocks=1", str(tmp_path), None, "raise"
+    assert sweep._run(*cell).endswith("done")
     (path,) = tmp_path.glob("*.npz")
     assert path.name == "sunspots_H6_seed0__num_blocks-1.npz"
     (net,) = trained  # one network, without linear path, one block
     assert isinstance(net, XLSTMForecastNet) and net.linear_path is None
     assert len(net.encoder.blocks) == 1
 
-    cell = dict(np.load(path))
+    sums = dict(np.load(path))
     outer = sweep.shifted(prepare("sunspots")).windows("test", 6)
     *inputs, target = outer.batch(np.arange(len(outer)))
     with torch.no_grad():
         mse = float(((net.eval()(*inputs)[..., 0] - target) ** 2).mean())
-    total = cell["test"].sum(0)
+    total = sums["test"].sum(0)
     assert sweep.blended_sse(total, 1.0) / total[3] == pytest.approx(mse, rel=1e-4)
-    assert total[3] == target.numel() and len(cell["val"]) == len(cell["val_later"])
+    assert total[3] == target.numel() and len(sums["val"]) == len(sums["val_later"])
 
     table = sweep.report(tmp_path)
     assert "| sunspots_H6 | num_blocks=1 |" in table and "| num_blocks=1 | 1 |" in table
     monkeypatch.setattr(sweep, "fit_cell", lambda *a: pytest.fail("a saved cell is refitted"))
-    assert sweep._run(("sunspots", 6, 0), "num_blocks=1", None, str(tmp_path)).endswith("exists")
+    assert sweep._run(*cell).endswith("exists")
