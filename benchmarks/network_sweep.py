@@ -33,13 +33,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from selection_rules import shifted, weight
+from selection_rules import combination_sums, shifted, weight
 
 from xlstm_ts.ltsf import LTSFData, prepare
 from xlstm_ts.ltsf.models import XLSTMModel
 from xlstm_ts.nn import XLSTMForecastNet
 from xlstm_ts.training import ridge_start
-from xlstm_ts.training.blend import blended_sse, later_half, parts_blend_sums
+from xlstm_ts.training.blend import blended_sse, later_half
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -68,22 +68,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 """Each variant changes the network without linear path (``linear_path=False``,
 ``n_models=1``, :data:`~xlstm_ts.ltsf.models.PROTOCOL_PARAMS`) in one setting;
 ``encoder_context`` is a fraction of the context length."""
-
-
-@torch.no_grad()
-def combination_sums(first, second, windows, batch_size: int = 2048) -> np.ndarray:
-    """Per window ``(Σrr, Σrc, Σcc, n)`` with ``first`` as the linear part and ``second −
-    first`` as the correction, on the networks' device."""
-    device = next(second.parameters()).device
-    first, second = first.to(device).eval(), second.eval()
-    rows = []
-    for a in range(0, len(windows), batch_size):
-        *inputs, target = windows.batch(np.arange(a, min(a + batch_size, len(windows))))
-        inputs = [x.to(device) for x in inputs]
-        f = first(*inputs)
-        sums = parts_blend_sums(f[..., 0], second(*inputs) - f, target.to(device), 0)
-        rows.append(sums.cpu().numpy())
-    return np.concatenate(rows)
 
 
 def fit_cell(data: LTSFData, horizon: int, seed: int, variant: str, path: Path) -> None:

@@ -73,14 +73,17 @@ def shifted(data: LTSFData) -> LTSFData:
 @torch.no_grad()
 def combination_sums(first, second, windows, batch_size: int = 1024) -> np.ndarray:
     """Per window ``(Σrr, Σrc, Σcc, n)`` of ``first`` as the linear part and ``second −
-    first`` as the correction (as :func:`~xlstm_ts.training.fit_combination` sees them)."""
-    first.eval()
-    second.eval()
+    first`` as the correction (as :func:`~xlstm_ts.training.fit_combination` sees them),
+    computed on ``second``'s device."""
+    device = next(second.parameters()).device
+    first, second = first.to(device).eval(), second.eval()
     rows = []
     for a in range(0, len(windows), batch_size):
         *inputs, target = windows.batch(np.arange(a, min(a + batch_size, len(windows))))
+        inputs = [x.to(device) for x in inputs]
         f = first(*inputs)
-        rows.append(parts_blend_sums(f[..., 0], second(*inputs) - f, target, 0).numpy())
+        sums = parts_blend_sums(f[..., 0], second(*inputs) - f, target.to(device), 0)
+        rows.append(sums.cpu().numpy())
     return np.concatenate(rows)
 
 
