@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import functools
 import multiprocessing
 import re
 import time
@@ -99,6 +100,12 @@ def slug(variant: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", variant).strip("-")
 
 
+@functools.cache
+def _data(name: str, data_home: str | None, missing: str) -> LTSFData:
+    """The data set, prepared once per worker process (a worker trains many variants)."""
+    return prepare(name, data_home=data_home, missing=missing)
+
+
 def _run(
     cell: tuple[str, int, int], variant: str, out: str, data_home: str | None, missing: str
 ) -> str:
@@ -108,7 +115,7 @@ def _run(
         return f"{path.stem}: exists"
     torch.set_num_threads(1)
     try:
-        fit_cell(prepare(name, data_home=data_home, missing=missing), horizon, seed, variant, path)
+        fit_cell(_data(name, data_home, missing), horizon, seed, variant, path)
     except Exception:  # one variant's failure leaves the others running
         (Path(out) / f"{path.stem}.error").write_text(traceback.format_exc())
         return f"{path.stem}: failed"

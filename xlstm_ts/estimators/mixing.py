@@ -4,6 +4,7 @@ forecasts beyond the horizon that advance every series together."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,11 @@ class ChannelMixing:
 
 
 def joint_rollout(
-    step: Any, contexts: np.ndarray, h: int, horizon: int, point_index: int
+    step: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    contexts: np.ndarray,
+    h: int,
+    horizon: int,
+    point_index: int,
 ) -> np.ndarray:
     """Quantile forecasts (C, h, Q) of the ``C`` series of a panel, ``horizon`` steps at a
     time: each step's medians extend every series' context, and each series reads the
