@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import copy
 import functools
 import multiprocessing
 import re
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import EMAWeightAveraging
 from selection_rules import combination_sums, shifted, weight
 
 from xlstm_ts.ltsf import LTSFData, prepare
@@ -65,10 +67,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "linear_path=True": {"linear_path": True},
     "encoder_context=half": {"encoder_context": 0.5},
     "patience=6, 30 epochs": {"early_stopping_patience": 6, "max_epochs": 30},
+    "ema=0.99": {"trainer_kwargs": {"callbacks": [EMAWeightAveraging(decay=0.99)]}},
+    "ema=0.998": {"trainer_kwargs": {"callbacks": [EMAWeightAveraging(decay=0.998)]}},
 }
 """Each variant changes the network without linear path (``linear_path=False``,
 ``n_models=1``, :data:`~xlstm_ts.ltsf.models.PROTOCOL_PARAMS`) in one setting;
-``encoder_context`` is a fraction of the context length."""
+``encoder_context`` is a fraction of the context length; ``ema=D`` validates and keeps
+an exponential moving average of the weights (decay ``D`` per optimiser step,
+Lightning's ``EMAWeightAveraging``, a fresh copy for every fit)."""
 
 
 def fit_cell(data: LTSFData, horizon: int, seed: int, variant: str, path: Path) -> None:
@@ -77,7 +83,7 @@ def fit_cell(data: LTSFData, horizon: int, seed: int, variant: str, path: Path) 
     train, val, outer = (inner.windows(p, horizon) for p in ("train", "val", "test"))
     ridge = XLSTMForecastNet(data.context_length, horizon, linear_path=True)
     ridge_start(ridge, train, val)  # the head starts at zero: the ridge baseline itself
-    params = {"linear_path": False, "n_models": 1, **VARIANTS[variant]}
+    params = {"linear_path": False, "n_models": 1, **copy.deepcopy(VARIANTS[variant])}
     if "encoder_context" in params:
         params["encoder_context"] = int(params["encoder_context"] * data.context_length)
     model = XLSTMModel(**params)

@@ -368,6 +368,21 @@ def test_cosine_schedule_warms_up_then_decays_to_zero():
     assert factor(105) == pytest.approx(0.5, abs=0.01) and factor(200) == pytest.approx(0.0)
 
 
+def test_user_callbacks_see_every_network_trained():
+    from lightning.pytorch.callbacks import Callback
+
+    class Fits(Callback):
+        def __init__(self):
+            self.modules = []
+
+        def on_fit_start(self, trainer, module):
+            self.modules.append(id(module))
+
+    fits = Fits()  # the default trains the ridge start and three networks from scratch
+    XLSTMForecaster(**TINY, trainer_kwargs={"callbacks": [fits]}).fit(sinusoids())
+    assert len(fits.modules) == 4 and len(set(fits.modules)) == 4
+
+
 def test_cosine_schedule_reaches_the_optimizer():
     from lightning.pytorch.callbacks import Callback
 

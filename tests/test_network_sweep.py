@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -58,3 +59,24 @@ def test_a_cell_scores_the_network_alone_and_the_ridge(tmp_path, monkeypatch):
     assert "| sunspots_H6 | num_blocks=1 |" in table and "| num_blocks=1 | 1 |" in table
     monkeypatch.setattr(sweep, "fit_cell", lambda *a: pytest.fail("a saved cell is refitted"))
     assert sweep._run(*cell).endswith("exists")
+
+
+def test_every_fit_gets_fresh_callbacks(tmp_path, monkeypatch):
+    # a weight-averaging callback keeps its step count: shared by two fits it would
+    # stop averaging in the second
+    seen = []
+
+    class Recording(sweep.XLSTMModel):
+        def fit(self, *args):
+            seen.append(self.params["trainer_kwargs"]["callbacks"][0])
+            self.model = SimpleNamespace(model_=None)  # not trained: only the params matter
+            return {"epochs": 0}
+
+    monkeypatch.setattr(sweep, "XLSTMModel", Recording)
+    monkeypatch.setattr(sweep, "combination_sums", lambda *a: np.zeros((1, 4)))
+    monkeypatch.setattr(sweep.np, "savez", lambda *a, **k: None)
+    data = sweep._data("sunspots", None, "raise")
+    for seed in (0, 1):
+        sweep.fit_cell(data, 6, seed, "ema=0.99", tmp_path / f"{seed}.npz")
+    assert len(seen) == 2 and seen[0] is not seen[1]
+    assert seen[0] is not sweep.VARIANTS["ema=0.99"]["trainer_kwargs"]["callbacks"][0]

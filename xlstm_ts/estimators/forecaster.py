@@ -163,7 +163,12 @@ class XLSTMForecaster(ChannelMixing, BaseForecaster):
     verbose : bool
         Print one summary line per epoch (losses and time) to standard error.
     trainer_kwargs : dict, optional
-        Further ``lightning.Trainer`` arguments (e.g. ``logger``, ``callbacks``).
+        Further ``lightning.Trainer`` arguments (e.g. ``logger``, ``callbacks``). Every
+        network ``fit`` trains (with the defaults four: the ridge start and three networks
+        from scratch) gets a Trainer of its own with these arguments, so the same callback
+        objects see each training in turn; a callback that keeps state from one training
+        to the next must reset it in ``setup`` (Lightning's ``EMAWeightAveraging`` does
+        not: use it with ``linear_path=False, n_models=1``, see the quickstart).
     checkpoint_dir : str or path, optional
         Keep the training checkpoints in this folder and resume from it: a ``fit`` whose
         process was killed continues from the last finished epoch when called again with
