@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from selection_rules import ratio_table
 
 # Per window and horizon step: (Σrr, Σrc, Σcc) of r = target − ridge start and
 # c = average − ridge start; a rule returns weights of shape (H,).
@@ -144,16 +145,7 @@ def report(folder: Path) -> str:
     rows: dict[str, list[list[float]]] = {}
     for path in sorted(folder.glob("*.npz")):
         rows.setdefault(path.stem.split("_H")[0], []).append(scores(dict(np.load(path))))
-    rows["all"] = [row for group in list(rows.values()) for row in group]
-    names = [*RULES, "per_series"]
-    lines = ["| data set | cells | " + " | ".join(names) + " |"]
-    lines.append("|---|---:|" + "---:|" * len(names))
-    for name, group in rows.items():
-        a = np.asarray(group)
-        cells = [f"{np.exp(np.log(a[:, j]).mean()):.4f} ({(a[:, j] > 1 + 1e-6).sum()})"
-                 for j in range(len(names))]  # fmt: skip
-        lines.append(f"| {name} | {len(a)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return ratio_table(rows, [*RULES, "per_series"])
 
 
 def main(argv: Sequence[str] | None = None) -> None:

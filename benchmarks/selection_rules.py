@@ -130,13 +130,19 @@ def report(out: Path) -> str:
         total = cell["test"].sum(0)
         row = [blended_sse(total, weight(cell, r)) / total[3] / cell["ridge_test"] for r in RULES]
         ratios.setdefault(path.stem.split("_H")[0], []).append(row)
-    ratios["all"] = [row for rows in list(ratios.values()) for row in rows]
-    lines = ["| data set | cells | " + " | ".join(RULES) + " |"]
-    lines.append("|---|---:|" + "---:|" * len(RULES))
+    return ratio_table(ratios, RULES)
+
+
+def ratio_table(ratios: dict[str, list[list[float]]], names: Sequence[str]) -> str:
+    """Markdown: per data set (and over all), the geometric mean over its cells of each
+    column of ``ratios`` (MSE / baseline, one row per cell), with the cells above 1."""
+    ratios = {**ratios, "all": [row for rows in ratios.values() for row in rows]}
+    lines = ["| data set | cells | " + " | ".join(names) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(names))
     for name, rows in ratios.items():
         a = np.asarray(rows)
         cells = [f"{np.exp(np.log(a[:, j]).mean()):.4f} ({(a[:, j] > 1 + 1e-6).sum()})"
-                 for j in range(len(RULES))]  # fmt: skip
+                 for j in range(len(names))]  # fmt: skip
         lines.append(f"| {name} | {len(a)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
