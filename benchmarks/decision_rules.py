@@ -37,22 +37,25 @@ from pathlib import Path
 import numpy as np
 from selection_rules import ratio_table
 
-# Per window and horizon step: (Σrr, Σrc, Σcc) of r = target − ridge start and
-# c = average − ridge start; a rule returns weights of shape (H,).
+from xlstm_ts.training.blend import blended_sse, checked_weight
+
+# Per window and horizon step: (rr, rc, cc, n) of r = target − ridge start and
+# c = average − ridge start, as xlstm_ts.training.blend sums them over the steps; a rule
+# returns weights of shape (H,).
 Rule = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def step_sums(target: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """``(Σrr, Σrc, Σcc)`` per window and step: shape (n, 3, H), float64."""
+    """``(rr, rc, cc, n)`` per window and step: shape (n, 4, H), float64."""
     r = (target - first).astype(np.float64)
     c = (second - first).astype(np.float64)
     known = ~np.isnan(r)
     r, c = np.where(known, r, 0.0), np.where(known, c, 0.0)
-    return np.stack([r * r, r * c, c * c], 1)
+    return np.stack([r * r, r * c, c * c, known.astype(np.float64)], 1)
 
 
 def sse(sums: np.ndarray, w: np.ndarray | float) -> float:
-    """``Σ (r − w c)²`` from sums of shape (3, H)."""
+    """``Σ (r − w c)²`` from sums of shape (4, H), one weight or one per step."""
     return float(np.sum(sums[0] - 2 * w * sums[1] + w * w * sums[2]))
 
 
@@ -67,25 +70,31 @@ def fitted(sums: np.ndarray, blocks: int = 1) -> np.ndarray:
     return w
 
 
+def series_of(later: np.ndarray) -> np.ndarray:
+    """Series number of each window: the series follow one another, and a series'
+    windows start where the previous series' later half ends."""
+    return np.cumsum(np.r_[False, later[:-1] & ~later[1:]])
+
+
 def folds(later: np.ndarray, k: int) -> np.ndarray:
-    """Fold of each window: ``k`` contiguous runs of each series' windows (the series
-    follow one another; a series' windows start where the previous later half ends)."""
-    starts = np.flatnonzero(np.r_[True, later[:-1] & ~later[1:]])
-    ids = np.empty(len(later), dtype=int)
-    for a, b in zip(starts, np.r_[starts[1:], len(later)], strict=True):
-        ids[a:b] = np.arange(b - a) * k // (b - a)
+    """Fold of each window: ``k`` contiguous runs of each series' windows."""
+    series, ids = series_of(later), np.empty(len(later), dtype=int)
+    for s in np.unique(series):
+        n = int(np.sum(series == s))
+        ids[series == s] = np.arange(n) * k // n
     return ids
 
 
 def default_rule(S: np.ndarray, later: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    halves = [S[~later].sum(0), S[later].sum(0)]
-    own = [fitted(h) for h in halves]
-    gains = [sse(halves[i], own[1 - i]) / sse(halves[i], 0.0) - 1 for i in (0, 1)]
-    w = fitted(S.sum(0))
-    if all(g < -margin for g in gains) and 0 < w[0] < 1:
-        return w
-    wins = [sse(h, 1.0) < (1 - margin) * sse(h, 0.0) for h in halves]
-    return np.full_like(w, float(all(wins) and all(x[0] > 0.5 for x in own)))
+    """``linear_path="auto"``'s choice (:func:`~xlstm_ts.training.blend.checked_weight`),
+    with each half asked to gain more than ``margin``."""
+    halves = np.stack([S[~later].sum((0, 2)), S[later].sum((0, 2))])
+    fit = checked_weight(halves, 1.0)
+    if all(g < -margin for g in fit.gain_halves) and 0 < fit.alpha < 1:
+        return np.full(S.shape[-1], fit.alpha)
+    # the average alone; at margin 0 this is second_wins_both_halves
+    alone = all(blended_sse(h, 1.0) < (1 - margin) * h[0] for h in halves)
+    return np.full(S.shape[-1], float(alone))
 
 
 def kfold_rule(S: np.ndarray, later: np.ndarray, k: int) -> np.ndarray:
@@ -114,11 +123,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-def series_of(later: np.ndarray) -> np.ndarray:
-    """Series number of each window (see :func:`folds`)."""
-    return np.cumsum(np.r_[False, later[:-1] & ~later[1:]])
-
-
 def scores(cell: dict[str, np.ndarray]) -> list[float]:
     """Outer MSE / ridge baseline of every rule of :data:`RULES`, then ``per_series``."""
     members = sorted(k[5:] for k in cell if k.startswith("test_none"))
@@ -129,7 +133,8 @@ def scores(cell: dict[str, np.ndarray]) -> list[float]:
     base = float(cell["ridge_test"]) * np.isfinite(cell["test_y"]).sum()
     row = [sse(outer.sum(0), rule(inner, later)) / base for rule in RULES.values()]
     # per series: the outer windows of each series are as many and follow one another
-    inner_series, n = series_of(later), series_of(later).max() + 1
+    inner_series = series_of(later)
+    n = inner_series.max() + 1
     outer_series = np.repeat(np.arange(n), len(outer) // n)
     if len(outer_series) != len(outer):
         return [*row, float("nan")]

@@ -94,17 +94,17 @@ def candidates(data: LTSFData, horizon: int) -> dict[str, list[Pair]]:
     return out
 
 
+def _mse(pair: Pair) -> float:
+    return float(np.nanmean((pair[0] - pair[1]) ** 2))
+
+
 def table(data: LTSFData, horizons: Sequence[int]) -> str:
     """Markdown: inner / outer validation MSE relative to the baseline's, per candidate."""
     lines = []
     for h in horizons:
         found = candidates(data, h)
-
-        def mse(pair):
-            return float(np.nanmean((pair[0] - pair[1]) ** 2))
-
-        base = [mse(p) for p in found["ridge"]]
-        ratios = {n: [mse(p) / b for p, b in zip(v, base, strict=True)] for n, v in found.items()}
+        base = [_mse(p) for p in found["ridge"]]
+        ratios = {n: [_mse(p) / b for p, b in zip(v, base, strict=True)] for n, v in found.items()}
         chosen = min(ratios, key=lambda n: ratios[n][0])
         if not lines:
             lines = ["| H | " + " | ".join(ratios) + " | chosen on inner validation |"]
