@@ -63,13 +63,15 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 BASELINES = ("ridge", "dlinear")
 
 
-def _mean_std(values: Sequence[float]) -> str:
+def _mean_std(values: Sequence[float], digits: int = 3) -> str:
     a = np.asarray(values, dtype=float)
-    return f"{a.mean():.3f}±{a.std(ddof=1):.3f}" if len(a) > 1 else f"{a.mean():.3f}"
+    text = f"{a.mean():.{digits}f}"
+    return text + f"±{a.std(ddof=1):.{digits}f}" if len(a) > 1 else text
 
 
-def table(results: dict[str, dict[str, Any]], horizons: Sequence[int]) -> str:
-    """Markdown: one row per variant (and baseline), MSE per horizon, average, fit time."""
+def table(results: dict[str, dict[str, Any]], horizons: Sequence[int], digits: int = 3) -> str:
+    """Markdown: one row per variant (and baseline), MSE per horizon (``digits``
+    decimals), average, fit time."""
     head = "| variant | " + " | ".join(f"H={h}" for h in horizons) + " | average | fit s |"
     lines = [head, "|---|" + "---:|" * (len(horizons) + 2)]
     for name, result in results.items():
@@ -79,12 +81,14 @@ def table(results: dict[str, dict[str, Any]], horizons: Sequence[int]) -> str:
             runs = [r for r in result["runs"] if r["model"] == model]
             cells, seeds = [], sorted({r["seed"] for r in runs}, key=lambda s: s or 0)
             for h in horizons:
-                cells.append(_mean_std([r["mse"] for r in runs if r["horizon"] == h]))
+                cells.append(_mean_std([r["mse"] for r in runs if r["horizon"] == h], digits))
             per_seed = [np.mean([r["mse"] for r in runs if r["seed"] == s]) for s in seeds]
             fit = np.mean([r["fit_seconds"] for r in runs])
             label = name if model == "xlstm" else f"{model} (baseline)"
             lines.append(
-                f"| {label} | " + " | ".join(cells) + f" | {_mean_std(per_seed)} | {fit:.0f} |"
+                f"| {label} | "
+                + " | ".join(cells)
+                + f" | {_mean_std(per_seed, digits)} | {fit:.0f} |"
             )
     return "\n".join(lines)
 
