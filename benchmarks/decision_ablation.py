@@ -21,7 +21,9 @@ of refitted). Run::
 
 It prints ``ablation.py``'s table (test MSE per horizon, mean ± std over seeds, the
 average over horizons, fit time: both candidates' for the variants that use both) and
-what each variant kept in each run.
+what each variant kept in each run (seeds in order): the ridge start's blend weight α
+and the weight w of the networks from scratch (0: the ridge start alone, 1: the
+networks from scratch alone).
 """
 
 from __future__ import annotations
@@ -177,12 +179,15 @@ def report(out: Path) -> str:
         for variant, run in runs(dict(np.load(path)), horizon, seed).items():
             results[variant]["runs"].append(run)
     horizons = sorted({r["horizon"] for r in results["default"]["runs"]})
-    lines = [table(results, horizons, digits=4), "", "| variant | H | seed | α (ridge start) | w |"]
-    lines.append("|---|---:|---:|---:|---:|")
+    lines = [table(results, horizons, digits=4), "", "| variant | H | α (ridge start) | w |"]
+    lines.append("|---|---:|---|---|")
     for variant in VARIANTS:
-        for r in sorted(results[variant]["runs"], key=lambda r: (r["horizon"], r["seed"])):
-            lines.append(f"| {variant} | {r['horizon']} | {r['seed']} | {r['alpha']:.3f} | "
-                         f"{r['weight']:.3f} |")  # fmt: skip
+        for h in horizons:
+            kept = sorted((r for r in results[variant]["runs"] if r["horizon"] == h),
+                          key=lambda r: r["seed"])  # fmt: skip
+            alpha, weight = (", ".join(f"{r[k]:.2f}" for r in kept) for k in ("alpha", "weight"))
+            alpha = "–" if variant == "no_linear" else alpha  # the ridge start is not used
+            lines.append(f"| {variant} | {h} | {alpha} | {weight} |")
     return "\n".join(lines)
 
 
