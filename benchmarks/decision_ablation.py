@@ -28,6 +28,7 @@ networks from scratch alone).
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -45,15 +46,18 @@ from xlstm_ts.ltsf.run import evaluate
 from xlstm_ts.training.blend import (
     blended_sse,
     checked_weight,
+    fit_blend,
     later_half,
     second_wins_both_halves,
 )
 
 VARIANTS = ("default", "no_check", "no_combination", "ridge_only", "no_linear")
-ALPHA_MAX = 2.0  # the ridge start's largest blend weight (``fit_blend``'s)
+ALPHA_MAX = inspect.signature(fit_blend).parameters["alpha_max"].default
+"""The ridge start's largest blend weight (the estimator calls ``fit_blend`` with its
+default)."""
 
 
-def moments(target: torch.Tensor, linear, correction, scratch) -> np.ndarray:
+def blend_moments(target: torch.Tensor, linear, correction, scratch) -> np.ndarray:
     """Per window ``(Σaa, Σak, Σkk, Σab, Σbk, Σbb, n)`` (float64, shape (n_windows, 7))
     with ``a = target − linear``, ``k = correction`` (the ridge-started network's two
     parts, ``forward_parts``, at the point forecast) and ``b = scratch − linear``, over
@@ -68,16 +72,16 @@ def moments(target: torch.Tensor, linear, correction, scratch) -> np.ndarray:
 
 @torch.no_grad()
 def window_moments(ridge_start, scratch, windows, batch_size: int = 1024) -> np.ndarray:
-    """:func:`moments` of every window of ``windows`` (on the GPU when there is one)."""
+    """:func:`blend_moments` of every window of ``windows`` (on the GPU when there is one)."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
     ridge_start, scratch = ridge_start.to(device).eval(), scratch.to(device).eval()
     rows = []
     for first in range(0, len(windows), batch_size):
         *inputs, target = windows.batch(np.arange(first, min(first + batch_size, len(windows))))
         inputs = [x.to(device) for x in inputs]
-        linear, correction = ridge_start.forward_parts(*inputs)
+        linear, correction = ridge_start.forward_parts(*inputs)  # [..., 0]: the median
         rows.append(
-            moments(target.to(device), linear, correction[..., 0], scratch(*inputs)[..., 0])
+            blend_moments(target.to(device), linear, correction[..., 0], scratch(*inputs)[..., 0])
         )
     return np.concatenate(rows)
 

@@ -28,7 +28,7 @@ def test_the_moments_give_the_error_of_every_blend():
     g = torch.Generator().manual_seed(0)
     target, linear, correction, scratch = torch.randn(4, 30, 5, generator=g, dtype=torch.float64)
     target[3, 2] = float("nan")  # a missing target step is left out
-    m = study.moments(target, linear, correction, scratch)
+    m = study.blend_moments(target, linear, correction, scratch)
     for alpha, weight in ((0.0, 0.0), (0.7, 0.0), (1.3, 0.4), (0.0, 1.0)):
         forecast = (1 - weight) * (linear + alpha * correction) + weight * scratch
         error = (forecast - target).double()
@@ -46,7 +46,7 @@ def _split_cell(earlier_scratch: float, later_scratch: float, n: int = 200) -> t
     scale = torch.where(torch.arange(n) < n // 2, earlier_scratch, later_scratch) ** 0.5
     scratch = scale[:, None] * torch.randn(n, 24, generator=g)
     later = np.arange(n) >= n // 2
-    return study.moments(target, linear, torch.zeros(n, 24), scratch), later
+    return study.blend_moments(target, linear, torch.zeros(n, 24), scratch), later
 
 
 def test_the_variants_decide_as_the_estimator():
