@@ -183,7 +183,9 @@ def report(out: Path) -> str:
         for variant, run in runs(dict(np.load(path)), horizon, seed).items():
             results[variant]["runs"].append(run)
     horizons = sorted({r["horizon"] for r in results["default"]["runs"]})
-    lines = [table(results, horizons, digits=4), "", "| variant | H | α (ridge start) | w |"]
+    smallest = min(r["mse"] for result in results.values() for r in result["runs"])
+    digits = 3 - int(np.floor(np.log10(smallest)))  # four significant digits
+    lines = [table(results, horizons, digits), "", "| variant | H | α (ridge start) | w |"]
     lines.append("|---|---:|---|---|")
     for variant in VARIANTS:
         for h in horizons:
