@@ -29,16 +29,16 @@ networks from scratch alone).
 from __future__ import annotations
 
 import inspect
+import re
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from ablation import table
-from selection_rules import study_cells, study_parser
+from selection_rules import seed_cells, study_cells, study_parser
 
 from xlstm_ts.ltsf import LTSFData
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
@@ -179,7 +179,7 @@ def report(out: Path) -> str:
     """The ablation table and each variant's choices, from the ``.npz`` files in ``out``."""
     results: dict[str, dict[str, list]] = {v: {"runs": []} for v in (*VARIANTS, "baselines")}
     for path in sorted(out.glob("*.npz")):
-        horizon, seed = (int(part[1:]) for part in path.stem.split("_")[-2:])
+        horizon, seed = (int(n) for n in re.fullmatch(r".*_H(\d+)_seed(\d+)", path.stem).groups())
         for variant, run in runs(dict(np.load(path)), horizon, seed).items():
             results[variant]["runs"].append(run)
     horizons = sorted({r["horizon"] for r in results["default"]["runs"]})
@@ -202,12 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = p.parse_args(argv)
 
-    def cells(data: LTSFData, horizon: int):
-        for seed in args.seeds:
-            path = Path(args.out) / f"{data.name}_H{horizon}_S{seed}.npz"
-            yield path, partial(fit_cell, data, horizon, seed, path)
-
-    out = study_cells(p, args, cells)
+    out = study_cells(p, args, seed_cells(args, fit_cell))
     print("Test MSE; the variants replayed on the same trained candidates:")
     print()
     print(report(out))

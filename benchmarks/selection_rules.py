@@ -199,6 +199,18 @@ def study_cells(p: argparse.ArgumentParser, args: argparse.Namespace, cells) -> 
     return out
 
 
+def seed_cells(args: argparse.Namespace, fit_cell):
+    """``cells`` for :func:`study_cells`: one file per horizon and seed of ``--seeds``,
+    ``NAME_H{horizon}_seed{seed}.npz``, written by ``fit_cell(data, horizon, seed, path)``."""
+
+    def cells(data: LTSFData, horizon: int):
+        for seed in args.seeds:
+            path = Path(args.out) / f"{data.name}_H{horizon}_seed{seed}.npz"
+            yield path, partial(fit_cell, data, horizon, seed, path)
+
+    return cells
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = study_parser(__doc__.split("\n")[0], out="selection")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -211,12 +223,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\n".join(level_rows(data, resolve_horizons(data.name, args.horizons))))
         return
 
-    def cells(data: LTSFData, horizon: int):
-        for seed in args.seeds:
-            path = Path(args.out) / f"{data.name}_H{horizon}_seed{seed}.npz"
-            yield path, partial(fit_cell, data, horizon, seed, path)
-
-    out = study_cells(p, args, cells)
+    out = study_cells(p, args, seed_cells(args, fit_cell))
     print("Outer-validation MSE / ridge baseline, geometric mean over cells (cells above 1):")
     print()
     print(report(out))

@@ -88,7 +88,7 @@ def test_the_replay_equals_fits_of_the_variants(tmp_path, horizon):
 def test_the_script_fits_each_cell_once_and_reports_it(tmp_path, capsys, monkeypatch):
     argv = ["--dataset", "sunspots", "--horizons", "6", "--seeds", "0", "--out", str(tmp_path)]
     study.main(argv)
-    assert [p.name for p in tmp_path.iterdir()] == ["sunspots_H6_S0.npz"]
+    assert [p.name for p in tmp_path.iterdir()] == ["sunspots_H6_seed0.npz"]
     first = capsys.readouterr().out
     assert "| default | 0.7" in first and "| ridge (baseline) |" in first
 
@@ -97,4 +97,4 @@ def test_the_script_fits_each_cell_once_and_reports_it(tmp_path, capsys, monkeyp
 
     monkeypatch.setattr(study, "fit_cell", refit)
     study.main(argv)
-    assert capsys.readouterr().out == first.replace("sunspots_H6_S0: fitting\n", "")
+    assert capsys.readouterr().out == first.replace("sunspots_H6_seed0: fitting\n", "")
