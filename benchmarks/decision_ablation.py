@@ -28,7 +28,6 @@ networks from scratch alone).
 
 from __future__ import annotations
 
-import inspect
 import re
 import time
 from collections.abc import Sequence
@@ -44,17 +43,14 @@ from xlstm_ts.ltsf import LTSFData
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
 from xlstm_ts.ltsf.run import evaluate
 from xlstm_ts.training.blend import (
+    ALPHA_MAX,
     blended_sse,
     checked_weight,
-    fit_blend,
     later_half,
     second_wins_both_halves,
 )
 
 VARIANTS = ("default", "no_check", "no_combination", "ridge_only", "no_linear")
-ALPHA_MAX = inspect.signature(fit_blend).parameters["alpha_max"].default
-"""The ridge start's largest blend weight (the estimator calls ``fit_blend`` with its
-default)."""
 
 
 def blend_moments(target: torch.Tensor, linear, correction, scratch) -> np.ndarray:
@@ -97,8 +93,8 @@ def combination_sums(moments: np.ndarray, alpha: float) -> np.ndarray:
     return np.stack([rr, rc, cc, n], 1)
 
 
-def _halves(sums: np.ndarray, later: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.stack([sums[~later].sum(0), sums[later].sum(0)]))
+def _halves(sums: np.ndarray, later: np.ndarray) -> np.ndarray:
+    return np.stack([sums[~later].sum(0), sums[later].sum(0)])
 
 
 def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float, float]:
@@ -106,8 +102,8 @@ def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float,
     start's blend weight and the weight of the networks from scratch in the combination
     (0: the ridge start alone, 1: the networks from scratch alone)."""
     check = variant != "no_check"
-    aa, ak, kk, *_, n = moments.T
-    alpha = checked_weight(_halves(np.stack([aa, ak, kk, n], 1), later), ALPHA_MAX, check).alpha
+    ridge_start = moments[:, [0, 1, 2, 6]]  # (Σaa, Σak, Σkk, n): its blend's sums
+    alpha = checked_weight(_halves(ridge_start, later), ALPHA_MAX, check).alpha
     if variant in ("ridge_only", "no_linear"):
         return alpha, float(variant == "no_linear")
     halves = _halves(combination_sums(moments, alpha), later)
@@ -124,7 +120,7 @@ def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float,
 def mse(moments: np.ndarray, alpha: float, weight: float) -> float:
     """MSE of the forecast ``(1 − weight)·(linear + alpha·k) + weight·scratch``."""
     total = combination_sums(moments, alpha).sum(0)
-    return blended_sse(torch.from_numpy(total), weight) / total[3]
+    return blended_sse(total, weight) / total[3]
 
 
 def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
@@ -152,10 +148,6 @@ def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
 
 def runs(cell: dict[str, np.ndarray], horizon: int, seed: int) -> dict[str, dict[str, Any]]:
     """Per variant, its run record (as ``run_benchmark`` writes them) and its choice."""
-    alpha = decide("default", cell["val"], cell["val_later"])[0]
-    if not np.isclose(alpha, cell["trained_alpha"], rtol=1e-4, atol=1e-6):
-        raise ValueError(f"H={horizon} seed {seed}: the replayed blend weight {alpha} is not "
-                         f"the trained network's {float(cell['trained_alpha'])}")  # fmt: skip
     t_ridge, t_scratch = (float(s) for s in cell["seconds"])
     seconds = {"ridge_only": t_ridge, "no_linear": t_scratch}
     out = {}
@@ -170,6 +162,10 @@ def runs(cell: dict[str, np.ndarray], horizon: int, seed: int) -> dict[str, dict
             "alpha": alpha,
             "weight": weight,
         }
+    replayed, trained = out["default"]["alpha"], float(cell["trained_alpha"])
+    if not np.isclose(replayed, trained, rtol=1e-4, atol=1e-6):
+        raise ValueError(f"H={horizon} seed {seed}: the replayed blend weight {replayed} is "
+                         f"not the trained network's {trained}")  # fmt: skip
     ridge = {"model": "ridge", "horizon": horizon, "seed": seed, "fit_seconds": 0.0}
     out["baselines"] = {**ridge, "mse": float(cell["ridge_test"])}
     return out

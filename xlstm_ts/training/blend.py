@@ -25,6 +25,10 @@ from torch import Tensor
 
 from xlstm_ts.data import Windows
 
+ALPHA_MAX = 2.0
+"""The largest blend weight of the ridge start's correction, by default (training's
+``val_blend`` and :func:`fit_blend`)."""
+
 
 def window_blend_sums(network, inputs: tuple[Tensor, ...], target: Tensor, point: int) -> Tensor:
     """``(Σ rr, Σ rc, Σ cc, n)`` of each window of a batch: shape (B, 4), float64."""
@@ -124,7 +128,7 @@ def fit_blend(
     network,
     windows: Windows,
     point: int,
-    alpha_max: float = 2.0,
+    alpha_max: float = ALPHA_MAX,
     batch_size: int = 1024,
     cross_check: bool = True,
 ) -> BlendFit:

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from xlstm_ts.metrics import mse_loss, pinball_loss
 
-from .blend import blend_weight, parts_blend_sums
+from .blend import ALPHA_MAX, blend_weight, parts_blend_sums
 
 
 class ForecastModule(L.LightningModule):
@@ -60,7 +60,7 @@ class ForecastModule(L.LightningModule):
         lr_decay: float | None = None,
         lr_schedule: Literal["constant", "cosine"] = "constant",
         blend: bool = False,
-        alpha_max: float = 2.0,
+        alpha_max: float = ALPHA_MAX,
     ) -> None:
         super().__init__()
         self.network = network
