@@ -1,19 +1,10 @@
-"""``benchmarks/decision_rules.py``: other combination rules, from saved nested cells."""
+"""``research/decision_rules.py``: other combination rules, from saved nested cells."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import decision_rules as rules
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-spec = importlib.util.spec_from_file_location("decision_rules", BENCHMARKS / "decision_rules.py")
-rules = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(rules)
 
 
 def test_folds_and_series_follow_the_halves():

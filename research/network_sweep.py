@@ -12,8 +12,8 @@ it wins both halves, else the ridge). The test part is never read.
 Per data set, horizon, seed and variant, one ``.npz`` file in ``--out`` holds the sums
 (an existing file is read instead of refitted). Run::
 
-    python benchmarks/network_sweep.py --cells ETTh1:96:0 ILI:24:0 --data-home PATH
-    python benchmarks/network_sweep.py --report-only --out sweep      # the table
+    python research/network_sweep.py --cells ETTh1:96:0 ILI:24:0 --data-home PATH
+    python research/network_sweep.py --report-only --out sweep      # the table
 
 ``--workers N`` trains N variants at a time (one process each; on a GPU they share it),
 ``--deadline S`` starts no fit after S seconds.

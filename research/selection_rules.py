@@ -25,10 +25,10 @@ both halves), both scored on the outer validation windows against the baseline.
 Per data set, horizon and seed, one ``.npz`` file in ``--out`` holds the per-window sums
 the rules need (an existing file is read instead of refitted). Run::
 
-    python benchmarks/selection_rules.py --dataset ILI --data-home PATH --seeds 0 1 2
-    python benchmarks/selection_rules.py --dataset Lorenz63 --horizons 336 --seeds 0
-    python benchmarks/selection_rules.py --report-only --out selection   # the table
-    python benchmarks/selection_rules.py --part level --dataset co2 --missing interpolate
+    python research/selection_rules.py --dataset ILI --data-home PATH --seeds 0 1 2
+    python research/selection_rules.py --dataset Lorenz63 --horizons 336 --seeds 0
+    python research/selection_rules.py --report-only --out selection   # the table
+    python research/selection_rules.py --part level --dataset co2 --missing interpolate
 
 It prints, per data set, the geometric mean over cells of each rule's outer-validation
 MSE relative to the ridge baseline's, and the number of cells above the baseline.

@@ -15,9 +15,9 @@ ridge baseline fitted the same way.
 Per data set and horizon, one ``.npz`` file in ``--out`` holds the point forecasts
 (an existing file is read instead of refitted). Run::
 
-    python benchmarks/seed_ensemble.py --dataset ILI --data-home PATH
-    python benchmarks/seed_ensemble.py --dataset co2 --missing interpolate
-    python benchmarks/seed_ensemble.py --report-only --out seed_ensemble   # the table
+    python research/seed_ensemble.py --dataset ILI --data-home PATH
+    python research/seed_ensemble.py --dataset co2 --missing interpolate
+    python research/seed_ensemble.py --report-only --out seed_ensemble   # the table
 
 It prints, per data set, the geometric mean over cells (and over the seed subsets of
 each size) of the outer-validation MSE relative to the ridge baseline's: the ridge start

@@ -1,21 +1,10 @@
-"""``benchmarks/linear_alternatives.py``: other linear forecasters, on validation."""
+"""``research/linear_alternatives.py``: other linear forecasters, on validation."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import linear_alternatives as alt
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-spec = importlib.util.spec_from_file_location(
-    "linear_alternatives", BENCHMARKS / "linear_alternatives.py"
-)
-alt = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(alt)
 
 
 def test_the_ridge_candidate_is_the_baseline_and_weights_scale_rows():

@@ -9,8 +9,8 @@ over horizons, and the mean fit time per run.
 
 Run::
 
-    python benchmarks/ablation.py --dataset ILI --data-home PATH --seeds 0 1 2 --out ili_ablation
-    python benchmarks/ablation.py --dataset ETTh1 --data-home PATH --variants default ridge_only
+    python research/ablation.py --dataset ILI --data-home PATH --seeds 0 1 2 --out ili_ablation
+    python research/ablation.py --dataset ETTh1 --data-home PATH --variants default ridge_only
 """
 
 from __future__ import annotations

@@ -1,19 +1,12 @@
-"""``benchmarks/selection_rules.py``: the shifted protocol and the candidate-choice rules."""
+"""``research/selection_rules.py``: the shifted protocol and the candidate-choice rules."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+import selection_rules as rules
 
 from xlstm_ts import ltsf
-
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "selection_rules.py"
-spec = importlib.util.spec_from_file_location("selection_rules", PATH)
-rules = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(rules)
 
 
 def cell(earlier_none: float, later_none: float, ridge: float = 1.0) -> dict:

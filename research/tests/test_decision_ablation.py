@@ -1,27 +1,16 @@
-"""``benchmarks/decision_ablation.py``: the ablation's decision variants replayed on one
+"""``research/decision_ablation.py``: the ablation's decision variants replayed on one
 training of the default's candidates."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import ablation
+import decision_ablation as study
 import numpy as np
 import pytest
 import torch
 
 from xlstm_ts import ltsf
 from xlstm_ts.ltsf.run import evaluate
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))  # the script imports ablation and selection_rules
-spec = importlib.util.spec_from_file_location(
-    "decision_ablation", BENCHMARKS / "decision_ablation.py"
-)
-study = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(study)
-ablation = importlib.import_module("ablation")
 
 
 def test_the_moments_give_the_error_of_every_blend():

@@ -21,8 +21,8 @@ windows against the ridge baseline:
 
 Run::
 
-    python benchmarks/seed_ensemble.py --dataset ILI --data-home PATH --out seed_ensemble
-    python benchmarks/decision_rules.py seed_ensemble
+    python research/seed_ensemble.py --dataset ILI --data-home PATH --out seed_ensemble
+    python research/decision_rules.py seed_ensemble
 
 It prints, per data set, the geometric mean over cells of the outer-validation MSE of
 each rule relative to the ridge baseline's, with the number of cells above it.

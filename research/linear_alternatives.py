@@ -16,8 +16,8 @@ all channels, the penalty grid of the baseline):
 
 Run::
 
-    python benchmarks/linear_alternatives.py --dataset ETTh1 --data-home PATH
-    python benchmarks/linear_alternatives.py --dataset co2 --missing interpolate
+    python research/linear_alternatives.py --dataset ETTh1 --data-home PATH
+    python research/linear_alternatives.py --dataset co2 --missing interpolate
 
 It prints, per horizon, each candidate's inner and outer validation MSE relative to the
 baseline's, and which candidate the inner validation chooses.

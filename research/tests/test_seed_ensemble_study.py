@@ -1,19 +1,10 @@
-"""``benchmarks/seed_ensemble.py``: the nested study of ``n_models``."""
+"""``research/seed_ensemble.py``: the nested study of ``n_models``."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))  # the script imports selection_rules beside it
-spec = importlib.util.spec_from_file_location("seed_ensemble", BENCHMARKS / "seed_ensemble.py")
-study = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(study)
+import seed_ensemble as study
 
 
 def synthetic_cell(n_seeds: int = 3, windows: int = 400, horizon: int = 4) -> dict:

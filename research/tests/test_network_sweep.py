@@ -1,21 +1,13 @@
-"""``benchmarks/network_sweep.py``: settings of the network from scratch, on validation."""
+"""``research/network_sweep.py``: settings of the network from scratch, on validation."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
+import network_sweep as sweep
 import numpy as np
 import pytest
 import torch
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))  # the script imports selection_rules beside it
-spec = importlib.util.spec_from_file_location("network_sweep", BENCHMARKS / "network_sweep.py")
-sweep = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sweep)
 
 
 def test_file_names_hold_plain_characters_only():

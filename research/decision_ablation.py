@@ -16,8 +16,8 @@ themselves.
 Per horizon and seed, one ``.npz`` file in ``--out`` (an existing file is read instead
 of refitted). Run::
 
-    python benchmarks/decision_ablation.py --dataset ETTh1 --data-home PATH --seeds 0 1 2
-    python benchmarks/decision_ablation.py --report-only --out decision_ablation
+    python research/decision_ablation.py --dataset ETTh1 --data-home PATH --seeds 0 1 2
+    python research/decision_ablation.py --report-only --out decision_ablation
 
 It prints ``ablation.py``'s table (test MSE per horizon, mean ± std over seeds, the
 average over horizons, fit time: both candidates' for the variants that use both) and
