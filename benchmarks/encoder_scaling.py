@@ -111,7 +111,7 @@ def make_case(args: argparse.Namespace):
         x = torch.randn(B, S, D, requires_grad=True)
         return lambda: model(x)[0].square().mean().backward()
     if t == "slstm_numpy":
-        from xlstm_ts.kernels.slstm import compiled
+        from xlstm_ts.kernels.slstm import fused_recurrent_c as compiled
 
         compiled.library = lambda: None
         t = "slstm"
@@ -204,7 +204,7 @@ def main() -> None:
         if fn is None:
             print(f"mlstm_kernels anchor skipped (the package does not import: {why})\n")
             targets.remove("mlstm_kernels")
-    from xlstm_ts.kernels.slstm import compiled
+    from xlstm_ts.kernels.slstm import fused_recurrent_c as compiled
 
     loops = "C" if compiled.library() is not None else "NumPy (no C compiler found)"
     print(

@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         print(correctness_pass())
         print(f"\n({time.perf_counter() - t0:.1f} s)")
         return
-    from xlstm_ts.kernels.mlstm import triton_chunk
+    from xlstm_ts.kernels.mlstm import chunk_triton as triton_chunk
 
     if triton_chunk.INTERPRETED:
         sys.exit("TRITON_INTERPRET=1 is set: unset it to time the compiled kernels")

@@ -1,7 +1,7 @@
 """The sLSTM and mLSTM cell computations, one entry point per cell.
 
 Each cell has a pure-torch reference (always available, differentiable, any device) and a
-Triton backend (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``, imported on first
+Triton backend (``mlstm/chunk_triton.py``, ``slstm/fused_recurrent_triton.py``, imported on first
 use so that this package imports without Triton). ``backend="auto"`` picks Triton for
 CUDA tensors and the reference elsewhere; ``"torch"`` and ``"triton"`` force one.
 """

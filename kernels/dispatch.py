@@ -4,17 +4,17 @@ Backends
 --------
 ``"torch"``
     Pure torch (any device, any float dtype). The chunkwise mLSTM uses the form with a
-    hand-written backward pass (:mod:`.mlstm.chunk`); the sLSTM on CPU tensors uses the
-    fused recurrent form (:mod:`.slstm.fused_recurrent`, its step loops in C compiled on
-    first use, or in NumPy where no C compiler is found) and the reference loop elsewhere.
-    A single step (``S = 1``, streaming) of either cell takes its step form
-    (:mod:`.mlstm.step`, :mod:`.slstm.step`). The plain-autograd references stay in the
-    ``naive`` modules.
+    hand-written backward pass (:mod:`.mlstm.chunk_torch`); the sLSTM on CPU tensors uses
+    the fused recurrent form (:mod:`.slstm.fused_recurrent_numpy`, its step loops in C
+    compiled on first use, or in NumPy where no C compiler is found) and the reference loop
+    elsewhere. A single step (``S = 1``, streaming) of either cell takes its step form
+    (:mod:`.mlstm.step_torch`, :mod:`.slstm.step_torch`). The plain-autograd references
+    stay in the ``naive`` modules.
 ``"triton"``
-    The Triton kernels (``mlstm/triton_chunk.py``, ``slstm/triton_fused.py``) for float32,
-    float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors they run
-    in Triton's interpreter, which must be switched on with ``TRITON_INTERPRET=1`` in the
-    environment before the kernels are first imported (slow: for tests only).
+    The Triton kernels (``mlstm/chunk_triton.py``, ``slstm/fused_recurrent_triton.py``) for
+    float32, float16 and bfloat16 tensors. On CUDA tensors they run compiled; on CPU tensors
+    they run in Triton's interpreter, which must be switched on with ``TRITON_INTERPRET=1``
+    in the environment before the kernels are first imported (slow: for tests only).
 ``"auto"``
     Triton for CUDA tensors of a supported dtype when ``triton`` imports (for the mLSTM:
     in ``mode="chunkwise"``), the torch reference otherwise.
@@ -160,7 +160,7 @@ def mlstm(
     # A forced Triton backend serves every mode with the chunkwise kernels (same result);
     # "auto" takes Triton only for "chunkwise" and keeps the torch forms for the others.
     if _resolve_backend(backend, v, auto_triton=mode == "chunkwise") == "triton":
-        kernels = _triton_kernels("mlstm.triton_chunk", v)
+        kernels = _triton_kernels("mlstm.chunk_triton", v)
         h, new_state = kernels.mlstm_chunkwise_triton(q, k, v, i, f, state, chunk_size=chunk_size)
     elif S == 1:
         # one step (streaming) in any mode: the step form, without a loop's set-up
@@ -215,7 +215,7 @@ def slstm(
         for name, x in zip(("h", "c", "n", "m"), state, strict=True):
             _check_shape(f"state {name}", x, (B, NH, DH))
     if _resolve_backend(backend, gates_x) == "triton":
-        kernels = _triton_kernels("slstm.triton_fused", gates_x)
+        kernels = _triton_kernels("slstm.fused_recurrent_triton", gates_x)
         h, new_state = kernels.slstm_triton(gates_x, R, state)
     elif S == 1:
         # one step (streaming): the step form; the fused form's NumPy set-up and the

@@ -1,9 +1,9 @@
 """Reference forms of the mLSTM cell: recurrent, parallel and chunkwise, all plain autograd.
 
 They are written as directly from the cell equations as possible; they are the ground
-truth that the fast forms (:mod:`.chunk`, the Triton kernels) are compared with. The
-chunkwise one here lets autograd record every per-chunk tensor; :mod:`.chunk` computes the
-same with a hand-written backward pass.
+truth that the fast forms (:mod:`.chunk_torch`, :mod:`.chunk_triton`, :mod:`.step_torch`)
+are compared with. The chunkwise one here lets autograd record every per-chunk tensor;
+:mod:`.chunk_torch` computes the same with a hand-written backward pass.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-/* The two step loops of the fused recurrent sLSTM (fused_recurrent.py) in C.
+/* The two step loops of the fused recurrent sLSTM (fused_recurrent_numpy.py) in C.
 
    Same layouts and the same maths as the NumPy loops there (equal to rounding: σ(õ) is
    1 / (1 + exp(-õ)) here, and of f' and i' only the one below 1 needs an exp); built on
-   first use by compiled.py and called through ctypes. Every array is C-contiguous.
+   first use by fused_recurrent_c.py and called through ctypes. Every array is C-contiguous.
    U = NH * DH units; gate rows in the loop order o, f, i, z. */
 #include <math.h>
 

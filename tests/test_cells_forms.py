@@ -1,30 +1,96 @@
-"""Every torch form of both cells against the plain-autograd reference, in float64.
+"""Every form of both cells against its plain-autograd reference loop.
 
-Forms: the mLSTM's parallel, chunkwise (autograd) and chunkwise (hand-written backward)
-forms against its recurrent loop; the sLSTM's fused recurrent form (hand-written backward,
-step loops in C and in NumPy) against its reference loop. Compared: outputs, final states and the
-gradient of every input, initial state included, for a random loss on all outputs.
+mLSTM (reference: ``mlstm/naive.py``'s recurrent loop): the parallel and chunkwise
+references of ``naive.py``, ``chunk_torch.py`` (hand-written backward), ``step_torch.py``
+(one step at a time) and ``chunk_triton.py``. sLSTM (reference: ``slstm/naive.py``):
+``fused_recurrent_numpy.py`` with its step loops in C (``fused_recurrent_c.py``) and in
+NumPy, ``step_torch.py`` and ``fused_recurrent_triton.py``. Compared: outputs, final states
+and the gradient of every input, initial state included, for a random loss on all outputs;
+the torch forms in float64, the Triton forms in float32 (in Triton's interpreter on CPU).
+``tests/test_cells_triton.py`` tests the Triton kernels further.
 """
 
 from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 import pytest
 import torch
 from xlstm_ts.kernels import cbuild, mlstm, slstm
 from xlstm_ts.kernels.mlstm import (
-    chunk,
+    chunk_torch,
     mlstm_chunkwise,
     mlstm_chunkwise_autograd,
     mlstm_parallel,
     mlstm_recurrent,
+    mlstm_step,
 )
-from xlstm_ts.kernels.slstm import compiled, fused_recurrent, slstm_fused, slstm_recurrent
+from xlstm_ts.kernels.slstm import (
+    fused_recurrent_c,
+    fused_recurrent_numpy,
+    slstm_fused,
+    slstm_recurrent,
+    slstm_step,
+)
+
+
+def mlstm_steps(q, k, v, i, f, state=None, chunk_size=None):
+    """The step form applied to one step after the other, carrying the state."""
+    hs = []
+    for t in range(q.shape[2]):
+        h, state = mlstm_step(*(x[:, :, t : t + 1] for x in (q, k, v, i, f)), state)
+        hs.append(h)
+    return torch.cat(hs, 2), state
+
+
+def slstm_steps(gates_x, R, state=None):
+    """The sLSTM step form applied to one step after the other, carrying the state."""
+    hs = []
+    for t in range(gates_x.shape[1]):
+        h, state = slstm_step(gates_x[:, t : t + 1], R, state)
+        hs.append(h)
+    return torch.cat(hs, 1), state
+
 
 MLSTM_FORMS = {
     "parallel": lambda *a, chunk_size: mlstm_parallel(*a),
     "chunkwise_autograd": mlstm_chunkwise_autograd,
     "chunkwise": mlstm_chunkwise,
+    "step": mlstm_steps,
 }
+
+
+def triton_module(name: str) -> ModuleType:
+    """A Triton kernel module (``conftest.py`` has switched on the interpreter)."""
+    pytest.importorskip("triton")
+    return importlib.import_module(f"xlstm_ts.kernels.{name}")
+
+
+def in_float32(fn):
+    """``fn`` run on float32 copies of float64 inputs, its results cast back to float64
+    (the Triton kernels take no float64; gradients still reach the float64 leaves)."""
+
+    def cast(x, dtype):
+        if isinstance(x, tuple):
+            return tuple(cast(y, dtype) for y in x)
+        return x.to(dtype) if isinstance(x, torch.Tensor) else x
+
+    def run(*args, **kwargs):
+        h, state = fn(*cast(args, torch.float32), **kwargs)
+        return cast(h, torch.float64), cast(state, torch.float64)
+
+    return run
+
+
+def assert_close_relative(got, want, names, rel):
+    """Each result within ``rel`` times the largest magnitude of its reference value."""
+    for name, a, b in zip(names, got, want, strict=True):
+        assert a.shape == b.shape, name
+        assert torch.isfinite(a).all(), f"{name} is not finite"
+        err = (a - b).abs().max().item()
+        bound = rel * max(b.abs().max().item(), 1e-2)
+        assert err <= bound, f"{name}: max error {err:.3g} > {bound:.3g}"
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -86,6 +152,18 @@ def test_mlstm_forms_match_recurrent_reference(form, S, chunk_size, with_state):
     assert_all_close([*got[0], *got[1]], [*want[0], *want[1]], MLSTM_NAMES[:n], 1e-9)
 
 
+@pytest.mark.parametrize("S,chunk_size", [(1, 16), (37, 16), (20, 64)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_mlstm_triton_form_matches_recurrent_reference(S, chunk_size, with_state):
+    kernel = in_float32(triton_module("mlstm.chunk_triton").mlstm_chunkwise_triton)
+    args, state = mlstm_leaves(2, 2, S, 4, 3, state=with_state)
+    leaves = [*args, *(state or ())]
+    want = run_and_grad(mlstm_recurrent, args, state, leaves)
+    got = run_and_grad(lambda *a: kernel(*a, chunk_size=chunk_size), args, state, leaves)
+    n = 12 if with_state else 9
+    assert_close_relative([*got[0], *got[1]], [*want[0], *want[1]], MLSTM_NAMES[:n], 1e-4)
+
+
 @pytest.mark.parametrize(
     "gates",
     [
@@ -98,7 +176,7 @@ def test_mlstm_forms_match_recurrent_reference(form, S, chunk_size, with_state):
 @pytest.mark.parametrize("group_steps", [8, 1024])
 def test_mlstm_chunkwise_extreme_gates_and_groups(gates, group_steps, monkeypatch):
     # group_steps=8 makes every chunk its own group, exercising the group loop's edges
-    monkeypatch.setattr(chunk, "GROUP_STEPS", group_steps)
+    monkeypatch.setattr(chunk_torch, "GROUP_STEPS", group_steps)
     args, state = mlstm_leaves(1, 2, 29, 4, 4, state=True, **gates)
     leaves = [*args, *state]
     want = run_and_grad(lambda *a: mlstm_chunkwise_autograd(*a, chunk_size=4), args, state, leaves)
@@ -189,8 +267,8 @@ SLSTM_NAMES = ("h", "hT", "cT", "nT", "mT", "dgates_x", "dR", "dh0", "dc0", "dn0
 def step_loops(request, monkeypatch):
     """Run the fused sLSTM with its C step loops, then with the NumPy loops."""
     if request.param == "numpy":
-        monkeypatch.setattr(compiled, "library", lambda: None)
-    elif compiled.library() is None:
+        monkeypatch.setattr(fused_recurrent_c, "library", lambda: None)
+    elif fused_recurrent_c.library() is None:
         pytest.skip("no C compiler here: the C step loops are not built")
     return request.param
 
@@ -203,13 +281,37 @@ def test_slstm_fused_matches_reference(
     B, S, NH, DH, with_state, scale, block_steps, monkeypatch, step_loops
 ):
     # block_steps=4 cuts the backward into several blocks of steps
-    monkeypatch.setattr(fused_recurrent, "BLOCK_STEPS", block_steps)
+    monkeypatch.setattr(fused_recurrent_numpy, "BLOCK_STEPS", block_steps)
     gates, R, state = slstm_leaves(B, S, NH, DH, state=with_state, scale=scale)
     leaves = [gates, R, *(state or ())]
     want = run_and_grad(lambda *a: slstm_recurrent(*a), (gates, R), state, leaves)
     got = run_and_grad(lambda *a: slstm_fused(*a), (gates, R), state, leaves)
     n = 11 if with_state else 7
     assert_all_close([*got[0], *got[1]], [*want[0], *want[1]], SLSTM_NAMES[:n], 1e-10)
+
+
+@pytest.mark.parametrize("B,S,NH,DH", [(1, 1, 1, 3), (2, 9, 2, 4)])
+@pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.parametrize("scale", [2.0, 30.0])
+def test_slstm_step_form_matches_reference(B, S, NH, DH, with_state, scale):
+    gates, R, state = slstm_leaves(B, S, NH, DH, state=with_state, scale=scale)
+    leaves = [gates, R, *(state or ())]
+    want = run_and_grad(lambda *a: slstm_recurrent(*a), (gates, R), state, leaves)
+    got = run_and_grad(lambda *a: slstm_steps(*a), (gates, R), state, leaves)
+    n = 11 if with_state else 7
+    assert_all_close([*got[0], *got[1]], [*want[0], *want[1]], SLSTM_NAMES[:n], 1e-12)
+
+
+@pytest.mark.parametrize("B,S,NH,DH", [(1, 1, 1, 16), (2, 9, 2, 8)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_slstm_triton_form_matches_reference(B, S, NH, DH, with_state):
+    kernel = in_float32(triton_module("slstm.fused_recurrent_triton").slstm_triton)
+    gates, R, state = slstm_leaves(B, S, NH, DH, state=with_state)
+    leaves = [gates, R, *(state or ())]
+    want = run_and_grad(lambda *a: slstm_recurrent(*a), (gates, R), state, leaves)
+    got = run_and_grad(lambda *a: kernel(*a), (gates, R), state, leaves)
+    n = 11 if with_state else 7
+    assert_close_relative([*got[0], *got[1]], [*want[0], *want[1]], SLSTM_NAMES[:n], 1e-4)
 
 
 def test_slstm_fused_tied_stabiliser_splits_like_torch_max(step_loops):
@@ -255,12 +357,12 @@ def test_long_sequences_float32_close_to_float64_reference(S, step_loops):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_slstm_c_and_numpy_step_loops_agree(dtype, monkeypatch):
-    if compiled.library() is None:
+    if fused_recurrent_c.library() is None:
         pytest.skip("no C compiler here: the C step loops are not built")
     gates, R, state = slstm_leaves(3, 40, 2, 8, state=True, scale=4.0)
     args = [x.detach().to(dtype).requires_grad_() for x in (gates, R, *state)]
     got_c = run_and_grad(lambda *a: slstm_fused(*a), args[:2], tuple(args[2:]), args)
-    monkeypatch.setattr(compiled, "library", lambda: None)
+    monkeypatch.setattr(fused_recurrent_c, "library", lambda: None)
     got_np = run_and_grad(lambda *a: slstm_fused(*a), args[:2], tuple(args[2:]), args)
     tol = 1e-5 if dtype == torch.float32 else 1e-12
     assert_all_close([*got_c[0], *got_c[1]], [*got_np[0], *got_np[1]], SLSTM_NAMES, tol)
@@ -269,14 +371,14 @@ def test_slstm_c_and_numpy_step_loops_agree(dtype, monkeypatch):
 def test_slstm_without_a_compiler_falls_back_to_numpy(tmp_path, monkeypatch):
     monkeypatch.setenv("CC", "no-such-compiler")
     monkeypatch.setattr(cbuild.shutil, "which", lambda name: None)
-    compiled.library.cache_clear()
+    fused_recurrent_c.library.cache_clear()
     try:
-        assert compiled.library() is None
+        assert fused_recurrent_c.library() is None
         gates, R, _ = slstm_leaves(1, 5, 1, 3, state=False)
         h, _ = slstm_fused(gates, R)
         assert torch.isfinite(h).all()
     finally:
-        compiled.library.cache_clear()
+        fused_recurrent_c.library.cache_clear()
 
 
 @pytest.mark.parametrize("B,S", [(1, 16), (2, 13)])

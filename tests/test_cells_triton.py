@@ -1,4 +1,4 @@
-"""The Triton kernels against the torch reference: outputs, final states, every gradient.
+"""The Triton kernels against the torch forms: outputs, final states, every gradient.
 
 On a machine without a GPU the kernels run in Triton's interpreter (``TRITON_INTERPRET=1``,
 set by ``conftest.py``), so the default tests use tiny shapes. ``-m slow`` runs a fuller
@@ -19,8 +19,8 @@ from xlstm_ts.kernels import mlstm, slstm  # noqa: E402
 from xlstm_ts.kernels.mlstm import mlstm_chunkwise  # noqa: E402
 from xlstm_ts.kernels.slstm import slstm_recurrent  # noqa: E402
 
-tc = importlib.import_module("xlstm_ts.kernels.mlstm.triton_chunk")
-tf = importlib.import_module("xlstm_ts.kernels.slstm.triton_fused")
+tc = importlib.import_module("xlstm_ts.kernels.mlstm.chunk_triton")
+tf = importlib.import_module("xlstm_ts.kernels.slstm.fused_recurrent_triton")
 
 MLSTM_NAMES = ("h", "C", "n", "m", "dq", "dk", "dv", "di", "df", "dC0", "dn0", "dm0")
 SLSTM_NAMES = ("h", "hT", "cT", "nT", "mT", "dgates_x", "dR", "dh0", "dc0", "dn0", "dm0")

@@ -8,10 +8,10 @@ gradients and forms the recurrent product ``dpre_t Rᵀ``. The output's own grad
 enters the maps as a constant term, precomputed with them; ``dR`` is one batched product
 at the end.
 
-The two step loops run in C (:mod:`.compiled`, built on first use) where a C compiler is
-found, and otherwise in NumPy on views of torch tensors, with the same layouts and the
-same maths (equal to rounding). For the tiny per-step arrays of a recurrent cell NumPy's per-call
-overhead is several times lower than torch's: its forward step is one dense product
+The two step loops run in C (:mod:`.fused_recurrent_c`, built on first use) where a C
+compiler is found, and otherwise in NumPy on views of torch tensors, with the same layouts
+and the same maths (equal to rounding). For the tiny per-step arrays of a recurrent cell
+NumPy's per-call overhead is several times lower than torch's: its forward step is one dense product
 ``h_{t-1} R`` (``R`` as one block-diagonal ``U × 4U`` matrix, ``U = NH · DH``: one BLAS
 call for all heads and gates) and a dozen element-wise calls on preallocated buffers; its
 backward step is three calls.
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import compiled
+from . import fused_recurrent_c
 from .common import SLSTMState, empty_state, state_dtype
 
 # Inside the loops the gates are gate-major, (B, 4, U) per step, in the order o, f, i, z,
@@ -176,10 +176,10 @@ class _SLSTMFusedFn(torch.autograd.Function):
         M0[:, :, 0] = 0.0
         M = M0[:, :, 1]
         H[0], CN[0, :, 0], CN[0, :, 1], M[0] = (x.reshape(B, U) for x in (h0, n0, c0, m0))
-        lib = compiled.library()
+        lib = fused_recurrent_c.library()
         if lib is not None:  # G becomes the pre-activations in place
             R4 = (R.transpose(0, 1)[_ORDER] * flip[:, :, None]).contiguous()
-            compiled.forward_loop(lib, G, R4, H, CN, M0)
+            fused_recurrent_c.forward_loop(lib, G, R4, H, CN, M0)
         else:
             Rd = (_dense(R).view(U, 4, U) * flip[:, 0]).reshape(U, 4 * U)
             RH = torch.empty_like(G)
@@ -204,7 +204,7 @@ class _SLSTMFusedFn(torch.autograd.Function):
             x.to(dt).reshape(B, U) for x in (dnT, dcT, dmT, dhT)
         )
         dout = dout.to(dt).transpose(0, 1).reshape(S, B, U)
-        lib = compiled.library()
+        lib = fused_recurrent_c.library()
         if lib is not None:
             RT4 = R.transpose(0, 1)[_ORDER].transpose(-1, -2).contiguous()
         else:
@@ -215,7 +215,7 @@ class _SLSTMFusedFn(torch.autograd.Function):
             sl, sl1 = slice(t0, t0 + BLOCK_STEPS), slice(t0, t0 + BLOCK_STEPS + 1)
             Kt = _step_maps(pre[sl], CN[sl1], M[sl1], dout[sl], K)
             if lib is not None:
-                compiled.backward_loop(lib, ZZ, Kt, RT4, t0)
+                fused_recurrent_c.backward_loop(lib, ZZ, Kt, RT4, t0)
             else:
                 _backward_loop(Zn, Kt.numpy(), RTn, t0)
 

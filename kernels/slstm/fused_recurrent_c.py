@@ -1,8 +1,8 @@
 """The sLSTM step loops in C, built on first use with the system's C compiler.
 
-The NumPy step loops of :mod:`.fused_recurrent` spend their time in the overhead of some
-twenty small calls per step. The same loops in C (``step_loops.c``) run a step in well
-under a microsecond. The source is compiled once per machine and loaded with
+The NumPy step loops of :mod:`.fused_recurrent_numpy` spend their time in the overhead
+of some twenty small calls per step. The same loops in C (``fused_recurrent_c.c``) run a
+step in well under a microsecond. The source is compiled once per machine and loaded with
 :mod:`ctypes` (:mod:`xlstm_ts.kernels.cbuild`: only a C compiler is needed). Where none is
 found, or the build fails, :func:`library` returns ``None`` and the NumPy loops run
 instead: the results are the same to rounding. ``XLSTM_TS_COMPILED_LOOPS=0`` switches the
@@ -20,14 +20,14 @@ from torch import Tensor
 
 from ..cbuild import load
 
-_SOURCE = Path(__file__).with_name("step_loops.c")
+_SOURCE = Path(__file__).with_name("fused_recurrent_c.c")
 _SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 
 
 @lru_cache(maxsize=1)
 def library() -> ctypes.CDLL | None:
     """The loaded step loops, or ``None`` (switched off, no compiler, or the build failed)."""
-    lib = load(_SOURCE, "slstm_step_loops", "the sLSTM's C step loops")
+    lib = load(_SOURCE, "slstm_fused_recurrent_c", "the sLSTM's C step loops")
     if lib is None:
         return None
     long, ptr = ctypes.c_long, ctypes.c_void_p
@@ -45,7 +45,8 @@ def _ptrs(*xs: Tensor) -> list[int]:
 
 
 def forward_loop(lib: ctypes.CDLL, G: Tensor, R4: Tensor, H: Tensor, CN: Tensor, M0: Tensor):
-    """The forward loop; arguments as in ``step_loops.c`` (``G`` becomes the pre-activations)."""
+    """The forward loop; arguments as in ``fused_recurrent_c.c`` (``G`` becomes the
+    pre-activations)."""
     S, B = G.shape[:2]
     _, NH, DH, _ = R4.shape
     fn = getattr(lib, f"slstm_forward_{_SUFFIX[G.dtype]}")
@@ -53,7 +54,8 @@ def forward_loop(lib: ctypes.CDLL, G: Tensor, R4: Tensor, H: Tensor, CN: Tensor,
 
 
 def backward_loop(lib: ctypes.CDLL, ZZ: Tensor, K: Tensor, RT4: Tensor, t0: int) -> None:
-    """Backward steps ``t0 + len(K) - 1`` down to ``t0``; arguments as in ``step_loops.c``."""
+    """Backward steps ``t0 + len(K) - 1`` down to ``t0``; arguments as in
+    ``fused_recurrent_c.c``."""
     B = ZZ.shape[1]
     _, NH, DH, _ = RT4.shape
     fn = getattr(lib, f"slstm_backward_{_SUFFIX[ZZ.dtype]}")

@@ -6,7 +6,7 @@ its entering memory and its own inputs (the causal intra-chunk part ``(Q Kᵀ �
 ``Q C_in``). Only the chunk-boundary memories and a few scalars per step are kept for the
 backward pass, which recomputes the ``L × L`` tiles chunk group by chunk group, walks the
 chunks in reverse for the gradient of the boundary memories, and forms every gradient
-from those (the same algorithm as the Triton kernels in :mod:`.triton_chunk`).
+from those (the same algorithm as the Triton kernels in :mod:`.chunk_triton`).
 
 Two tricks keep the number of tensor operations small:
 
