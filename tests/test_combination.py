@@ -1,6 +1,6 @@
-"""The combination of the two candidates of ``linear_path="auto"``: the network that
-weights them and the estimator that keeps it, saves and loads it (the checked weight:
-``test_blend.py``)."""
+"""The networks a fit keeps: the combination of the two candidates of
+``linear_path="auto"``, the seed ensemble of the networks from scratch, and the decision
+they follow (the decision itself on constructed cases: ``test_decision.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import torch
 from torch import nn
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.nn import ForecastCombination
-from xlstm_ts.training.blend import BlendFit
+from xlstm_ts.estimators import candidates
+from xlstm_ts.nn import ForecastCombination, XLSTMForecastNet
+from xlstm_ts.training import Decision, WeightFit
 
 
 class Constant(nn.Module):
@@ -44,7 +45,8 @@ def test_the_combination_is_the_weighted_sum_of_its_members():
 
 TINY = dict(horizon=6, context_length=24, d_model=8, num_blocks=1, num_heads=2, patch_len=6,
             max_epochs=1, batch_size=16, windows_per_epoch=32, validation_size=12,
-            progress_bar=False, random_state=0, n_models=1)  # fmt: skip
+            random_state=0, quantiles=(0.1, 0.5, 0.9),
+            trainer_kwargs={"enable_progress_bar": False})  # fmt: skip
 
 
 def series(n: int = 240) -> pd.DataFrame:
@@ -54,79 +56,106 @@ def series(n: int = 240) -> pd.DataFrame:
     return pd.DataFrame({"y": y + 0.1 * rng.standard_normal(n) + 2.0})
 
 
-def test_a_combined_model_predicts_the_weighted_forecasts_and_survives_save_and_load(tmp_path):
-    from xlstm_ts.estimators.state import ForecasterState
+def _decides(monkeypatch, kept: str, w: float = 0.0, alpha: float = 0.5) -> list:
+    """Make the fit's decision ``kept`` (with combination weight ``w`` and blend weight
+    ``alpha``); returns the list that receives the forecasts it was given."""
+    import xlstm_ts.training as training
 
-    df = series()
-    ridge = XLSTMForecaster(**TINY, linear_path="ridge", quantiles=(0.1, 0.5, 0.9)).fit(df)
-    none = XLSTMForecaster(**TINY, linear_path=False, quantiles=(0.1, 0.5, 0.9)).fit(df)
-    fit = {"alpha": 0.3, "alpha_halves": [0.2, 0.4], "gain_halves": [-0.1, -0.2],
-           "accepted": True}  # fmt: skip
-    scores = {"ridge": 1.0, "none": 2.0, "combined": 0.9}
-    model = XLSTMForecaster(**TINY, quantiles=(0.1, 0.5, 0.9))
-    model.fitted_ = ForecasterState.combined(ridge.fitted_, none.fitted_, fit, scores)
-    expected = 0.7 * ridge.predict()["y"] + 0.3 * none.predict()["y"]
-    pd.testing.assert_series_equal(model.predict()["y"], expected, rtol=1e-5)
+    seen = []
+
+    def decide(target, later, **parts):
+        seen.append((target, later, parts))
+        weight = WeightFit(w, (w, w), (-0.1, -0.1), True)
+        blend = WeightFit(alpha, (alpha, alpha), (-0.1, -0.1), True)
+        scores = {"ridge": 1.0, "none": 2.0, **({"combined": 0.5} if kept == "combined" else {})}
+        return Decision(kept, blend, weight, scores)
+
+    monkeypatch.setattr(training, "decide", decide)
+    return seen
+
+
+def test_the_decision_sees_each_candidates_validation_forecasts(monkeypatch):
+    from xlstm_ts.training import forecast_parts, point_forecasts
+
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 2)
+    seen = _decides(monkeypatch, "combined", w=0.4, alpha=0.5)
+    model = XLSTMForecaster(**TINY).fit(series())
+    ((target, later, parts),) = seen
+    assert target.shape == parts["linear"].shape == parts["scratch"].shape
+    assert later.dtype == bool and later.any() and not later.all()
+    ridge, scratch = model.model_.members
+    assert isinstance(scratch, ForecastCombination) and len(scratch.members) == 2
+    assert float(ridge.correction_scale) == 0.5  # the blend weight, set on the network
+    # what the decision saw is what the kept networks forecast on the validation windows
+    from xlstm_ts.data import scaled, series_scales, train_val_windows
+
+    values = scaled(model.panel_.values, series_scales(model.panel_.values))
+    _, val = train_val_windows(values, model.panel_.ids, 24, 6, [12], model.panel_.covariates, 0)
+    np.testing.assert_allclose(forecast_parts(ridge, val, 1)[0], parts["linear"])
+    np.testing.assert_allclose(point_forecasts(scratch, val, 1), parts["scratch"], rtol=1e-6)
+    assert model.model_.weights.tolist() == pytest.approx([0.6, 0.4])
+    assert model.linear_path_ == "combined" and model.best_val_loss_ == 0.5
+    assert len(model.n_epochs_) == 3  # the ridge start and two networks from scratch
+    assert model.decision_["combination"]["alpha"] == 0.4
+
+
+@pytest.mark.parametrize("kept", ["ridge", "none"])
+def test_one_candidate_kept_alone(monkeypatch, kept):
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 2)
+    _decides(monkeypatch, kept)
+    model = XLSTMForecaster(**TINY).fit(series())
+    assert model.linear_path_ == kept and model.decision_["kept"] == kept
+    if kept == "ridge":
+        assert isinstance(model.model_, XLSTMForecastNet) and len(model.n_epochs_) == 1
+    else:
+        assert isinstance(model.model_, ForecastCombination) and len(model.n_epochs_) == 2
+
+
+def test_a_combined_model_predicts_the_weighted_forecasts_and_survives_save_and_load(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
+    _decides(monkeypatch, "combined", w=0.3)
+    model = XLSTMForecaster(**TINY).fit(series())
+    ridge, scratch = (m.eval() for m in model.model_.members)
+    x = torch.randn(5, 24)
+    with torch.no_grad():
+        torch.testing.assert_close(model.model_(x), 0.7 * ridge(x) + 0.3 * scratch(x))
     quantiles = model.predict_quantiles()
     assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
-    assert model.linear_path_ == "combined" and model.combination_["alpha"] == 0.3
     model.save(tmp_path / "m")
     loaded = XLSTMForecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
-    assert loaded.combination_ == model.combination_
-    assert loaded.candidate_scores_ == scores and loaded.linear_path_ == "combined"
+    assert loaded.decision_ == model.decision_ and loaded.linear_path_ == "combined"
+    assert loaded.n_epochs_ == model.n_epochs_
     assert isinstance(loaded.model_, ForecastCombination)
     assert loaded.model_.weights.tolist() == pytest.approx([0.7, 0.3])
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.4, 1.0])
-def test_auto_keeps_the_combination_only_for_a_weight_inside_zero_one(monkeypatch, alpha):
-    import xlstm_ts.training as training
-
-    def fake(first, second, windows, point, batch_size=1024, cross_check=True):
-        return BlendFit(alpha, (alpha, alpha), (-0.1, -0.1), True)
-
-    monkeypatch.setattr(training, "fit_combination", fake)
-    model = XLSTMForecaster(**TINY, linear_path="auto").fit(series())
-    scores = model.candidate_scores_
-    assert model.combination_["alpha"] == alpha
-    if alpha == 0.4:
-        assert model.linear_path_ == "combined" and set(scores) == {"ridge", "none", "combined"}
-        assert model.model_.weights.tolist() == pytest.approx([0.6, 0.4])
-    else:  # 0 or 1: one candidate alone, the one both halves' weights point to
-        assert model.linear_path_ == {0.0: "ridge", 1.0: False}[alpha]
-        assert not isinstance(model.model_, ForecastCombination)
-
-
-@pytest.mark.parametrize("blend_check", [True, False])
-def test_auto_leaves_the_ridge_start_only_when_both_validation_halves_agree(
-    monkeypatch, blend_check
-):
-    import xlstm_ts.training as training
-    from xlstm_ts.training.blend import second_wins_both_halves
-
-    # the check refused the combination: the network without linear path wins the later
-    # half (weight 1) and loses the earlier one (weight 0.3 < 1/2)
-    refused = BlendFit(0.0, (0.3, 1.0), (0.2, -0.1), False)
-    monkeypatch.setattr(training, "fit_combination", lambda *a, **k: refused)
-    # whatever the whole validation part says, it is made to prefer the network from scratch
-    scores = iter([1.0, 0.5])
-    monkeypatch.setattr(training, "validation_mse", lambda *a, **k: next(scores))
-    model = XLSTMForecaster(**TINY, linear_path="auto", blend_check=blend_check)
-    model.fit(series())
-    assert model.candidate_scores_ == {"ridge": 1.0, "none": 0.5}
-    # with the check the ridge start stays; without it the lower validation MSE wins
-    assert model.linear_path_ == ("ridge" if blend_check else False)
-    assert second_wins_both_halves([0.51, 1.0])
-    assert not second_wins_both_halves([0.5, 1.0])
+def test_the_networks_from_scratch_average_consecutive_seeds(tmp_path):
+    one = dict(TINY, linear_path="ridge")  # one network per fit, to compare members with
+    ensemble = XLSTMForecaster(**{**TINY, "linear_path": "none", "random_state": 5})
+    ensemble.fit(series())
+    assert isinstance(ensemble.model_, ForecastCombination)
+    assert len(ensemble.model_.members) == candidates.SCRATCH_ENSEMBLE == 3
+    assert len(ensemble.n_epochs_) == 3 and ensemble.linear_path_ == "none"
+    members = ensemble.model_.members
+    x = torch.randn(5, 24)
+    with torch.no_grad():
+        outputs = [m.eval()(x) for m in members]
+        torch.testing.assert_close(ensemble.model_(x), sum(outputs) / 3)
+    assert not torch.equal(outputs[0], outputs[1])  # the seeds differ
+    assert XLSTMForecaster(**one).fit(series()).decision_["kept"] == "ridge"
+    ensemble.save(tmp_path / "m")
+    loaded = XLSTMForecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.predict_quantiles(), ensemble.predict_quantiles())
+    assert loaded.best_val_loss_ == ensemble.best_val_loss_
 
 
-def test_auto_without_combine_keeps_one_candidate_and_does_not_combine(monkeypatch):
-    import xlstm_ts.training as training
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("combine=False must not fit a combination")
-
-    monkeypatch.setattr(training, "fit_combination", refuse)
-    model = XLSTMForecaster(**TINY, linear_path="auto", combine=False).fit(series())
-    assert model.combination_ is None and model.linear_path_ in ("ridge", False)
+def test_each_network_keeps_its_own_checkpoints(monkeypatch, tmp_path):
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 2)
+    first = XLSTMForecaster(**TINY).fit(series(), checkpoint_dir=tmp_path)
+    folders = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_dir())
+    assert folders == ["none", "none/member=0", "none/member=1", "ridge"]
+    again = XLSTMForecaster(**TINY).fit(series(), checkpoint_dir=tmp_path)
+    pd.testing.assert_frame_equal(again.predict_quantiles(), first.predict_quantiles())

@@ -55,8 +55,7 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
         early_stopping_patience=8,
         random_state=0,
         num_threads=args.threads,
-        progress_bar=args.progress,
-        trainer_kwargs={"callbacks": [epochs]},
+        trainer_kwargs={"callbacks": [epochs], "enable_progress_bar": args.progress},
     )
     model.fit(train)
     forecast = model.predict()["sst"].to_numpy()
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
 
     fit_time = sum(epochs.times)
     print(
-        f"training: {model.n_epochs_} epochs in {fit_time:.1f} s "
+        f"training: {sum(model.n_epochs_)} epochs in {fit_time:.1f} s "
         f"({np.median(epochs.times):.2f} s per epoch, median)"
     )
     print(f"{'forecast':<22}{'MAE':>8}{'MSE':>8}")

@@ -37,6 +37,17 @@ from xlstm_ts.nn import rollout
 from .state import ForecasterState
 from .validation import requested_levels
 
+TRAINER_DEFAULTS: dict[str, Any] = {"gradient_clip_val": 1.0}
+"""``lightning.Trainer`` arguments the estimators set unless ``trainer_kwargs`` says
+otherwise (besides a progress bar only when standard error is a terminal)."""
+
+
+def fit_seed(random_state: int | None) -> int:
+    """The seed of a fit: ``random_state``, or a fresh one when it is ``None``."""
+    if random_state is not None:
+        return int(random_state)
+    return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+
 
 def _learned(name: str) -> property:
     """A learned attribute: the field ``name`` of the fitted state (``NotFittedError``,
@@ -60,11 +71,8 @@ class BaseForecaster(BaseEstimator):
     quantile_levels_ = _learned("quantile_levels")
     n_epochs_ = _learned("n_epochs")
     best_val_loss_ = _learned("best_val_loss")
-    blend_alpha_ = _learned("blend_alpha")
-    blend_check_ = _learned("blend_check")
     linear_path_ = _learned("linear_path")
-    candidate_scores_ = _learned("candidate_scores")
-    combination_ = _learned("combination")
+    decision_ = _learned("decision")
     ridge_lambda_ = _learned("ridge_lambda")
 
     @property
@@ -76,36 +84,35 @@ class BaseForecaster(BaseEstimator):
         self, *, trainer_defaults: dict[str, Any] | None = None, **overrides: Any
     ) -> Any:
         """The Lightning run's settings from the estimator's parameters (``max_epochs``,
-        ``early_stopping_patience``, ``gradient_clip_val``, ``accelerator``, ``devices``,
-        ``strategy``, ``precision``, ``random_state``, ``progress_bar``, ``num_threads``,
-        ``verbose``, ``trainer_kwargs``); ``trainer_defaults`` are Trainer arguments that
-        the user's ``trainer_kwargs`` may override, ``overrides`` other fields of
+        ``early_stopping_patience``, ``random_state``, ``num_threads``, ``verbose``,
+        ``trainer_kwargs``); ``trainer_defaults`` are Trainer arguments that the user's
+        ``trainer_kwargs`` may override, ``overrides`` other fields of
         :class:`~xlstm_ts.training.TrainConfig`."""
         from xlstm_ts.training import TrainConfig
 
+        trainer = {
+            **TRAINER_DEFAULTS,
+            "enable_progress_bar": sys.stderr.isatty(),
+            **(trainer_defaults or {}),
+            **(self.trainer_kwargs or {}),
+        }
         return TrainConfig(
             max_epochs=self.max_epochs,
             early_stopping_patience=self.early_stopping_patience,
-            gradient_clip_val=self.gradient_clip_val,
-            accelerator=self.accelerator,
-            devices=self.devices,
-            strategy=self.strategy,
-            precision=self.precision,
+            accelerator=trainer.get("accelerator", "auto"),
+            devices=trainer.get("devices", "auto"),
             deterministic=self.random_state is not None,
-            progress_bar=sys.stderr.isatty() if self.progress_bar == "auto" else self.progress_bar,
             num_threads=self.num_threads,
             verbose=self.verbose,
-            trainer_kwargs={**(trainer_defaults or {}), **(self.trainer_kwargs or {})},
-            **{"checkpoint_dir": getattr(self, "checkpoint_dir", None), **overrides},
+            trainer_kwargs=trainer,
+            **overrides,
         )
 
-    _RUNTIME_PARAMS = ("checkpoint_dir", "verbose", "progress_bar", "num_threads", "trainer_kwargs")
+    _RUNTIME_PARAMS = ("verbose", "num_threads", "trainer_kwargs")
 
     def _checkpoint_key(self, panel: Panel) -> str | None:
         """A fingerprint of the parameters and the series, stored beside the checkpoints of
         ``checkpoint_dir`` so that a folder is resumed only by the same run."""
-        if getattr(self, "checkpoint_dir", None) is None:
-            return None
         import hashlib
         import json
 

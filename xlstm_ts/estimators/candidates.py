@@ -1,12 +1,14 @@
-"""Training the networks of :class:`~xlstm_ts.estimators.XLSTMForecaster`: one candidate
-for a given linear path, and the choice of ``linear_path="auto"`` between two."""
+"""The networks :class:`~xlstm_ts.estimators.XLSTMForecaster` trains for its
+``linear_path``, and the model it keeps (:func:`~xlstm_ts.training.decide` chooses)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+from torch import nn
 
 from xlstm_ts.data import Panel, Windows
 from xlstm_ts.jsonable import jsonable
@@ -14,147 +16,191 @@ from xlstm_ts.nn import ForecastCombination
 
 from .state import ForecasterState
 
+SCRATCH_ENSEMBLE = 3
+"""Networks trained from scratch and averaged (a seed ensemble): one training run leaves a
+variance that three runs lower; chosen in a nested study on validation data."""
 
-def fit_auto(
-    est: Any, panel: Panel, train: Windows, val: Windows, levels: list[float]
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How each network of a fit is built and trained.
+
+    ``network``: the keyword arguments of :class:`~xlstm_ts.nn.XLSTMForecastNet` but
+    ``linear_path``; ``run``: the Lightning run's settings
+    (:class:`~xlstm_ts.training.TrainConfig`), whose ``checkpoint_dir`` each network
+    gets a subfolder of; ``seed``: the first network's seed (the others count up).
+    """
+
+    network: dict[str, Any]
+    loss: str
+    learning_rate: float
+    weight_decay: float
+    batch_size: int
+    windows_per_epoch: int | None
+    seed: int
+    run: Any
+
+    @property
+    def levels(self) -> list[float]:
+        return list(self.network["quantiles"])
+
+    @property
+    def point(self) -> int:
+        return self.levels.index(0.5)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One trained network, with what rebuilds it and what its training did."""
+
+    network: nn.Module
+    config: dict[str, Any]
+    n_epochs: int
+    ridge_lambda: float | None = None
+
+
+def fit_candidates(
+    plan: TrainingPlan, linear_path: str, panel: Panel, train: Windows, val: Windows
 ) -> ForecasterState:
-    """Train the ridge-started candidate and the one without linear path, then keep
-    their combination if it passes the cross-fitted check on the validation windows
-    (:func:`~xlstm_ts.training.fit_combination`), else one candidate: with
-    ``blend_check``, the network without linear path only if its point forecast has the
-    lower error on both halves of the validation windows, otherwise the one with the
-    lower validation MSE (the ridge start without validation windows)."""
-    from xlstm_ts.training import fit_combination, second_wins_both_halves, validation_mse
+    """Train the candidates of ``linear_path`` (``"auto"``, ``"ridge"`` or ``"none"``)
+    and keep what the decision on the validation windows chooses."""
+    from xlstm_ts.training import (
+        decide,
+        forecast_parts,
+        later_half,
+        point_forecasts,
+        targets,
+    )
 
-    if len(val) == 0:  # nothing to decide on: the linear start
-        return fit_network(est, "ridge", panel, train, val, levels)
-    point, candidates, scores = levels.index(0.5), {}, {}
-    for start, name in (("ridge", "ridge"), (False, "none")):
-        _say(est, f"linear_path='auto': candidate {name!r}")
-        state = candidates[name] = fit_network(est, start, panel, train, val, levels)
-        # a seed ensemble's best_val_loss is this validation MSE already (fit_network)
-        ensemble = isinstance(state.network, ForecastCombination)
-        scores[name] = (
-            state.best_val_loss if ensemble else validation_mse(state.network, val, point)
-        )
-    ridge, none = candidates["ridge"], candidates["none"]
-    fit = None
-    if est.combine:  # as saved (JSON lists), so that a loaded model reports the same
-        fit = jsonable(asdict(fit_combination(ridge.network, none.network, val, point,
-                                              cross_check=est.blend_check)))  # fmt: skip
-    if fit is not None and 0.0 < fit["alpha"] < 1.0:
-        state = ForecasterState.combined(ridge, none, fit, scores)  # holds `scores` itself
-        scores["combined"] = state.best_val_loss = validation_mse(state.network, val, point)
-        _say(est, f"linear_path='auto': kept the combination, weight {fit['alpha']:.3g} on "
-                  f"'none' (validation MSE {_scores(scores)})")  # fmt: skip
-        return state
-    if fit is not None and est.blend_check:
-        # leaving the linear start takes the evidence the checks ask for: both halves
-        best = "none" if second_wins_both_halves(fit["alpha_halves"]) else "ridge"
+    if linear_path == "auto" and len(val) == 0:  # nothing to decide on: the linear start
+        linear_path = "ridge"
+    both = linear_path == "auto"
+    ridge = scratch = None
+    if linear_path in ("auto", "ridge"):
+        _say(plan, "training the ridge-started network")
+        ridge = train_network(plan, True, train, val, 0, "ridge" if both else None)
+    if linear_path in ("auto", "none"):
+        members = []
+        for k in range(SCRATCH_ENSEMBLE):
+            _say(plan, f"training network {k + 1} of {SCRATCH_ENSEMBLE} from scratch")
+            folder = os.path.join("none", f"member={k}") if both else f"member={k}"
+            members.append(train_network(plan, False, train, val, k, folder))
+        scratch = _ensemble(members)
+    state = ForecasterState(
+        network=None, network_config={}, panel=panel, n_epochs=[], best_val_loss=None,
+        ridge_lambda=None if ridge is None else ridge.ridge_lambda,
+    )  # fmt: skip
+    if len(val) == 0:
+        return _keep(state, "ridge" if ridge else "none", ridge, scratch)
+    point, parts = plan.point, {}
+    if ridge is not None:
+        parts["linear"], parts["correction"] = forecast_parts(ridge.network, val, point)
+    if scratch is not None:
+        parts["scratch"] = point_forecasts(scratch.network, val, point)
+    decision = decide(targets(val), later_half(val), **parts)
+    if decision.blend is not None:
+        ridge.network.correction_scale.fill_(decision.blend.alpha)
+    _say(plan, f"kept {decision.kept!r} (validation MSE {_scores(decision.scores)})")
+    state = replace(state, best_val_loss=decision.score, decision=jsonable(asdict(decision)))
+    weight = decision.combination.alpha if decision.kept == "combined" else None
+    return _keep(state, decision.kept, ridge, scratch, weight)
+
+
+def _keep(
+    state: ForecasterState,
+    kept: str,
+    ridge: Trained | None,
+    scratch: Trained | None,
+    weight: float | None = None,
+) -> ForecasterState:
+    """``state`` with the kept network: ``"ridge"``, ``"none"`` or ``"combined"``
+    (``ridge`` and ``scratch`` weighted ``1 − weight`` and ``weight``)."""
+    if kept == "combined":
+        network = ForecastCombination([ridge.network, scratch.network], [1 - weight, weight])
+        config = _combined_config([ridge.config, scratch.config])
+        epochs = [ridge.n_epochs, *scratch.n_epochs]
     else:
-        best = min(scores, key=scores.get)
-    _say(est, f"linear_path='auto': kept {best!r} (validation MSE {_scores(scores)})")
-    return replace(candidates[best], candidate_scores=scores, combination=fit)
+        chosen = ridge if kept == "ridge" else scratch
+        network, config = chosen.network, chosen.config
+        epochs = list(chosen.n_epochs) if kept == "none" else [chosen.n_epochs]
+    return replace(state, network=network.eval(), network_config=config, n_epochs=epochs,
+                   linear_path=kept)  # fmt: skip
+
+
+def _ensemble(members: list[Trained]) -> Trained:
+    """The equal-weight average of networks trained alike with other seeds; its
+    ``n_epochs`` lists the members' epochs."""
+    return Trained(
+        network=ForecastCombination([m.network for m in members]).eval(),
+        config=_combined_config([m.config for m in members]),
+        n_epochs=[m.n_epochs for m in members],  # type: ignore[arg-type]
+    )
+
+
+def _combined_config(members: list[dict[str, Any]]) -> dict[str, Any]:
+    """The configuration of a combination: the members' shared sizes and their own."""
+    return {**{key: members[0][key] for key in ForecasterState.SHARED}, "members": members}
+
+
+def train_network(
+    plan: TrainingPlan,
+    ridge_start: bool,
+    train: Windows,
+    val: Windows,
+    member: int,
+    folder: str | None,
+) -> Trained:
+    """Train one network: started from the ridge solution (its linear path frozen there,
+    epochs compared by the blend of its correction) or from scratch. ``member`` offsets
+    the seed; ``folder``, the subfolder of the plan's ``checkpoint_dir``."""
+    from lightning.pytorch import seed_everything
+
+    from xlstm_ts.training import (
+        BlendMonitor,
+        ForecastModule,
+        WindowDataModule,
+        fit_module,
+    )
+    from xlstm_ts.training import (
+        ridge_start as fit_ridge_start,
+    )
+
+    seed = plan.seed + member
+    seed_everything(seed, verbose=False)
+    config = {**plan.network, "linear_path": ridge_start}
+    network = ForecasterState.build_network(config)
+    start = None
+    if ridge_start:
+        start = fit_ridge_start(network, train, val)
+        network.linear_path.requires_grad_(False)  # the encoder learns a correction
+    module = ForecastModule(
+        network,
+        plan.levels,
+        plan.point,
+        loss=plan.loss,
+        learning_rate=plan.learning_rate,
+        weight_decay=plan.weight_decay,
+    )
+    data = WindowDataModule(train, val, plan.batch_size, plan.windows_per_epoch, seed)
+    run = plan.run
+    if run.checkpoint_dir is not None and folder is not None:
+        run = replace(run, checkpoint_dir=os.path.join(run.checkpoint_dir, folder))
+    if ridge_start and len(val) > 0:
+        run = replace(run, keep_start=True, monitor="val_blend",
+                      callbacks=(*run.callbacks, BlendMonitor(plan.point)))  # fmt: skip
+    result = fit_module(module, data, run)
+    return Trained(
+        network=network.cpu().eval(),
+        config=config,
+        n_epochs=result.n_epochs,
+        ridge_lambda=None if start is None else start.lam,
+    )
 
 
 def _scores(scores: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:.6g}" for name, value in scores.items())
 
 
-def _say(est: Any, message: str) -> None:
-    if est.verbose:
+def _say(plan: TrainingPlan, message: str) -> None:
+    if plan.run.verbose:
         print(message, file=sys.stderr, flush=True)
-
-
-def fit_network(
-    est: Any,
-    linear_path: bool | str,
-    panel: Panel,
-    train: Windows,
-    val: Windows,
-    levels: list[float],
-) -> ForecasterState:
-    """Train the network of ``est`` with ``linear_path`` (``True``, ``False`` or
-    ``"ridge"``): one network when it starts from the ridge solution (the same start
-    whatever the seed) or ``n_models == 1``, else a seed ensemble of ``n_models``."""
-    from xlstm_ts.training import validation_mse
-
-    if linear_path == "ridge" or est.n_models == 1:
-        return fit_candidate(est, linear_path, panel, train, val, levels)
-    members = []
-    for member in range(est.n_models):
-        _say(est, f"seed ensemble: network {member + 1} of {est.n_models}")
-        members.append(fit_candidate(est, linear_path, panel, train, val, levels, member))
-    state = ForecasterState.ensemble(members)
-    if len(val) > 0:  # the validation MSE of the averaged point forecast
-        state.best_val_loss = validation_mse(state.network, val, levels.index(0.5))
-    return state
-
-
-def fit_candidate(
-    est: Any,
-    linear_path: bool | str,
-    panel: Panel,
-    train: Windows,
-    val: Windows,
-    levels: list[float],
-    member: int = 0,
-) -> ForecasterState:
-    """Train one network of ``est`` with ``linear_path`` (``True``, ``False`` or
-    ``"ridge"``); ``member`` numbers the networks of a seed ensemble (its seed is
-    ``random_state + member``)."""
-    from lightning.pytorch import seed_everything
-
-    from xlstm_ts.training import (
-        ForecastModule,
-        WindowDataModule,
-        fit_blend,
-        fit_module,
-        ridge_start,
-    )
-
-    seed = (0 if est.random_state is None else int(est.random_state)) + member
-    seed_everything(seed, verbose=False)
-    config = est._network_config(levels, bool(linear_path), len(panel.values))
-    network = ForecasterState.build_network(config)
-    ridge = linear_path == "ridge"
-    start = ridge_start(network, train, val) if ridge else None
-    if ridge and not est.train_linear_path:  # None: frozen at the ridge start
-        network.linear_path.requires_grad_(False)
-    blend = est.blend is not False and bool(linear_path) and len(val) > 0
-    module = ForecastModule(
-        network,
-        levels,
-        levels.index(0.5),
-        loss=est.loss,
-        learning_rate=est.learning_rate,
-        weight_decay=est.weight_decay,
-        lr_schedule=est.lr_schedule,
-        blend=blend,
-    )
-    data = WindowDataModule(train, val, est.batch_size, est.windows_per_epoch, seed)
-    checkpoint_dir = est.checkpoint_dir
-    if checkpoint_dir is not None and est.linear_path == "auto":
-        # each candidate of linear_path="auto" keeps its own checkpoints
-        checkpoint_dir = os.path.join(checkpoint_dir, f"linear_path={linear_path}")
-    if checkpoint_dir is not None and est.n_models > 1 and linear_path != "ridge":
-        checkpoint_dir = os.path.join(checkpoint_dir, f"member={member}")  # and each member
-    train_config = est._train_config(
-        keep_start=ridge,
-        monitor="val_blend" if blend else "val_loss",
-        checkpoint_dir=checkpoint_dir,
-        checkpoint_key=est._checkpoint_key(panel),
-    )
-    result = fit_module(module, data, train_config)
-    mix = fit_blend(network, val, levels.index(0.5), cross_check=est.blend_check) if blend else None
-    return ForecasterState(
-        network=network.cpu().eval(),
-        network_config=config,
-        linear_path=linear_path,
-        panel=panel,
-        n_epochs=result.n_epochs,
-        best_val_loss=result.best_val_loss,
-        ridge_lambda=None if start is None else start.lam,
-        blend_alpha=None if mix is None else mix.alpha,
-        blend_check=None if mix is None else jsonable(asdict(mix)),
-    )

@@ -165,14 +165,11 @@ def save_state(
         "network": jsonable(state.network_config),
         "fitted": {
             **panel_metadata(panel),
-            "n_epochs": state.n_epochs,
+            "n_epochs": list(state.n_epochs),
             "best_val_loss": state.best_val_loss,
             "ridge_lambda": state.ridge_lambda,
-            "blend_alpha": state.blend_alpha,
-            "blend_check": state.blend_check,
             "linear_path": state.linear_path,
-            "candidate_scores": state.candidate_scores,
-            "combination": state.combination,
+            "decision": state.decision,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -214,7 +211,7 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
     if version != FORMAT_VERSION:
         raise ValueError(
             f"{folder} has format version {version!r}; this version of xlstm_ts reads "
-            f"version {FORMAT_VERSION}"
+            f"version {FORMAT_VERSION}: fit the model again and save it"
         )
     name = require(config, "class", str, where)
     params = require(config, "params", dict, where)
@@ -248,13 +245,10 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         network=network.eval(),
         network_config=net_config,
         panel=panel,
-        n_epochs=require(fitted, "n_epochs", int, where),
+        n_epochs=require(fitted, "n_epochs", list, where),
         best_val_loss=fitted.get("best_val_loss"),
         ridge_lambda=fitted.get("ridge_lambda"),
-        blend_alpha=fitted.get("blend_alpha"),
-        blend_check=fitted.get("blend_check"),
         linear_path=fitted.get("linear_path"),
-        candidate_scores=fitted.get("candidate_scores"),
-        combination=fitted.get("combination"),
+        decision=fitted.get("decision"),
     )
     return name, params, state

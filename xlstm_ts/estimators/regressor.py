@@ -20,7 +20,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
 
-from .validation import REGRESSOR_CONSTRAINTS, check_network_params
+from .base import TRAINER_DEFAULTS, fit_seed
+from .validation import REGRESSOR_CONSTRAINTS, check_network_params, refuse_bools
 
 
 class XLSTMRegressor(RegressorMixin, BaseEstimator):
@@ -43,26 +44,28 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         from ``fit`` (any regression). ``"instance"``: each row is normalised on its own by
         the network and the prediction mapped back with the row's mean and scale: for
         windows of one series whose targets are its next values.
-    d_model, num_blocks, slstm_at, num_heads, patch_len, dropout, chunk_size : network
+    d_model, num_blocks, slstm_at, num_heads, patch_len, dropout : network
         As in :class:`~xlstm_ts.estimators.XLSTMForecaster`; ``patch_len`` is capped at the
         number of steps. The defaults are small, for short windows.
     linear_path : bool
         Add a linear map from the main sequence to the outputs beside the encoder.
     max_epochs, batch_size, learning_rate, weight_decay : training
         Settings of the AdamW training (squared-error loss).
-    validation_fraction : float
+    validation_size : float
         Fraction of the rows (the last ones) held out to keep the best epoch and for early
         stopping; 0 trains on every row for ``max_epochs`` epochs.
     early_stopping_patience : int, optional
         Epochs without improvement of the validation loss before stopping.
     random_state : int, optional
-        Seed of the initialisation and the shuffling; ``None`` uses 0, so that fits are
-        repeatable.
-    accelerator : str
-        Passed to ``lightning.Trainer``.
+        Seed of the initialisation and the shuffling; ``None``: a fresh seed each ``fit``.
     num_threads : int, optional
         Torch threads while fitting and predicting (restored afterwards); ``None`` leaves
         torch's setting (see :class:`XLSTMForecaster`).
+    verbose : bool
+        Print one summary line per epoch to standard error.
+    trainer_kwargs : dict, optional
+        Arguments of ``lightning.Trainer`` (as in :class:`XLSTMForecaster`; by default
+        the CPU, without a progress bar).
 
     Attributes
     ----------
@@ -76,8 +79,8 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         Outputs per row.
     x_mean_, x_scale_, y_mean_, y_scale_ : ndarray
         Standardisation statistics (zeros and ones with ``scaling="instance"``).
-    n_epochs_ : int
-        Epochs trained.
+    n_epochs_ : list of int
+        Epochs trained by the network (one).
     """
 
     _parameter_constraints = REGRESSOR_CONSTRAINTS
@@ -93,17 +96,17 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         num_heads: int = 2,
         patch_len: int = 4,
         dropout: float = 0.0,
-        chunk_size: int = 64,
         linear_path: bool = True,
         max_epochs: int = 10,
         batch_size: int = 64,
         learning_rate: float = 1e-2,
         weight_decay: float = 0.0,
-        validation_fraction: float = 0.0,
+        validation_size: float = 0.0,
         early_stopping_patience: int | None = None,
         random_state: int | None = None,
-        accelerator: str = "cpu",
         num_threads: int | None = 1,
+        verbose: bool = False,
+        trainer_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.n_features_per_step = n_features_per_step
         self.scaling = scaling
@@ -113,17 +116,17 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         self.num_heads = num_heads
         self.patch_len = patch_len
         self.dropout = dropout
-        self.chunk_size = chunk_size
         self.linear_path = linear_path
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
-        self.validation_fraction = validation_fraction
+        self.validation_size = validation_size
         self.early_stopping_patience = early_stopping_patience
         self.random_state = random_state
-        self.accelerator = accelerator
         self.num_threads = num_threads
+        self.verbose = verbose
+        self.trainer_kwargs = trainer_kwargs
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -161,6 +164,7 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
         from xlstm_ts.training import ForecastModule, TrainConfig, WindowDataModule, fit_module
 
         self._validate_params()
+        refuse_bools(self)
         check_network_params(self)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         Y = y.reshape(len(y), -1)
@@ -175,12 +179,12 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
             self.y_mean_, self.y_scale_ = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
         main, cov = self._inputs(X)
         target = (Y - self.y_mean_) / self.y_scale_
-        n_val = int(round(self.validation_fraction * len(X)))
+        n_val = int(round(self.validation_size * len(X)))
         n_val = n_val if 0 < n_val < len(X) else 0
         cut = len(X) - n_val  # the last rows validate
         train = _row_windows(main[:cut], cov[:cut], target[:cut])
         val = _row_windows(main[cut:], cov[cut:], target[cut:])
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = fit_seed(self.random_state)
         seed_everything(seed, verbose=False)
         network = XLSTMForecastNet(
             context_length=self.n_steps_,
@@ -192,7 +196,6 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
             slstm_at=tuple(self.slstm_at),
             num_heads=self.num_heads,
             dropout=float(self.dropout),
-            chunk_size=self.chunk_size,
             linear_path=bool(self.linear_path),
             n_covariates=cov.shape[-1],
             instance_norm=self.scaling == "instance",
@@ -207,17 +210,21 @@ class XLSTMRegressor(RegressorMixin, BaseEstimator):
             weight_decay=self.weight_decay,
         )
         data = WindowDataModule(train, val if n_val else None, self.batch_size, None, seed)
+        trainer = {**TRAINER_DEFAULTS, "accelerator": "cpu", "devices": 1,
+                   "enable_progress_bar": False, **(self.trainer_kwargs or {})}  # fmt: skip
         config = TrainConfig(
             max_epochs=self.max_epochs,
             early_stopping_patience=self.early_stopping_patience,
-            accelerator=self.accelerator,
-            devices=1,
-            deterministic=True,
+            accelerator=trainer["accelerator"],
+            devices=trainer["devices"],
+            deterministic=self.random_state is not None,
             num_threads=self.num_threads,
+            verbose=self.verbose,
+            trainer_kwargs=trainer,
         )
         result = fit_module(module, data, config)
         self.network_ = network.cpu().double().eval()
-        self.n_epochs_ = result.n_epochs
+        self.n_epochs_ = [result.n_epochs]
         return self
 
     # ------------------------------------------------------------------ predicting

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import Interval
 from xlstm_ts.data import Panel
 
 from . import stream_state as ss
-from .base import BaseForecaster
+from .base import BaseForecaster, fit_seed
 from .stream_state import StatefulState
 from .stream_update import check_update, new_steps, take_in
 from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
@@ -48,11 +48,12 @@ class XLSTMStateForecaster(BaseForecaster):
 
     The parameters not listed below (``id_col``, ``time_col``, ``target``, ``freq``,
     ``quantiles``, ``loss``, ``allow_missing``, the network's ``d_model``,
-    ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, ``chunk_size``,
-    ``backend``, and the training's ``max_epochs``, ``learning_rate``,
-    ``weight_decay``, ``gradient_clip_val``, ``early_stopping_patience``,
-    ``random_state``, ``num_threads``, ``progress_bar``,
-    ``verbose``, ``trainer_kwargs``) mean what they mean in :class:`XLSTMForecaster`.
+    ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, and the training's
+    ``max_epochs``, ``learning_rate``, ``weight_decay``, ``early_stopping_patience``,
+    ``random_state``, ``num_threads``, ``verbose``, ``trainer_kwargs``) mean what they
+    mean in :class:`XLSTMForecaster`. Under DDP (``trainer_kwargs={"accelerator": "cpu",
+    "devices": 2, "strategy": "ddp"}``) each process trains on its own share of the
+    series.
 
     Parameters
     ----------
@@ -72,9 +73,6 @@ class XLSTMStateForecaster(BaseForecaster):
     validation_size : int or float
         End of each series held out for validation (steps, or a fraction of its length;
         at least ``horizon`` steps); ``0``: none. The normalisation is fitted on the rest.
-    accelerator, devices, strategy, precision :
-        Passed to ``lightning.Trainer``. Under DDP (e.g. ``accelerator="cpu", devices=2,
-        strategy="ddp"``) each process trains on its own share of the series.
 
     Attributes
     ----------
@@ -118,22 +116,14 @@ class XLSTMStateForecaster(BaseForecaster):
         slstm_at: Sequence[int] = (),
         num_heads: int = 4,
         dropout: float = 0.1,
-        chunk_size: int = 64,
-        backend: str = "auto",
         max_epochs: int = 20,
         batch_size: int = 32,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
-        gradient_clip_val: float | None = 1.0,
         early_stopping_patience: int | None = 5,
         validation_size: int | float = 0.1,
-        accelerator: str = "auto",
-        devices: int | str = "auto",
-        strategy: str = "auto",
-        precision: str | int = "32-true",
         random_state: int | None = None,
         num_threads: int | None = 1,
-        progress_bar: bool | Literal["auto"] = "auto",
         verbose: bool = False,
         trainer_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -153,22 +143,14 @@ class XLSTMStateForecaster(BaseForecaster):
         self.slstm_at = slstm_at
         self.num_heads = num_heads
         self.dropout = dropout
-        self.chunk_size = chunk_size
-        self.backend = backend
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
-        self.gradient_clip_val = gradient_clip_val
         self.early_stopping_patience = early_stopping_patience
         self.validation_size = validation_size
-        self.accelerator = accelerator
-        self.devices = devices
-        self.strategy = strategy
-        self.precision = precision
         self.random_state = random_state
         self.num_threads = num_threads
-        self.progress_bar = progress_bar
         self.verbose = verbose
         self.trainer_kwargs = trainer_kwargs
 
@@ -202,8 +184,6 @@ class XLSTMStateForecaster(BaseForecaster):
             slstm_at=list(self.slstm_at),
             num_heads=self.num_heads,
             dropout=float(self.dropout),
-            chunk_size=self.chunk_size,
-            backend=self.backend,
         )
 
     def _train_ends(self, panel: Panel) -> list[int]:
@@ -246,7 +226,7 @@ class XLSTMStateForecaster(BaseForecaster):
         ends = self._train_ends(panel)
         mean, scale = ss.fit_normalisation([v[:e] for v, e in zip(panel.values, ends, strict=True)])
         series = [ss.normalised(v, m, s) for v, m, s in zip(panel.values, mean, scale, strict=True)]
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = fit_seed(self.random_state)
         seed_everything(seed, verbose=False)
         config = self._network_config(levels)
         network = StatefulState.build_network(config)
@@ -281,7 +261,7 @@ class XLSTMStateForecaster(BaseForecaster):
             network=network,
             network_config=config,
             panel=replace(panel, values=[np.array(v[-W:]) for v in panel.values]),
-            n_epochs=result.n_epochs,
+            n_epochs=[result.n_epochs],
             best_val_loss=result.best_val_loss,
             mean=mean,
             scale=scale,

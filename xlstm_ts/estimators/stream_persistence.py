@@ -36,7 +36,7 @@ from .persistence import (
 from .stream_state import StatefulState
 
 FORMAT = "stateful"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _NETWORK, _RECENT, _STATE = "model.", "recent.", "state."
 
 
@@ -68,7 +68,7 @@ def save_state(folder: Path, class_name: str, params: dict[str, Any], state: Sta
             **panel_metadata(panel),
             "lengths": [int(n) for n in state.lengths],
             "state_spec": spec,
-            "n_epochs": state.n_epochs,
+            "n_epochs": list(state.n_epochs),
             "best_val_loss": state.best_val_loss,
         },
     }
@@ -129,7 +129,7 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
         network=network.eval(),
         network_config=net_config,
         panel=panel,
-        n_epochs=require(fitted, "n_epochs", int, where),
+        n_epochs=require(fitted, "n_epochs", list, where),
         best_val_loss=fitted.get("best_val_loss"),
         mean=tensors["mean"].numpy(),
         scale=tensors["scale"].numpy(),

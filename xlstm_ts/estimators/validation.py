@@ -8,10 +8,10 @@ of ``predict_quantiles``.
 
 from __future__ import annotations
 
-import os
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 
@@ -38,39 +38,21 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "num_heads": [_positive_int()],
     "patch_len": [_positive_int()],
     "dropout": [Interval(Real, 0, 1, closed="left")],
-    "chunk_size": [_positive_int()],
-    "linear_path": ["boolean", StrOptions({"ridge", "auto"})],
-    "train_linear_path": ["boolean", None],
-    "head": [StrOptions({"flatten", "last"})],
-    "encoder_context": [_positive_int(), None],
-    "input_noise": [Interval(Real, 0, None, closed="left")],
-    "blend": ["boolean", None],
-    "blend_check": ["boolean"],
-    "combine": ["boolean"],
-    "n_models": [_positive_int()],
-    "lr_schedule": [StrOptions({"constant", "cosine"})],
-    "backend": [StrOptions({"auto", "torch", "triton"})],
+    "linear_path": [StrOptions({"auto", "ridge", "none"})],
     "max_epochs": [_positive_int()],
     "batch_size": [_positive_int()],
     "learning_rate": [Interval(Real, 0, None, closed="left")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
-    "gradient_clip_val": [Interval(Real, 0, None, closed="neither"), None],
     "windows_per_epoch": [_positive_int(), None],
     "early_stopping_patience": [_positive_int(), None],
     "validation_size": [
         Interval(Integral, 0, None, closed="left"),
         Interval(Real, 0, 1, closed="left"),
     ],
-    "accelerator": [str],
-    "devices": [_positive_int(), str, list],
-    "strategy": [str, object],
-    "precision": [str, Integral],
     "random_state": [Interval(Integral, 0, None, closed="left"), None],
     "num_threads": [_positive_int(), None],
-    "progress_bar": ["boolean", StrOptions({"auto"})],
     "verbose": ["boolean"],
     "trainer_kwargs": [dict, None],
-    "checkpoint_dir": [str, os.PathLike, None],
 }
 """Allowed values of each :class:`~xlstm_ts.estimators.XLSTMForecaster` parameter."""
 
@@ -83,6 +65,7 @@ def check_forecaster_params(est: Any) -> list[float]:
     ValueError
         Naming the parameters and values that do not fit together.
     """
+    refuse_bools(est)
     levels = sorted({float(q) for q in est.quantiles} | {0.5})
     bad = [q for q in levels if not 0 < q < 1]
     if bad:
@@ -96,25 +79,19 @@ def check_forecaster_params(est: Any) -> list[float]:
     return levels
 
 
-def check_correction_params(est: Any) -> None:
-    """Checks of the linear path and the encoder's correction (``linear_path``,
-    ``train_linear_path``, ``blend``) of :class:`~xlstm_ts.estimators.XLSTMForecaster`.
+def refuse_bools(est: Any) -> None:
+    """A bool where a number is expected is refused (``bool`` is an ``int`` to Python, so
+    ``horizon=True`` passes scikit-learn's interval checks).
 
     Raises
     ------
-    ValueError
-        Naming the parameters and values that do not fit together.
+    TypeError
+        Naming the parameter.
     """
-    if est.train_linear_path is False and est.linear_path not in ("ridge", "auto"):
-        raise ValueError(
-            f"train_linear_path=False keeps the linear path at its ridge start: it needs "
-            f"linear_path='ridge' or 'auto', got linear_path={est.linear_path!r}"
-        )
-    if est.blend is True and not est.linear_path:
-        raise ValueError(
-            "blend=True weighs the encoder's correction against the linear path: it needs "
-            "linear_path=True, 'ridge' or 'auto'"
-        )
+    for name, constraints in est._parameter_constraints.items():
+        value = getattr(est, name)
+        if isinstance(value, bool | np.bool_) and "boolean" not in constraints:
+            raise TypeError(f"{name} must be a number, got {value!r}")
 
 
 MAX_WEIGHTS = 2e9
@@ -166,19 +143,19 @@ REGRESSOR_CONSTRAINTS: dict[str, list[Any]] = {
             "num_heads",
             "patch_len",
             "dropout",
-            "chunk_size",
             "max_epochs",
             "batch_size",
             "learning_rate",
             "weight_decay",
             "early_stopping_patience",
             "random_state",
-            "accelerator",
             "num_threads",
+            "verbose",
+            "trainer_kwargs",
         )
     },
     "linear_path": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "validation_size": [Interval(Real, 0, 1, closed="left")],
 }
 """Allowed values of each :class:`~xlstm_ts.estimators.XLSTMRegressor` parameter."""
 

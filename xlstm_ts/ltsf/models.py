@@ -144,6 +144,9 @@ class ETSBenchmarkModel:
         return model.forecast_from_states(self.states[channel], origins, self.horizon)
 
 
+QUIET: dict[str, Any] = {"trainer_kwargs": {"enable_progress_bar": False}}
+"""No progress bars in a benchmark's output."""
+
 PROTOCOL_PARAMS: dict[str, Any] = {
     "loss": "mse",
     "quantiles": (0.5,),
@@ -179,7 +182,7 @@ class XLSTMModel:
                 f"xLSTM parameters {fixed} are set by the benchmark (context length, horizon, "
                 "validation part, seed); leave them out"
             )
-        self.params = {"progress_bar": False, **PROTOCOL_PARAMS, **params}
+        self.params = {**QUIET, **PROTOCOL_PARAMS, **params}
 
     def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
         train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]
@@ -197,11 +200,8 @@ class XLSTMModel:
         return {
             "epochs": model.n_epochs_,
             "best_val_loss": model.best_val_loss_,
-            "blend_alpha": model.blend_alpha_,
-            "blend_check": model.blend_check_,
             "linear_path": model.linear_path_,
-            "candidate_scores": model.candidate_scores_,
-            "combination": model.combination_,
+            "decision": model.decision_,
             "ridge_lambda": model.ridge_lambda_,
         }
 
@@ -266,7 +266,7 @@ class StatefulModel:
                 "validation part, seed); leave them out"
             )
         self.window_lens = [params["window_len"]] if "window_len" in params else window_lens
-        self.params = {"progress_bar": False, **STATEFUL_PARAMS, **params}
+        self.params = {**QUIET, **STATEFUL_PARAMS, **params}
 
     def fit(self, data: LTSFData, horizon: int, seed: int) -> dict[str, Any]:
         train_stop, val_stop = data.bounds.train[1], data.bounds.val[1]

@@ -1,17 +1,20 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
-from .blend import fit_blend, fit_combination, second_wins_both_halves
+from .blend_monitor import BlendMonitor
 from .datamodule import WindowDataModule
+from .decision import Decision, WeightFit, decide
 from .environment import quiet_lightning, torch_threads
 from .faults import NonFiniteGuard, NonFiniteLossError
+from .forecasts import forecast_parts, later_half, point_forecasts, targets
 from .module import ForecastModule
 from .progress import EpochSummary
 from .ridge_start import ridge_start
 from .run import FitResult, TrainConfig, fit_module
-from .scoring import validation_mse
 from .segments import SegmentDataModule, Segments, SegmentSchedule, StatefulForecastModule
 
 __all__ = [
+    "BlendMonitor",
+    "Decision",
     "EpochSummary",
     "FitResult",
     "NonFiniteGuard",
@@ -23,12 +26,14 @@ __all__ = [
     "StatefulForecastModule",
     "TrainConfig",
     "WindowDataModule",
-    "fit_blend",
-    "fit_combination",
+    "WeightFit",
+    "decide",
+    "forecast_parts",
     "fit_module",
     "quiet_lightning",
     "ridge_start",
-    "second_wins_both_halves",
-    "validation_mse",
+    "later_half",
+    "point_forecasts",
+    "targets",
     "torch_threads",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -11,8 +10,6 @@ import torch
 from torch import Tensor, nn
 
 from xlstm_ts.metrics import mse_loss, pinball_loss
-
-from .blend import ALPHA_MAX, blend_weight, parts_blend_sums
 
 
 class ForecastModule(L.LightningModule):
@@ -35,16 +32,6 @@ class ForecastModule(L.LightningModule):
         AdamW settings (``weight_decay=0`` is Adam).
     lr_decay : float, optional
         Multiply the learning rate by this factor after every epoch; constant when ``None``.
-    lr_schedule : {"constant", "cosine"}
-        ``"cosine"``: a linear warm-up over the first 5 % of the training steps, then a
-        cosine decay to zero at the last step of ``max_epochs`` (per step; exclusive with
-        ``lr_decay``).
-    blend : bool
-        Also validate the blend ``linear + α · correction`` of the network's two parts
-        (:mod:`~xlstm_ts.training.blend`): logs ``val_blend`` (its MSE with the best α)
-        and ``val_alpha`` (that α) every validation epoch.
-    alpha_max : float
-        Largest blend weight.
 
     Only parameters that require gradients are optimised (a frozen linear path stays).
     """
@@ -58,9 +45,6 @@ class ForecastModule(L.LightningModule):
         learning_rate: float = 1e-3,
         weight_decay: float = 0.0,
         lr_decay: float | None = None,
-        lr_schedule: Literal["constant", "cosine"] = "constant",
-        blend: bool = False,
-        alpha_max: float = ALPHA_MAX,
     ) -> None:
         super().__init__()
         self.network = network
@@ -68,11 +52,7 @@ class ForecastModule(L.LightningModule):
         self.point_index = point_index
         self.loss_kind = loss
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
-        if lr_decay is not None and lr_schedule != "constant":
-            raise ValueError("lr_decay and lr_schedule='cosine' are exclusive: give one")
-        self.lr_decay, self.lr_schedule = lr_decay, lr_schedule
-        self.blend, self.alpha_max = blend, alpha_max
-        self._sums = torch.zeros(4, dtype=torch.float64)
+        self.lr_decay = lr_decay
 
     def forward(self, *inputs: Tensor) -> Tensor:
         return self.network(*inputs)
@@ -94,25 +74,9 @@ class ForecastModule(L.LightningModule):
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
         return loss
 
-    def on_validation_epoch_start(self) -> None:
-        self._sums = torch.zeros(4, dtype=torch.float64, device=self.device)
-
-    def on_validation_epoch_end(self) -> None:
-        if self.blend:
-            sums = self.all_gather(self._sums)
-            alpha, blended = blend_weight(sums.sum(0) if sums.dim() > 1 else sums, self.alpha_max)
-            self.log("val_alpha", alpha)
-            self.log("val_blend", blended)
-
     def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
         *inputs, target = batch
-        if self.blend:  # one forward pass for both the loss and the blend's sums
-            linear, correction = self.network.forward_parts(*inputs)
-            pred = linear[..., None] + self.network.correction_scale * correction
-            sums = parts_blend_sums(linear, correction, target, self.point_index)
-            self._sums += sums.sum(0)
-        else:
-            pred = self(*inputs)
+        pred = self(*inputs)
         self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
         self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
 
@@ -121,28 +85,8 @@ class ForecastModule(L.LightningModule):
         optimizer = torch.optim.AdamW(
             trained, lr=self.learning_rate, weight_decay=self.weight_decay
         )
-        if self.lr_schedule == "cosine":
-            total = max(int(self.trainer.estimated_stepping_batches), 1)
-            schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup(total))
-            return {
-                "optimizer": optimizer,
-                "lr_scheduler": {"scheduler": schedule, "interval": "step"},
-            }
         if self.lr_decay is None:
             return optimizer
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
         return {"optimizer": optimizer, "lr_scheduler": decay}
 
-
-def cosine_with_warmup(total_steps: int, warmup_fraction: float = 0.05):
-    """Learning-rate factor per step: linear warm-up from 0 to 1 over the first
-    ``warmup_fraction`` of the steps, then a cosine decay to 0 at ``total_steps``."""
-    warmup = max(int(warmup_fraction * total_steps), 1)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return factor

@@ -13,7 +13,7 @@ from xlstm_ts.data import Windows
 from xlstm_ts.nn import XLSTMForecastNet
 from xlstm_ts.ridge import LAMBDAS, NormalEquations, RidgeFit, fit_ridge
 
-from .blend import later_half
+from .forecasts import later_half
 
 Level = Literal["none", "scale", "constant"]
 LEVELS: tuple[Level, ...] = ("none", "scale", "constant")
@@ -102,7 +102,7 @@ def ridge_start(
     ``None``: the three are fitted and the constant is kept unless another has a lower
     validation error on both the earlier and the later half of the validation windows
     (without validation windows: ``"none"``). Not the default: in a nested study on
-    validation data (``benchmarks/selection_rules.py --part level``) the level chosen
+    validation data (``research/selection_rules.py --part level``) the level chosen
     that way was worse on later data more often than better.
 
     Returns

@@ -38,7 +38,8 @@ class TrainConfig:
     (capped so that DDP processes × threads fit the cores; ``None`` leaves torch's
     setting). ``verbose``: one summary line per epoch on standard error. ``monitor``:
     the logged validation metric that compares epochs (checkpoint, early stopping, the
-    kept start).
+    kept start). ``callbacks``: Lightning callbacks of the library's own that this run
+    needs (e.g. one that logs the monitored metric), before the user's.
     """
 
     max_epochs: int
@@ -57,6 +58,7 @@ class TrainConfig:
     trainer_kwargs: dict[str, Any] = field(default_factory=dict)
     checkpoint_dir: str | os.PathLike | None = None
     checkpoint_key: str | None = None
+    callbacks: tuple[Callback, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,7 @@ def _run(
 def _trainer_kwargs(
     config: TrainConfig, root: str, checkpoint: ModelCheckpoint | None, seed: int = 0
 ) -> dict[str, Any]:
-    callbacks: list[Any] = [NonFiniteGuard()]
+    callbacks: list[Any] = [NonFiniteGuard(), *config.callbacks]
     if config.verbose:
         callbacks.append(EpochSummary())
     if config.checkpoint_dir is not None:
