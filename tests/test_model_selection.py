@@ -2,18 +2,25 @@
 conformal intervals."""
 
 import math
+from types import SimpleNamespace
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    RandomizedSearchCV,
+    cross_val_score,
+    cross_validate,
+)
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.metrics import mae
+from xlstm_ts.metrics import mae, smape
 from xlstm_ts.model_selection import (
+    SCORERS,
     ConformalForecaster,
     TimeSeriesSplitter,
     backtest,
@@ -108,7 +115,7 @@ def test_scorers_compare_the_last_horizon_with_its_forecast(fitted):
     model, wide = fitted
     pred = model.predict(wide.iloc[:-6])
     actual = wide.iloc[-6:]
-    assert get_forecast_scorer("neg_mae")(model, wide) == pytest.approx(
+    assert get_forecast_scorer("neg_mean_absolute_error")(model, wide) == pytest.approx(
         -mae(actual.to_numpy(), pred.to_numpy())
     )
     # MASE: each series' error over its in-sample naive error up to the origin
@@ -116,8 +123,12 @@ def test_scorers_compare_the_last_horizon_with_its_forecast(fitted):
     mase = ((actual - pred).abs() / scale).to_numpy().mean()
     assert get_forecast_scorer("neg_mase")(model, wide) == pytest.approx(-mase)
     # the estimator's own score is the negative MSE of the same forecast
-    assert get_forecast_scorer("neg_mse")(model, wide) == pytest.approx(model.score(wide))
-    custom = make_forecast_scorer(lambda y, p: float(np.max(np.abs(y - p))))
+    assert get_forecast_scorer("neg_mean_squared_error")(model, wide) == pytest.approx(
+        model.score(wide)
+    )
+    custom = make_forecast_scorer(
+        lambda y, p: float(np.max(np.abs(y - p))), greater_is_better=False
+    )
     assert custom(model, wide) == pytest.approx(-np.abs(actual - pred).to_numpy().max())
     q = model.predict_quantiles(wide.iloc[:-6])
     inside = (q.xs("q0.1", axis=1, level=1) <= actual) & (actual <= q.xs("q0.9", axis=1, level=1))
@@ -130,7 +141,10 @@ def test_grid_search_with_the_splitter_over_two_values():
     long = to_long(panel())
     cv = TimeSeriesSplitter(n_splits=2, test_size=6)
     search = GridSearchCV(
-        XLSTMForecaster(**TINY), {"d_model": [8, 16]}, cv=cv, scoring=get_forecast_scorer("neg_mae")
+        XLSTMForecaster(**TINY),
+        {"d_model": [8, 16]},
+        cv=cv,
+        scoring=get_forecast_scorer("neg_mean_absolute_error"),
     ).fit(long)
     assert [p["d_model"] for p in search.cv_results_["params"]] == [8, 16]
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -142,13 +156,92 @@ def test_randomized_search_and_cross_validate_run_unchanged():
     wide = panel()
     cv = TimeSeriesSplitter(n_splits=2, test_size=6)
     scores = cross_validate(
-        XLSTMForecaster(**TINY), wide, cv=cv, scoring=forecast_scorers("neg_mse", "neg_crps")
+        XLSTMForecaster(**TINY),
+        wide,
+        cv=cv,
+        scoring=forecast_scorers("neg_mean_squared_error", "neg_crps"),
     )
-    assert scores["test_neg_mse"].shape == (2,) and (scores["test_neg_crps"] < 0).all()
+    assert scores["test_neg_mean_squared_error"].shape == (2,)
+    assert (scores["test_neg_crps"] < 0).all()
     search = RandomizedSearchCV(
         XLSTMForecaster(**TINY), {"learning_rate": [1e-3, 1e-2]}, n_iter=2, cv=cv, random_state=0
     ).fit(wide)  # the estimator's own score
     assert len(search.cv_results_["params"]) == 2
+
+
+class DriftQuantiles(BaseEstimator):
+    """The last value plus ``slope`` per step, quantiles 0.1 and 0.9 one below and one
+    above: a forecaster whose errors are known exactly, for the scorers' signs."""
+
+    id_col, time_col, target, future_covariates = "unique_id", "ds", None, ()
+
+    def __init__(self, horizon: int = 4, slope: float = 0.0) -> None:
+        self.horizon = horizon
+        self.slope = slope
+
+    def fit(self, X, y=None):
+        self.panel_ = SimpleNamespace(ids=list(X.columns), target="y")
+        return self
+
+    def predict_quantiles(self, X, h=None, X_future=None):
+        h = h or self.horizon
+        point = self.slope * np.arange(1, h + 1)
+        index = pd.RangeIndex(X.index[-1] + 1, X.index[-1] + 1 + h)
+        return pd.DataFrame(
+            {
+                (c, f"q{level}"): X[c].iloc[-1] + point + shift
+                for c in X.columns
+                for level, shift in ((0.1, -1.0), (0.5, 0.0), (0.9, 1.0))
+            },
+            index=index,
+        )
+
+
+def ramps(n: int = 40) -> pd.DataFrame:
+    """Two series rising by 2 per step: drift 2 forecasts them exactly."""
+    t = np.arange(n, dtype=float)
+    return pd.DataFrame({"a": 2 * t, "b": 2 * t + 7}, index=pd.RangeIndex(n))
+
+
+@pytest.mark.parametrize("name", sorted(set(SCORERS) - {"neg_interval_width"}))
+def test_every_named_scorer_gives_the_better_forecast_the_higher_score(name):
+    # drift s misses the ramps by |2 - s| per step: slope 2 is exact, the others worse
+    cv = TimeSeriesSplitter(n_splits=2, test_size=4)
+    scorer = get_forecast_scorer(name)
+    good = cross_val_score(DriftQuantiles(slope=2.0), ramps(), cv=cv, scoring=scorer)
+    poor = cross_val_score(DriftQuantiles(slope=0.5), ramps(), cv=cv, scoring=scorer)
+    assert (good > poor).all()
+    grid = {"slope": [0.0, 1.0, 2.0, 3.0]}
+    search = GridSearchCV(DriftQuantiles(), grid, cv=cv, scoring=scorer).fit(ramps())
+    assert search.best_params_ == {"slope": 2.0}
+    assert search.cv_results_["rank_test_score"][grid["slope"].index(0.0)] == 4
+
+
+def test_error_scorers_return_minus_the_error_and_scores_as_they_are():
+    model, X = DriftQuantiles(slope=0.0).fit(ramps()), ramps()
+    # drift 0 misses by 2, 4, 6, 8 over the last four steps
+    assert get_forecast_scorer("neg_mean_absolute_error")(model, X) == pytest.approx(-5.0)
+    assert get_forecast_scorer("neg_mean_squared_error")(model, X) == pytest.approx(-30.0)
+    assert get_forecast_scorer("neg_interval_width")(model, X) == pytest.approx(-2.0)
+    assert get_forecast_scorer("coverage")(model, X) == pytest.approx(0.0)
+    assert make_forecast_scorer("mae")(model, X) == pytest.approx(-5.0)
+    y, p = 2.0 * np.arange(36, 40), np.full(4, 70.0)  # series "a" alone
+    one = DriftQuantiles(slope=0.0).fit(X[["a"]])
+    negated = make_forecast_scorer(smape, greater_is_better=False)(one, X[["a"]])
+    assert negated == pytest.approx(-smape(y, p))
+    kept = make_forecast_scorer(lambda y, p: -mae(y, p), greater_is_better=True)
+    assert kept(model, X) == pytest.approx(-5.0)
+
+
+def test_a_scorer_whose_sign_would_prefer_worse_forecasts_is_refused():
+    with pytest.raises(ValueError, match="'mse' is an error.*would prefer worse forecasts"):
+        make_forecast_scorer("mse", greater_is_better=True)
+    with pytest.raises(ValueError, match="'coverage' is a score.*would prefer worse"):
+        make_forecast_scorer("coverage", greater_is_better=False)
+    with pytest.raises(ValueError, match="say whether the metric function is a score"):
+        make_forecast_scorer(mae)
+    with pytest.raises(ValueError, match="unknown forecast metric 'rmse'"):
+        make_forecast_scorer("rmse")
 
 
 # ---------------------------------------------------------------------------- backtest

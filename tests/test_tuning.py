@@ -32,7 +32,7 @@ from xlstm_ts.tuning import (
     slstm_positions,
 )
 from xlstm_ts.tuning.folds import read_series
-from xlstm_ts.tuning.scoring import series_mase
+from xlstm_ts.tuning.scoring import error_name, series_mase
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -221,6 +221,8 @@ def test_default_space_follows_the_data_and_gives_valid_forecasters():
     "kwargs,error,match",
     [
         (dict(scoring="rmse"), ValueError, r"'scoring' parameter of XLSTMSearchCV must be"),
+        # an error's name is not a scorer's: scorers are greater-is-better
+        (dict(scoring="mse"), ValueError, r"'scoring' parameter of XLSTMSearchCV must be"),
         (dict(storage="study.db"), ValueError, r"storage='study.db' is not a database URL"),
         (
             dict(search_space={"slop": FloatDistribution(0, 1)}),
@@ -252,16 +254,18 @@ def test_search_works_on_any_estimator_of_the_protocol_and_finds_the_exact_one()
         space,
         n_trials=4,
         cv=3,
-        scoring="mae",
+        scoring="neg_mean_absolute_error",
         sampler=optuna.samplers.BruteForceSampler(seed=0),
     ).fit(ramp())
     assert search.best_params_ == {"slope": 2.0} and search.best_score_ == 0.0
     results = pd.DataFrame(search.cv_results_)
     assert sorted(results["param_slope"]) == [0.0, 1.0, 2.0, 3.0]
-    # drift s misses 2 t by |2 - s| per step: mean over steps 1..4 is 2.5 |2 - s|
+    # drift s misses 2 t by |2 - s| per step: mean over steps 1..4 is 2.5 |2 - s|; the
+    # scores are minus that, as in scikit-learn, and rank 1 is the highest
     by_slope = results.set_index("param_slope")
-    assert by_slope.loc[0.0, "mean_test_score"] == pytest.approx(5.0)
-    assert by_slope.loc[2.0, "rank_test_score"] == 1
+    assert by_slope.loc[0.0, "mean_test_score"] == pytest.approx(-5.0)
+    assert by_slope.loc[3.0, "mean_test_score"] == pytest.approx(-2.5)
+    assert list(by_slope.loc[[2.0, 1.0, 3.0, 0.0], "rank_test_score"]) == [1, 2, 2, 4]
     assert list(results.columns[results.columns.str.startswith("split")]) == [
         "split0_test_score", "split1_test_score", "split2_test_score",
     ]  # fmt: skip
@@ -276,14 +280,15 @@ def test_search_works_on_any_estimator_of_the_protocol_and_finds_the_exact_one()
     "scoring,error_of_slope",
     [
         # MASE: MAE 2.5 |2 - s| over the ramp's naive one-step error, 2
-        ("mase", lambda s: 2.5 * abs(2 - s) / 2),
-        # the estimator's own score (minus MAE), negated back into an error
+        ("neg_mase", lambda s: 2.5 * abs(2 - s) / 2),
+        # the estimator's own score: minus the MAE
         ("score", lambda s: 2.5 * abs(2 - s)),
-        # a function of (y_true, y_pred, y_train): the largest miss, at step 4
-        (lambda y, p, train: float(np.max(np.abs(y - p))), lambda s: 4 * abs(2 - s)),
+        # a function of (y_true, y_pred, y_train) -> score: minus the largest miss (step 4)
+        (lambda y, p, train: -float(np.max(np.abs(y - p))), lambda s: 4 * abs(2 - s)),
     ],
 )
-def test_scorings_give_the_error_they_name(scoring, error_of_slope):
+def test_scorers_score_minus_the_error_that_the_study_minimises(scoring, error_of_slope):
+    # slope 3 misses the ramp by 1 per step, slope 0 by 2: slope 3 is the better one
     space = {"slope": CategoricalDistribution([0.0, 3.0])}
     search = XLSTMSearchCV(
         DriftForecaster(),
@@ -293,10 +298,28 @@ def test_scorings_give_the_error_they_name(scoring, error_of_slope):
         sampler=optuna.samplers.BruteForceSampler(seed=0),
         refit=False,
     ).fit(ramp())
-    for slope, error in zip(
+    assert search.best_params_ == {"slope": 3.0}
+    assert search.best_score_ == pytest.approx(-error_of_slope(3.0))
+    assert search.study_.direction == optuna.study.StudyDirection.MINIMIZE
+    for slope, score in zip(
         search.cv_results_["param_slope"], search.cv_results_["mean_test_score"], strict=True
     ):
-        assert error == pytest.approx(error_of_slope(slope))
+        assert score == pytest.approx(-error_of_slope(slope))
+    for trial in search.study_.trials:  # the study keeps errors: lower is better
+        error = error_of_slope(trial.params["slope"])
+        assert trial.value == pytest.approx(error)
+        assert trial.user_attrs["fold_errors"] == pytest.approx([error] * 3)
+
+
+def test_error_names_say_what_the_study_minimises():
+    assert error_name("neg_mean_squared_error") == "mean_squared_error"
+    assert error_name("neg_mase") == "mase"
+    assert error_name("score") == "minus score"
+
+    def largest_miss(y, p, train):
+        return -float(np.max(np.abs(y - p)))
+
+    assert error_name(largest_miss) == "minus largest_miss"
 
 
 def test_fold_errors_prune_an_estimator_without_lightning():
@@ -306,9 +329,9 @@ def test_fold_errors_prune_an_estimator_without_lightning():
         space,
         n_trials=2,
         cv=3,
-        scoring="mse",
+        scoring="neg_mean_squared_error",
         sampler=optuna.samplers.BruteForceSampler(seed=0),
-        pruner=optuna.pruners.ThresholdPruner(upper=1.0),
+        pruner=optuna.pruners.ThresholdPruner(upper=1.0),  # on the mean fold error
     ).fit(ramp())
     states = dict(zip(search.cv_results_["param_slope"], search.cv_results_["state"], strict=True))
     assert states == {2.0: "COMPLETE", 10.0: "PRUNED"}
@@ -329,12 +352,14 @@ def test_sqlite_study_resumes_and_adds_trials(tmp_path):
     numbers = list(second.cv_results_["number"])
     assert numbers == [0, 1, 2, 3, 4]
     assert all(second.cv_results_["state"] == "COMPLETE")
-    assert second.best_score_ <= first.best_score_
+    assert second.best_score_ >= first.best_score_  # more trials: a score no lower
     with pytest.raises(NotFittedError, match="refit=False"):
         second.predict()
     # a resumed study must keep its metric
-    other = XLSTMSearchCV(DriftForecaster(), space, n_trials=1, scoring="mae", **kw)
-    with pytest.raises(ValueError, match="scored with scoring='mse'"):
+    other = XLSTMSearchCV(
+        DriftForecaster(), space, n_trials=1, scoring="neg_mean_absolute_error", **kw
+    )
+    with pytest.raises(ValueError, match="scored with scoring='neg_mean_squared_error'"):
         other.fit(ramp())
 
 
@@ -382,7 +407,7 @@ def test_search_on_a_tiny_forecaster_refits_a_best_estimator_that_predicts():
     assert list(pred.columns) == ["load", "temp"] and np.isfinite(pred.to_numpy()).all()
     q = search.predict_quantiles()
     assert ("load", "q0.9") in q.columns
-    # the fold score is the MSE of the refitted configuration's forecast of each test block
+    # the fold error is the MSE of the refitted configuration's forecast of each test block
     assert all(f["horizon"] == 12 for f in search.study_.best_trial.user_attrs["folds"])
 
 
@@ -392,9 +417,14 @@ def test_pinball_scoring_and_long_frames():
     space = {"learning_rate": FloatDistribution(1e-3, 1e-2, log=True)}
     params = {**TINY, "max_epochs": 1}
     search = XLSTMSearchCV(
-        XLSTMForecaster(**params), space, n_trials=1, cv=1, scoring="pinball", refit=False
+        XLSTMForecaster(**params),
+        space,
+        n_trials=1,
+        cv=1,
+        scoring="neg_mean_pinball_loss",
+        refit=False,
     ).fit(long)
-    assert 0 < search.best_score_ < 1  # pinball of unit-scale cycles
+    assert -1 < search.best_score_ < 0  # minus the pinball loss of unit-scale cycles
 
 
 def test_future_covariates_are_given_for_each_test_block():
@@ -460,6 +490,10 @@ def test_tune_command_end_to_end_and_resume(tmp_path, capsys):
     assert "study 'cli'" in printed and "best trial #" in printed
     result = json.loads(out.read_text())
     assert result["n_trials"] == 2 and result["trials_by_state"]["complete"] == 2
+    # the scorer's score (minus the MSE) of the best trial; the study keeps the error
+    assert result["scoring"] == "neg_mean_squared_error"
+    study_error = optuna.load_study(study_name="cli", storage=url).best_value
+    assert study_error > 0 and result["best_score"] == pytest.approx(-study_error)
     assert set(result["best_params"]) == {"learning_rate", "dropout", "context_length"}
     assert result["estimator_params"]["d_model"] == 16  # fixed with --param
     assert result["estimator_params"]["learning_rate"] == result["best_params"]["learning_rate"]

@@ -117,7 +117,7 @@ class ConformalForecaster(BaseEstimator):
         ``XLSTMForecaster.score``; the default score of a search)."""
         from .scoring import get_forecast_scorer
 
-        return get_forecast_scorer("neg_mse")(self, X)
+        return get_forecast_scorer("neg_mean_squared_error")(self, X)
 
     # ------------------------------------------------------------------ predicting
     def predict(

@@ -170,4 +170,4 @@ class TransformedTargetForecaster(BaseEstimator):
         timestamps of ``X``."""
         from .scoring import get_forecast_scorer
 
-        return get_forecast_scorer("neg_mse")(self, X)
+        return get_forecast_scorer("neg_mean_squared_error")(self, X)

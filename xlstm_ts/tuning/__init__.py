@@ -11,13 +11,13 @@ from .folds import Fold, RollingOrigin
 from .plots import save_plots
 from .pruning import OptunaPruning
 from .results import cv_results
-from .scoring import METRICS
+from .scoring import SCORERS
 from .search import XLSTMSearchCV
 from .space import DefaultSearchSpace, slstm_positions
 from .storage import open_storage
 
 __all__ = [
-    "METRICS",
+    "SCORERS",
     "DefaultSearchSpace",
     "Fold",
     "OptunaPruning",

@@ -19,7 +19,7 @@ from typing import Any
 from optuna.pruners import NopPruner
 from optuna.trial import TrialState
 
-from .scoring import METRICS
+from .scoring import SCORERS
 from .storage import redact
 
 
@@ -63,9 +63,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     search.add_argument("--fold-step", type=int, help="steps between origins (default: horizon)")
     search.add_argument(
         "--scoring",
-        choices=[m for m in METRICS if m != "score"],
-        default="mse",
-        help="error to minimise over the folds (default: mse)",
+        choices=[s for s in SCORERS if s != "score"],
+        default="neg_mean_squared_error",
+        help="scorer, greater is better as in scikit-learn; the study minimises minus its "
+        "mean over the folds (default: neg_mean_squared_error)",
     )
     search.add_argument(
         "--pruner",
@@ -157,7 +158,7 @@ def summary(study: Any, scoring: str) -> dict[str, Any]:
             "n_trials": sum(counts.values()),
             "trials_by_state": counts,
             "best_trial": best.number,
-            "best_score": best.value,
+            "best_score": -best.value,  # the study minimises minus the score
             "best_params": trial_params(best),
             "folds": best.user_attrs.get("folds"),
         }

@@ -13,6 +13,8 @@ import optuna
 from optuna.exceptions import ExperimentalWarning
 from optuna.trial import TrialState
 
+from .scoring import error_name
+
 HISTORY_FILE = "optimization_history.png"
 IMPORTANCES_FILE = "param_importances.png"
 
@@ -49,7 +51,8 @@ def save_plots(study: optuna.Study, folder: str | Path, dpi: int = 120) -> dict[
     if len(complete) >= 2 and varied:
         drawings["importances"] = (IMPORTANCES_FILE, oplt.plot_param_importances)
     written = {}
-    target = f"mean {study.user_attrs.get('scoring', 'error')} over the folds"
+    scoring = study.user_attrs.get("scoring")  # the study's value: minus the mean score
+    target = f"mean {error_name(scoring) if scoring else 'error'} over the folds"
     for key, (name, draw) in drawings.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)

@@ -19,20 +19,21 @@ def cv_results(trials: Sequence[FrozenTrial]) -> dict[str, np.ndarray]:
 
     Keys: ``number``, ``state`` (``"COMPLETE"``, ``"PRUNED"``, ``"FAIL"``, ``"RUNNING"``,
     ``"WAITING"``), ``params`` (dicts), ``param_<name>`` (masked where a trial lacks the
-    parameter), ``split<i>_test_score`` (the error on fold ``i``, NaN if not reached),
-    ``mean_test_score`` and ``std_test_score`` (over the folds, complete trials only; NaN
-    otherwise), ``rank_test_score`` (1 = lowest error; trials without a score rank last),
+    parameter), ``split<i>_test_score`` (the score on fold ``i``, greater is better as in
+    scikit-learn: minus the trial's fold error; NaN if not reached), ``mean_test_score``
+    and ``std_test_score`` (over the folds, complete trials only; NaN otherwise),
+    ``rank_test_score`` (1 = highest score; trials without a score rank last),
     ``duration_s``, ``worker`` and ``retried_from`` (the trial a retry repeats, or -1).
     ``pd.DataFrame(cv_results)`` gives a table.
     """
     n = len(trials)
     params = [trial_params(t) for t in trials]
     names = sorted({name for p in params for name in p})
-    scores = [t.user_attrs.get("fold_scores", []) for t in trials]
-    n_folds = max((len(s) for s in scores), default=0)
-    split = np.full((n, n_folds), np.nan)
-    for row, values in enumerate(scores):
-        split[row, : len(values)] = [np.nan if v is None else v for v in values]
+    errors = [t.user_attrs.get("fold_errors", []) for t in trials]
+    n_folds = max((len(e) for e in errors), default=0)
+    split = np.full((n, n_folds), np.nan)  # scores: minus the fold errors
+    for row, values in enumerate(errors):
+        split[row, : len(values)] = [np.nan if v is None else -v for v in values]
     complete = np.array([t.state == TrialState.COMPLETE for t in trials], dtype=bool)
     mean, std = np.full(n, np.nan), np.full(n, np.nan)
     if n_folds and complete.any():
@@ -64,13 +65,13 @@ def cv_results(trials: Sequence[FrozenTrial]) -> dict[str, np.ndarray]:
     return out
 
 
-def _ranks(errors: np.ndarray) -> np.ndarray:
-    """Ranks as scikit-learn gives them: 1 for the lowest error, ties share the lower
-    rank, missing errors after all others."""
-    ranks = np.full(len(errors), len(errors), dtype=np.int32)
-    finite = ~np.isnan(errors)
-    order = np.sort(errors[finite])
-    ranks[finite] = np.searchsorted(order, errors[finite], side="left") + 1
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks as scikit-learn gives them: 1 for the highest score, ties share the lower
+    rank, missing scores after all others."""
+    ranks = np.full(len(scores), len(scores), dtype=np.int32)
+    finite = ~np.isnan(scores)
+    order = np.sort(-scores[finite])
+    ranks[finite] = np.searchsorted(order, -scores[finite], side="left") + 1
     return ranks
 
 

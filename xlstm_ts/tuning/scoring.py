@@ -1,6 +1,8 @@
-"""The error of a fitted estimator on one fold, by a named metric or a function.
+"""Scorers of a search and the error of a fitted estimator on one fold.
 
-Every metric is an error: lower is better, and the search minimises it.
+A scorer, asked for by ``scoring``, follows scikit-learn's sign convention: greater is
+better, so an error is negated and its name starts with ``neg_``. The study minimises
+the mean fold error, which is minus the score (lower is better).
 """
 
 from __future__ import annotations
@@ -16,27 +18,36 @@ from xlstm_ts.metrics import mae, mse, naive_scale, pinball
 
 from .folds import Fold
 
-METRICS = ("mse", "mae", "mase", "pinball", "score")
-"""Names accepted by ``scoring``:
+SCORERS = (
+    "neg_mean_squared_error",
+    "neg_mean_absolute_error",
+    "neg_mase",
+    "neg_mean_pinball_loss",
+    "score",
+)
+"""Names accepted by ``scoring``; each score is greater for a better forecast:
 
-- ``"mse"``, ``"mae"``: of the point forecast (``predict``);
-- ``"mase"``: MAE scaled by each series' in-sample naive error (season 1);
-- ``"pinball"``: mean pinball loss of ``predict_quantiles`` over the trained levels;
-- ``"score"``: minus the estimator's own ``score`` on the data through the test block.
+- ``"neg_mean_squared_error"``, ``"neg_mean_absolute_error"``: minus the MSE or MAE of
+  the point forecast (``predict``);
+- ``"neg_mase"``: minus the MAE scaled by each series' in-sample naive error (season 1);
+- ``"neg_mean_pinball_loss"``: minus the mean pinball loss of ``predict_quantiles`` over
+  the trained levels;
+- ``"score"``: the estimator's own ``score`` on the data through the test block.
 """
 
 Scorer = Callable[[np.ndarray, np.ndarray, Sequence[np.ndarray]], float]
-"""A user metric ``f(y_true, y_pred, y_train) -> error``: ``y_true`` and ``y_pred`` of
-shape (n_series, horizon), ``y_train`` the training values of each series."""
+"""A user scorer ``f(y_true, y_pred, y_train) -> score``, greater is better (negate an
+error): ``y_true`` and ``y_pred`` of shape (n_series, horizon), ``y_train`` the training
+values of each series."""
 
 
 def check_scoring(scoring: str | Scorer) -> str | Scorer:
-    """``scoring`` if it names a metric of :data:`METRICS` or is callable."""
-    if callable(scoring) or scoring in METRICS:
+    """``scoring`` if it names a scorer of :data:`SCORERS` or is callable."""
+    if callable(scoring) or scoring in SCORERS:
         return scoring
     raise ValueError(
-        f"scoring={scoring!r} is not a metric; use one of {list(METRICS)} or a function "
-        "f(y_true, y_pred, y_train) -> error"
+        f"scoring={scoring!r} is not a scorer; use one of {list(SCORERS)} or a function "
+        "f(y_true, y_pred, y_train) -> score (greater is better)"
     )
 
 
@@ -45,10 +56,18 @@ def scoring_name(scoring: str | Scorer) -> str:
     return scoring if isinstance(scoring, str) else getattr(scoring, "__name__", repr(scoring))
 
 
+def error_name(scoring: str | Scorer) -> str:
+    """The name of the error that a search with ``scoring`` minimises: minus the score,
+    e.g. ``"mean_squared_error"`` for ``"neg_mean_squared_error"``."""
+    name = scoring_name(scoring)
+    return name.removeprefix("neg_") if name.startswith("neg_") else f"minus {name}"
+
+
 def fold_error(
     estimator: Any, fold: Fold, panel: Panel, scoring: str | Scorer, params: Mapping[str, Any]
 ) -> float:
-    """The error of ``estimator`` (fitted on ``fold.train``) on the fold's test block.
+    """The error of ``estimator`` (fitted on ``fold.train``) on the fold's test block:
+    minus its score by ``scoring``, so lower is better.
 
     ``panel`` holds the full series (their ids and layout); ``params`` are the estimator's
     parameters.
@@ -66,18 +85,18 @@ def fold_error(
             )
         kwargs["X_future"] = fold.test_rows
     id_col, time_col = params.get("id_col", "unique_id"), params.get("time_col", "ds")
-    if scoring == "pinball":
+    if scoring == "neg_mean_pinball_loss":
         frame = estimator.predict_quantiles(**kwargs)
         hint = getattr(estimator, "quantile_levels_", [0.5])
         levels, pred = quantile_arrays(frame, panel, id_col, time_col, fold.horizon, hint)
         return pinball(fold.actual, pred, levels)
     pred = point_arrays(estimator.predict(**kwargs), panel, id_col, time_col, fold.horizon)
     if callable(scoring):
-        return float(scoring(fold.actual, pred, fold.history))
-    if scoring == "mase":
+        return -float(scoring(fold.actual, pred, fold.history))
+    if scoring == "neg_mase":
         return series_mase(fold.actual, pred, fold.history)
     known = ~np.isnan(fold.actual)  # missing actual values are left out
-    metric = mse if scoring == "mse" else mae
+    metric = mse if scoring == "neg_mean_squared_error" else mae
     return metric(fold.actual[known], pred[known])
 
 

@@ -26,7 +26,7 @@ from xlstm_ts.jsonable import jsonable
 
 from .folds import Fold, RollingOrigin, read_series
 from .results import cv_results, trial_params
-from .scoring import METRICS, Scorer, fold_error, scoring_name
+from .scoring import SCORERS, Scorer, fold_error, scoring_name
 from .space import DefaultSearchSpace, SearchSpace, resolve_space
 from .storage import open_storage, worker_id
 
@@ -36,14 +36,16 @@ class XLSTMSearchCV(BaseEstimator):
 
     Each trial sets the suggested parameters on a clone of ``estimator``, fits it on the
     data before each fold's test block and forecasts that block (see
-    :class:`~xlstm_ts.tuning.RollingOrigin`); the trial's value is the mean error over
-    the folds, which the study minimises. Estimators trained with Lightning (those with a
+    :class:`~xlstm_ts.tuning.RollingOrigin`). ``scoring`` scores each forecast, greater is
+    better as in scikit-learn; the trial's value is the mean fold error (minus the score)
+    over the folds, which the study minimises. Estimators trained with Lightning (those with a
     ``trainer_kwargs`` parameter) report their validation loss after every epoch and are
     pruned by ``pruner`` while they train; other estimators report each fold's error.
 
     Any estimator of the library's protocol can be searched: ``get_params``/``set_params``,
     ``fit(X)``, ``predict(h=None, X_future=None)`` returning a frame shaped like ``X``
-    (``predict_quantiles`` for ``scoring="pinball"``, ``score(X)`` for ``"score"``).
+    (``predict_quantiles`` for ``scoring="neg_mean_pinball_loss"``, ``score(X)`` for
+    ``"score"``).
 
     Parameters
     ----------
@@ -62,9 +64,11 @@ class XLSTMSearchCV(BaseEstimator):
     cv : int or RollingOrigin
         Number of rolling-origin folds, or the folds' definition.
     scoring : str or callable
-        The error to minimise: ``"mse"``, ``"mae"``, ``"mase"``, ``"pinball"``,
-        ``"score"`` (minus the estimator's ``score``), or ``f(y_true, y_pred, y_train)``
-        (see :data:`~xlstm_ts.tuning.scoring.METRICS`).
+        The scorer, greater is better as in scikit-learn: ``"neg_mean_squared_error"``,
+        ``"neg_mean_absolute_error"``, ``"neg_mase"``, ``"neg_mean_pinball_loss"``,
+        ``"score"`` (the estimator's own ``score``), or ``f(y_true, y_pred, y_train) ->
+        score`` (see :data:`~xlstm_ts.tuning.scoring.SCORERS`; negate an error). The study
+        minimises minus the score.
     storage : str or optuna storage, optional
         ``None``: in memory. A database URL (``"sqlite:///study.db"``,
         ``"postgresql://user:password@host/db"``) keeps the study, so that several
@@ -100,7 +104,8 @@ class XLSTMSearchCV(BaseEstimator):
     best_params_ : dict
         Estimator parameters of the best complete trial of the study.
     best_score_ : float
-        Its mean error over the folds (lower is better).
+        Its mean score over the folds (greater is better: minus the mean fold error that
+        the study minimised, ``-study_.best_value``).
     best_index_ : int
         Its position in ``cv_results_``.
     best_estimator_ : estimator
@@ -130,7 +135,7 @@ class XLSTMSearchCV(BaseEstimator):
         "n_trials": [Interval(Integral, 1, None, closed="left"), None],
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
         "cv": [Interval(Integral, 1, None, closed="left"), RollingOrigin],
-        "scoring": [StrOptions(set(METRICS)), callable],
+        "scoring": [StrOptions(set(SCORERS)), callable],
         "storage": [str, BaseStorage, None],
         "study_name": [str, None],
         "pruner": [BasePruner, None],
@@ -150,7 +155,7 @@ class XLSTMSearchCV(BaseEstimator):
         n_trials: int | None = 10,
         timeout: float | None = None,
         cv: int | RollingOrigin = 3,
-        scoring: str | Scorer = "mse",
+        scoring: str | Scorer = "neg_mean_squared_error",
         storage: str | BaseStorage | None = None,
         study_name: str | None = None,
         pruner: BasePruner | None = None,
@@ -268,7 +273,7 @@ class XLSTMSearchCV(BaseEstimator):
         best = study.best_trial
         self.best_index_ = next(i for i, t in enumerate(trials) if t.number == best.number)
         self.best_params_ = trial_params(best)
-        self.best_score_ = float(best.value)
+        self.best_score_ = -float(best.value)  # the study minimises minus the score
         if self.refit:
             start = time.perf_counter()
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X)
@@ -329,7 +334,7 @@ class _Objective:
         trial.set_user_attr("params", jsonable(params))
         trial.set_user_attr("folds", [fold.describe() for fold in self.folds])
         trial.set_user_attr("worker", worker_id())
-        trial.set_user_attr("fold_scores", [])  # a retry must not show the dead trial's
+        trial.set_user_attr("fold_errors", [])  # a retry must not show the dead trial's
         configured = clone(self.estimator).set_params(**params)
         all_params = configured.get_params(deep=False)
         errors: list[float] = []
@@ -341,7 +346,7 @@ class _Objective:
                 warnings.simplefilter("ignore", ExperimentalWarning)
                 model.fit(fold.train)
             errors.append(fold_error(model, fold, self.panel, self.scoring, all_params))
-            trial.set_user_attr("fold_scores", jsonable(errors))
+            trial.set_user_attr("fold_errors", jsonable(errors))
             if not self.lightning:
                 trial.report(float(np.mean(errors)), fold.index)
                 if trial.should_prune():
