@@ -43,7 +43,7 @@ TINY = dict(
     windows_per_epoch=64,
     validation_size=0,
     random_state=0,
-    progress_bar=False,
+    trainer_kwargs={"enable_progress_bar": False},
 )
 
 

@@ -48,7 +48,7 @@ TINY = dict(
     windows_per_epoch=64,
     validation_size=24,
     early_stopping_patience=None,
-    progress_bar=False,
+    trainer_kwargs={"enable_progress_bar": False},
     random_state=0,
 )
 
