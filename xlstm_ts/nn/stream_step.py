@@ -175,7 +175,7 @@ def _mlstm_step(p: dict[str, Any], x: np.ndarray, state: Any) -> tuple[np.ndarra
     out = np.concatenate([x_conv, x_m], axis=1) @ p["proj"] + p["proj_b"]
     q, k, v = (out[:, j * inner : (j + 1) * inner].reshape(B, NH, DH) for j in range(3))
     i, f = out[:, 3 * inner : 3 * inner + NH], out[:, 3 * inner + NH :]
-    # the cell (kernels/mlstm/step.py)
+    # the cell (kernels/mlstm/step_torch.py)
     logf = _log_sigmoid(f)
     m_new = np.maximum(logf + m, i)
     f_t = np.exp(logf + m - m_new)[..., None]
@@ -212,7 +212,7 @@ def _slstm_step(p: dict[str, Any], x: np.ndarray, state: Any) -> tuple[np.ndarra
         u_conv = _silu(u_conv)
     pre = np.concatenate([u_conv, u], axis=1) @ p["gates"] + p["gates_b"] + h @ p["rec"]
     i, f, z, o = (pre[:, g * D : (g + 1) * D] for g in range(4))
-    # the cell (kernels/slstm/step.py)
+    # the cell (kernels/slstm/step_torch.py)
     logf = _log_sigmoid(f)
     m_new = np.maximum(logf + m, i)
     i_t, f_t = np.exp(i - m_new), np.exp(logf + m - m_new)

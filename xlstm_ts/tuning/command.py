@@ -185,8 +185,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     fixed = dict(
         horizon=args.horizon,
         context_length=args.context_length or 4 * args.horizon,
-        progress_bar=False,
         num_threads=args.threads,
+        trainer_kwargs={"enable_progress_bar": False},
     )
     start = time.perf_counter()
     frame, columns = _data(args)
