@@ -1,8 +1,9 @@
 """Ablation of the xLSTM forecaster's ingredients on the long-horizon benchmark.
 
 Each variant is the default configuration (``xlstm-ts benchmark --models xlstm`` with no
-``--param``) with one ingredient switched; every variant runs on the same data, horizons
-and seeds, through the same code as the benchmark command. One JSON file per variant is
+``--param``) with one ingredient switched (the estimator's parameters, or the switches
+it settled, ``switches.py``); every variant runs on the same data, horizons and seeds,
+through the same code as the benchmark command. One JSON file per variant is
 written to ``--out`` (an existing file is read instead of rerun, so an interrupted run
 resumes), then one markdown table: MSE mean ± std over seeds per horizon, the average
 over horizons, and the mean fit time per run.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from switches import benchmark_models
 
 from xlstm_ts.ltsf import prepare, resolve_horizons, run_benchmark
 
@@ -40,20 +42,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"linear_path": "ridge"},
     ),
     "no_linear": (
-        "only the network without linear path (linear_path=False)",
-        {"linear_path": False},
+        "only the network without linear path (linear_path='none')",
+        {"linear_path": "none"},
     ),
     "no_check": ("the blend without its out-of-sample check", {"blend_check": False}),
-    "no_blend": (
-        "ridge-started correction, no blend (α = 1)",
-        {"linear_path": "ridge", "blend": False},
-    ),
-    "trained_path": (
-        "ridge start, the linear path trained too, no blend",
-        {"linear_path": "ridge", "train_linear_path": True, "blend": False},
-    ),
     "head_flatten": ("head on all patch encodings (head='flatten')", {"head": "flatten"}),
-    "cosine": ("cosine learning-rate schedule with warm-up", {"lr_schedule": "cosine"}),
     "one_network": ("the network from scratch trained once, no seed ensemble", {"n_models": 1}),
     "channel_mixing": (
         "each channel also reads the other channels' contexts",
@@ -131,7 +124,8 @@ def _run(data, horizons, args, path: Path, models, params=None) -> dict[str, Any
     if path.exists():
         return json.loads(path.read_text())
     xlstm = {"num_threads": args.threads, **(params or {})}
-    result = run_benchmark(data, horizons, models, args.seeds, model_params={"xlstm": xlstm})
+    with benchmark_models():  # the xLSTM of the switches
+        result = run_benchmark(data, horizons, models, args.seeds, model_params={"xlstm": xlstm})
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -4,14 +4,14 @@ Five variants of ``ablation.py`` train the same networks and differ only in what
 keep on the validation windows: ``default``, ``no_check``, ``no_combination``,
 ``ridge_only`` and ``no_linear`` all use the ridge-started network (seed ``s``) and/or
 the networks from scratch (seeds ``s`` … ``s + n_models − 1``), trained alike whatever
-``blend_check`` and ``combine`` (the ridge start's training is monitored with the
-unchecked blend weight). Here both candidates are trained once on the long-horizon
-protocol, exactly as the estimator trains them; per window of the validation and test
-parts the script saves the moments of the candidates' point forecasts that every
-decision needs, and replays each variant's rules (``xlstm_ts.training.blend``) on them.
-So the variants are compared on the same trained networks (paired), at a fifth of the
-cost of ``ablation.py``; the tests check the replay against fits of the variants
-themselves.
+``blend_check`` and ``combine`` (the switches of ``switches.py``; the ridge start's
+training is monitored with the unchecked blend weight). Here both candidates are
+trained once on the long-horizon protocol, exactly as the estimator trains them; per
+window of the validation and test parts the script saves the moments of the
+candidates' point forecasts that every decision needs, and replays each variant's rules
+(``xlstm_ts.training.decision``) on them. So the variants are compared on the same
+trained networks (paired), at a fifth of the cost of ``ablation.py``; the tests check
+the replay against fits of the variants themselves.
 
 Per horizon and seed, one ``.npz`` file in ``--out`` (an existing file is read instead
 of refitted). Run::
@@ -42,12 +42,13 @@ from selection_rules import seed_cells, study_cells, study_parser
 from xlstm_ts.ltsf import LTSFData
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
 from xlstm_ts.ltsf.run import evaluate
-from xlstm_ts.training.blend import (
+from xlstm_ts.training import later_half
+from xlstm_ts.training.decision import (
     ALPHA_MAX,
-    blended_sse,
     checked_weight,
-    later_half,
+    half_totals,
     second_wins_both_halves,
+    weighted_sse,
 )
 
 VARIANTS = ("default", "no_check", "no_combination", "ridge_only", "no_linear")
@@ -57,9 +58,10 @@ def blend_moments(target: torch.Tensor, linear, correction, scratch) -> np.ndarr
     """Per window ``(Σaa, Σak, Σkk, Σab, Σbk, Σbb, n)`` (float64, shape (n_windows, 7))
     with ``a = target − linear``, ``k = correction`` (the ridge-started network's two
     parts, ``forward_parts``, at the point forecast) and ``b = scratch − linear``, over
-    the known target steps: every blend of the two candidates is a quadratic in these."""
-    a = (target - linear).double()
-    k, b = correction.double(), (scratch - linear).double()
+    the known target steps: every blend of the two candidates is a quadratic in these
+    (differences in float64, as :func:`~xlstm_ts.training.decide` takes them)."""
+    target, linear = target.double(), linear.double()
+    a, k, b = target - linear, correction.double(), scratch.double() - linear
     known = ~torch.isnan(a)
     a, k, b = (torch.where(known, v, 0.0) for v in (a, k, b))
     products = [a * a, a * k, k * k, a * b, b * k, b * b, known.double()]
@@ -84,17 +86,13 @@ def window_moments(ridge_start, scratch, windows, batch_size: int = 1024) -> np.
 
 def combination_sums(moments: np.ndarray, alpha: float) -> np.ndarray:
     """Per window ``(Σrr, Σrc, Σcc, n)`` of the ridge start with blend weight ``alpha``
-    as the first member and the networks from scratch as the second (the sums of
-    ``fit_combination``)."""
+    as the first member and the networks from scratch as the second (the sums of the
+    default's combination, :func:`~xlstm_ts.training.decide`)."""
     aa, ak, kk, ab, bk, bb, n = moments.T
     rr = aa - 2 * alpha * ak + alpha**2 * kk
     rc = ab - alpha * (ak + bk) + alpha**2 * kk
     cc = bb - 2 * alpha * bk + alpha**2 * kk
     return np.stack([rr, rc, cc, n], 1)
-
-
-def _halves(sums: np.ndarray, later: np.ndarray) -> np.ndarray:
-    return np.stack([sums[~later].sum(0), sums[later].sum(0)])
 
 
 def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float, float]:
@@ -103,10 +101,10 @@ def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float,
     (0: the ridge start alone, 1: the networks from scratch alone)."""
     check = variant != "no_check"
     ridge_start = moments[:, [0, 1, 2, 6]]  # (Σaa, Σak, Σkk, n): its blend's sums
-    alpha = checked_weight(_halves(ridge_start, later), ALPHA_MAX, check).alpha
+    alpha = checked_weight(half_totals(ridge_start, later), ALPHA_MAX, check).alpha
     if variant in ("ridge_only", "no_linear"):
         return alpha, float(variant == "no_linear")
-    halves = _halves(combination_sums(moments, alpha), later)
+    halves = half_totals(combination_sums(moments, alpha), later)
     if variant != "no_combination":
         fit = checked_weight(halves, 1.0, check)
         if 0.0 < fit.alpha < 1.0:
@@ -114,13 +112,13 @@ def decide(variant: str, moments: np.ndarray, later: np.ndarray) -> tuple[float,
         if check:  # the default: leaving the ridge start takes both halves
             return alpha, float(second_wins_both_halves(fit.alpha_halves))
     total = halves.sum(0)  # the lower validation MSE; ties keep the ridge start
-    return alpha, float(blended_sse(total, 1.0) < blended_sse(total, 0.0))
+    return alpha, float(weighted_sse(total, 1.0) < weighted_sse(total, 0.0))
 
 
 def mse(moments: np.ndarray, alpha: float, weight: float) -> float:
     """MSE of the forecast ``(1 − weight)·(linear + alpha·k) + weight·scratch``."""
     total = combination_sums(moments, alpha).sum(0)
-    return blended_sse(total, weight) / total[3]
+    return weighted_sse(total, weight) / total[3]
 
 
 def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
@@ -129,7 +127,7 @@ def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
     ridge.fit(data, horizon, seed)
     val, test = data.windows("val", horizon), data.windows("test", horizon)
     nets, seconds = [], []
-    for linear_path in ("ridge", False):  # the candidates of linear_path="auto"
+    for linear_path in ("ridge", "none"):  # the candidates of linear_path="auto"
         start = time.perf_counter()
         model = XLSTMModel(linear_path=linear_path)
         model.fit(data, horizon, seed)

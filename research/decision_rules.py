@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 from selection_rules import ratio_table
 
-from xlstm_ts.training.blend import blended_sse, checked_weight
+from xlstm_ts.training.decision import checked_weight, weighted_sse
 
 # Per window and horizon step: (rr, rc, cc, n) of r = target − ridge start and
-# c = average − ridge start, as xlstm_ts.training.blend sums them over the steps; a rule
+# c = average − ridge start, as xlstm_ts.training.decision sums them over the steps; a rule
 # returns weights of shape (H,).
 Rule = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -86,14 +86,14 @@ def folds(later: np.ndarray, k: int) -> np.ndarray:
 
 
 def default_rule(S: np.ndarray, later: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    """``linear_path="auto"``'s choice (:func:`~xlstm_ts.training.blend.checked_weight`),
+    """``linear_path="auto"``'s choice (:func:`~xlstm_ts.training.decision.checked_weight`),
     with each half asked to gain more than ``margin``."""
     halves = np.stack([S[~later].sum((0, 2)), S[later].sum((0, 2))])
     fit = checked_weight(halves, 1.0)
     if all(g < -margin for g in fit.gain_halves) and 0 < fit.alpha < 1:
         return np.full(S.shape[-1], fit.alpha)
     # the average alone; at margin 0 this is second_wins_both_halves
-    alone = all(blended_sse(h, 1.0) < (1 - margin) * h[0] for h in halves)
+    alone = all(weighted_sse(h, 1.0) < (1 - margin) * h[0] for h in halves)
     return np.full(S.shape[-1], float(alone))
 
 

@@ -33,25 +33,20 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import torch
 from selection_rules import shifted, study_cells, study_parser, weight
+from switches import ResearchModel
 
 from xlstm_ts.ltsf import LTSFData
-from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
+from xlstm_ts.ltsf.models import RidgeModel
 from xlstm_ts.ltsf.run import evaluate
-from xlstm_ts.training.blend import blended_sse, later_half, parts_blend_sums
+from xlstm_ts.training import later_half, point_forecasts, targets
+from xlstm_ts.training.decision import residual_sums, weighted_sse
 
 
-@torch.no_grad()
-def point_forecasts(network, windows, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def window_forecasts(network, windows) -> tuple[np.ndarray, np.ndarray]:
     """``(forecasts, targets)`` of every window, float32, shape (n, horizon) each."""
-    network.eval()
-    forecasts, targets = [], []
-    for a in range(0, len(windows), batch_size):
-        *inputs, target = windows.batch(np.arange(a, min(a + batch_size, len(windows))))
-        forecasts.append(network(*inputs)[..., 0].float().numpy())
-        targets.append(target.float().numpy())
-    return np.concatenate(forecasts), np.concatenate(targets)
+    forecasts = point_forecasts(network, windows, 0)
+    return forecasts.astype(np.float32), targets(windows).astype(np.float32)
 
 
 def fit_cell(data: LTSFData, horizon: int, n_seeds: int, path: Path) -> None:
@@ -65,20 +60,20 @@ def fit_cell(data: LTSFData, horizon: int, n_seeds: int, path: Path) -> None:
         "val_later": later_half(windows["val"]),
         "ridge_test": evaluate(ridge, windows["test"])["mse"],
     }
-    runs = [("ridge", "ridge", 0)] + [(f"none{s}", False, s) for s in range(n_seeds)]
+    runs = [("ridge", "ridge", 0)] + [(f"none{s}", "none", s) for s in range(n_seeds)]
     for key, linear_path, seed in runs:
-        model = XLSTMModel(linear_path=linear_path, n_models=1)  # one network per seed
+        model = ResearchModel(linear_path=linear_path, n_models=1)  # one network per seed
         model.fit(inner, horizon, seed)
         for part, w in windows.items():
-            cell[f"{part}_{key}"], cell[f"{part}_y"] = point_forecasts(model.model.model_, w)
+            cell[f"{part}_{key}"], cell[f"{part}_y"] = window_forecasts(model.model.model_, w)
     np.savez(path, **cell)
 
 
 def _sums(linear: np.ndarray, other: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per window sums of ``linear`` as the linear part and ``other − linear`` as the
     correction (as the combination of the two candidates sees them)."""
-    f, o, y = (torch.from_numpy(a).double() for a in (linear, other, target))
-    return parts_blend_sums(f, (o - f)[..., None], y, 0).numpy()
+    f, o, y = (np.asarray(a, dtype=np.float64) for a in (linear, other, target))
+    return residual_sums(y - f, o - f)
 
 
 def scores(cell: dict[str, np.ndarray], sizes: Sequence[int]) -> list[float]:
@@ -96,7 +91,7 @@ def scores(cell: dict[str, np.ndarray], sizes: Sequence[int]) -> list[float]:
         inner = {"val": _sums(cell["val_ridge"], val, cell["val_y"])}
         inner["val_later"] = cell["val_later"]
         total = _sums(cell["test_ridge"], test, cell["test_y"]).sum(0)
-        return blended_sse(torch.from_numpy(total), weight(inner, "both_halves")) / total[3] / base
+        return weighted_sse(total, weight(inner, "both_halves")) / total[3] / base
 
     def geo(values: Sequence[float]) -> float:
         return float(np.exp(np.mean(np.log(values))))

@@ -49,12 +49,13 @@ from xlstm_ts.datasets import SplitBounds
 from xlstm_ts.ltsf import LTSFData, prepare, resolve_horizons
 from xlstm_ts.ltsf.models import RidgeModel, XLSTMModel
 from xlstm_ts.ltsf.run import evaluate
-from xlstm_ts.training.blend import (
-    blended_sse,
+from xlstm_ts.training import later_half, point_forecasts, targets
+from xlstm_ts.training.decision import (
     checked_weight,
-    later_half,
-    parts_blend_sums,
+    half_totals,
+    residual_sums,
     second_wins_both_halves,
+    weighted_sse,
 )
 
 RULES = ("ridge_start", "lower_mse", "both_halves", "no_check")
@@ -70,21 +71,12 @@ def shifted(data: LTSFData) -> LTSFData:
     return dataclasses.replace(data, values=data.values[:, :v1], bounds=bounds)
 
 
-@torch.no_grad()
-def combination_sums(first, second, windows, batch_size: int = 1024) -> np.ndarray:
-    """Per window ``(Σrr, Σrc, Σcc, n)`` of ``first`` as the linear part and ``second −
-    first`` as the correction (as :func:`~xlstm_ts.training.fit_combination` sees them),
-    computed on ``second``'s device."""
-    device = next(second.parameters()).device
-    first, second = first.to(device).eval(), second.eval()
-    rows = []
-    for a in range(0, len(windows), batch_size):
-        *inputs, target = windows.batch(np.arange(a, min(a + batch_size, len(windows))))
-        inputs = [x.to(device) for x in inputs]
-        f = first(*inputs)
-        sums = parts_blend_sums(f[..., 0], second(*inputs) - f, target.to(device), 0)
-        rows.append(sums.cpu().numpy())
-    return np.concatenate(rows)
+def combination_sums(first, second, windows) -> np.ndarray:
+    """Per window ``(Σrr, Σrc, Σcc, n)`` of ``first``'s point forecast as the linear part
+    and ``second − first`` as the correction (as the default's combination sees them,
+    :func:`~xlstm_ts.training.decide`); both networks on the CPU."""
+    f, s = (point_forecasts(net.cpu(), windows, 0) for net in (first, second))
+    return residual_sums(targets(windows) - f, s - f)
 
 
 def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
@@ -93,7 +85,7 @@ def fit_cell(data: LTSFData, horizon: int, seed: int, path: Path) -> None:
     ridge = RidgeModel()
     ridge.fit(inner, horizon, seed)
     nets = []
-    for linear_path in ("ridge", False):
+    for linear_path in ("ridge", "none"):
         model = XLSTMModel(linear_path=linear_path)
         model.fit(inner, horizon, seed)
         nets.append(model.model.model_)
@@ -111,15 +103,14 @@ def weight(cell: dict[str, np.ndarray], rule: str) -> float:
     """The weight of the network without linear path that ``rule`` keeps."""
     if rule == "ridge_start":
         return 0.0
-    later = cell["val_later"]
-    halves = np.stack([cell["val"][~later].sum(0), cell["val"][later].sum(0)])
-    fit = checked_weight(halves, 1.0, cross_check=rule != "no_check")
+    halves = half_totals(cell["val"], cell["val_later"])
+    fit = checked_weight(halves, 1.0, check=rule != "no_check")
     if 0.0 < fit.alpha < 1.0:
         return fit.alpha
     if rule == "both_halves":
         return float(second_wins_both_halves(fit.alpha_halves))
     total = halves.sum(0)
-    return float(blended_sse(total, 1.0) < total[0])
+    return float(weighted_sse(total, 1.0) < total[0])
 
 
 def report(out: Path) -> str:
@@ -128,7 +119,7 @@ def report(out: Path) -> str:
     for path in sorted(out.glob("*.npz")):
         cell = dict(np.load(path))
         total = cell["test"].sum(0)
-        row = [blended_sse(total, weight(cell, r)) / total[3] / cell["ridge_test"] for r in RULES]
+        row = [weighted_sse(total, weight(cell, r)) / total[3] / cell["ridge_test"] for r in RULES]
         ratios.setdefault(path.stem.split("_H")[0], []).append(row)
     return ratio_table(ratios, RULES)
 
@@ -150,7 +141,8 @@ def ratio_table(ratios: dict[str, list[list[float]]], names: Sequence[str]) -> s
 def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
     """Per horizon: outer-validation MSE / baseline of the constant and the chosen level."""
     from xlstm_ts.nn import XLSTMForecastNet
-    from xlstm_ts.training import ridge_start, validation_mse
+    from xlstm_ts.training import ridge_start
+    from xlstm_ts.training.decision import mse
 
     inner, rows = shifted(data), []
     for horizon in horizons:
@@ -163,7 +155,8 @@ def level_rows(data: LTSFData, horizons: Sequence[int]) -> list[str]:
             # the encoder's head starts at zero: the forecast is the linear path alone
             net = XLSTMForecastNet(data.context_length, horizon, linear_path=True)
             start = ridge_start(net, train, val, level=level)
-            cells.append(f"{validation_mse(net, test, 0) / base:.4f} ({start.level})")
+            error = mse(point_forecasts(net, test, 0), targets(test))
+            cells.append(f"{error / base:.4f} ({start.level})")
         rows.append(f"| {data.name} | {horizon} | " + " | ".join(cells) + " |")
     return rows
 

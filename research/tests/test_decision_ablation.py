@@ -7,6 +7,7 @@ import ablation
 import decision_ablation as study
 import numpy as np
 import pytest
+import switches
 import torch
 
 from xlstm_ts import ltsf
@@ -66,7 +67,7 @@ def test_the_replay_equals_fits_of_the_variants(tmp_path, horizon):
     assert len({round(r["mse"], 8) for r in replayed.values()}) >= 3  # the variants differ
     test = data.windows("test", horizon)
     for variant in study.VARIANTS:
-        model = ltsf.models.XLSTMModel(**ablation.VARIANTS[variant][1])
+        model = switches.ResearchModel(**ablation.VARIANTS[variant][1])
         model.fit(data, horizon, 0)
         assert replayed[variant]["mse"] == pytest.approx(evaluate(model, test)["mse"], rel=1e-5)
     ridge = ltsf.models.RidgeModel()

@@ -8,6 +8,7 @@ import network_sweep as sweep
 import numpy as np
 import pytest
 import torch
+from switches import single_network
 
 
 def test_file_names_hold_plain_characters_only():
@@ -23,18 +24,19 @@ def test_a_cell_scores_the_network_alone_and_the_ridge(tmp_path, monkeypatch):
 
     trained = []
 
-    class Recording(sweep.XLSTMModel):
+    class Recording(sweep.ResearchModel):
         def fit(self, *args):
             info = super().fit(*args)
             trained.append(self.model.model_)
             return info
 
-    monkeypatch.setattr(sweep, "XLSTMModel", Recording)
+    monkeypatch.setattr(sweep, "ResearchModel", Recording)
     cell = ("sunspots", 6, 0), "num_blocks=1", str(tmp_path), None, "raise"
     assert sweep._run(*cell).endswith("done")
     (path,) = tmp_path.glob("*.npz")
     assert path.name == "sunspots_H6_seed0__num_blocks-1.npz"
-    (net,) = trained  # one network, without linear path, one block
+    (net,) = trained
+    net = single_network(net)  # one network, without linear path, one block
     assert isinstance(net, XLSTMForecastNet) and net.linear_path is None
     assert len(net.encoder.blocks) == 1
 
@@ -44,7 +46,7 @@ def test_a_cell_scores_the_network_alone_and_the_ridge(tmp_path, monkeypatch):
     with torch.no_grad():
         mse = float(((net.eval()(*inputs)[..., 0] - target) ** 2).mean())
     total = sums["test"].sum(0)
-    assert sweep.blended_sse(total, 1.0) / total[3] == pytest.approx(mse, rel=1e-4)
+    assert sweep.weighted_sse(total, 1.0) / total[3] == pytest.approx(mse, rel=1e-4)
     assert total[3] == target.numel() and len(sums["val"]) == len(sums["val_later"])
 
     table = sweep.report(tmp_path)
@@ -58,13 +60,13 @@ def test_every_fit_gets_fresh_callbacks(tmp_path, monkeypatch):
     # stop averaging in the second
     seen = []
 
-    class Recording(sweep.XLSTMModel):
+    class Recording(sweep.ResearchModel):
         def fit(self, *args):
             seen.append(self.params["trainer_kwargs"]["callbacks"][0])
             self.model = SimpleNamespace(model_=None)  # not trained: only the params matter
             return {"epochs": 0}
 
-    monkeypatch.setattr(sweep, "XLSTMModel", Recording)
+    monkeypatch.setattr(sweep, "ResearchModel", Recording)
     monkeypatch.setattr(sweep, "combination_sums", lambda *a: np.zeros((1, 4)))
     monkeypatch.setattr(sweep.np, "savez", lambda *a, **k: None)
     data = sweep._data("sunspots", None, "raise")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import seed_ensemble as study
+from switches import single_network
 
 
 def synthetic_cell(n_seeds: int = 3, windows: int = 400, horizon: int = 4) -> dict:
@@ -36,17 +37,18 @@ def test_the_script_fits_a_cell_once_and_reports_it(tmp_path, capsys, monkeypatc
 
     trained = []
 
-    class Recording(study.XLSTMModel):
+    class Recording(study.ResearchModel):
         def fit(self, *args):
             info = super().fit(*args)
             trained.append(self.model.model_)
             return info
 
-    monkeypatch.setattr(study, "XLSTMModel", Recording)
+    monkeypatch.setattr(study, "ResearchModel", Recording)
     argv = ["--dataset", "sunspots", "--horizons", "6", "--seeds", "2", "--out", str(tmp_path)]
     study.main(argv)
     # the ridge start and one network per seed (not the estimator's default ensemble)
-    assert len(trained) == 3 and all(isinstance(n, XLSTMForecastNet) for n in trained)
+    assert len(trained) == 3
+    assert all(isinstance(single_network(n), XLSTMForecastNet) for n in trained)
     assert [p.name for p in tmp_path.iterdir()] == ["sunspots_H6.npz"]
     first = capsys.readouterr().out
     assert "default, 2 networks" in first and "| sunspots | 1 |" in first
