@@ -21,8 +21,9 @@ SCRIPT = textwrap.dedent(
     )
     model = XLSTMForecaster(
         horizon=12, context_length=48, d_model=16, num_heads=2, patch_len=8, max_epochs=2,
-        windows_per_epoch=128, validation_size=24, random_state=0, progress_bar=False,
-        accelerator="cpu", devices=2, strategy="ddp",
+        windows_per_epoch=128, validation_size=24, random_state=0,
+        trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp",
+                        "enable_progress_bar": False},
     ).fit(df)
     pred = model.predict()
     world = dist.get_world_size() if dist.is_initialized() else 1

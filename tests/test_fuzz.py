@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from xlstm_ts import XLSTMForecaster
 from xlstm_ts.cli import main
-from xlstm_ts.estimators import XLSTMStateForecaster
+from xlstm_ts.estimators import XLSTMStateForecaster, candidates
 
 settings.register_profile(
     "xlstm-ci",
@@ -50,9 +50,18 @@ DOCUMENTED = (ValueError, TypeError)
 
 TINY = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=2, max_epochs=1, batch_size=64,
-    random_state=0, progress_bar=False, validation_size=0, early_stopping_patience=None,
+    random_state=0, validation_size=0, early_stopping_patience=None,
+    trainer_kwargs={"enable_progress_bar": False},
 )  # fmt: skip
-WINDOW = dict(TINY, linear_path=False)  # not the subject here: no dependence on defaults
+WINDOW = dict(TINY, linear_path="none")  # not the subject here: no dependence on defaults
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_network():
+    """One network from scratch for ``linear_path="none"``, not a seed ensemble of three."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
+        yield
 
 
 def outcome(name: str, call: Callable[[], Any]) -> tuple[str, Any]:
@@ -276,8 +285,8 @@ PARAMS = {
     "allow_missing": [True, False, 1, "yes"],
     "past_covariates": [(), ("b",), ("missing",), "b", None],
     "future_covariates": [(), ("b",), ("zzz",)],
-    "linear_path": [False, True, "ridge", "lasso"],
-    "encoder_context": [None, 2, 4, 100, 0],
+    "linear_path": ["none", "auto", "ridge", "lasso", False, True],
+    "trainer_kwargs": [None, {}, {"gradient_clip_val": 0.5}, "cpu", []],
     "windows_per_epoch": [None, 1, 0],
     "id_col": ["unique_id", 3, None],
     "target": [None, "a", ["a"], 5, ("a", "b"), "zzz"],

@@ -190,7 +190,8 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
         "--context-length", "48", "--horizons", "24", "--seeds", "0", "1",
         "--models", "xlstm", "ridge", "dlinear", "seasonal_naive", "ets",
         "--param", "d_model=16", "--param", "num_blocks=1", "--param", "num_heads=2",
-        "--param", "patch_len=8", "--param", "max_epochs=1", "--param", "accelerator=cpu",
+        "--param", "patch_len=8", "--param", "max_epochs=1",
+        "--param", "trainer_kwargs={'accelerator': 'cpu', 'enable_progress_bar': False}",
         "--model-param", "dlinear:max_epochs=1", "--output", str(out),
     ])
     # fmt: on
@@ -216,7 +217,9 @@ def test_benchmark_cli_writes_table_and_json(tmp_path, capsys):
         assert run["n_windows"] == 2 * 97 and run["horizon"] == 24
         assert np.isfinite(run["mse"]) and np.isfinite(run["mae"]) and run["fit_seconds"] >= 0
     xlstm = next(r for r in runs if r["model"] == "xlstm")
-    assert xlstm["info"]["epochs"] == 1 and xlstm["info"]["best_val_loss"] is not None
+    # epochs per network of the kept model: the ridge start, the networks from scratch or both
+    assert set(xlstm["info"]["epochs"]) == {1} and xlstm["info"]["best_val_loss"] is not None
+    assert xlstm["info"]["decision"]["kept"] == xlstm["info"]["linear_path"]
     ridge = next(r for r in runs if r["model"] == "ridge")
     assert ridge["mse"] < 0.5 and "lambda" in ridge["info"]
     assert {"torch", "numpy", "statsmodels", "xlstm_ts"} <= set(result["versions"])
@@ -266,8 +269,7 @@ def test_the_ridge_start_chooses_its_level_term_on_validation():
     import torch
 
     from xlstm_ts.nn import XLSTMForecastNet
-    from xlstm_ts.training import ridge_start
-    from xlstm_ts.training.blend import later_half
+    from xlstm_ts.training import later_half, ridge_start
 
     rng = np.random.default_rng(5)
     t = np.arange(600)

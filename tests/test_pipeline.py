@@ -24,7 +24,7 @@ TINY = dict(
     windows_per_epoch=64,
     validation_size=0,
     random_state=0,
-    progress_bar=False,
+    trainer_kwargs={"enable_progress_bar": False},
 )
 
 
@@ -199,4 +199,4 @@ def test_a_pipeline_that_renames_the_target_is_named_when_scored():
     from xlstm_ts.model_selection import get_forecast_scorer
 
     with pytest.raises(ValueError, match=r"no column for series \['remainder__load'\]"):
-        get_forecast_scorer("neg_mae")(pipe, frame)
+        get_forecast_scorer("neg_mean_absolute_error")(pipe, frame)

@@ -34,7 +34,7 @@ def test_learns_the_next_value_of_lag_windows():
     X, y = lag_windows()
     model = XLSTMRegressor(scaling="instance", max_epochs=15, random_state=0).fit(X[:300], y[:300])
     assert isinstance(model.network_, XLSTMForecastNet)
-    assert model.n_epochs_ == 15
+    assert model.n_epochs_ == [15]
     assert model.score(X[300:], y[300:]) > 0.95
 
 
@@ -62,9 +62,9 @@ def test_validation_rows_stop_a_diverging_training_early():
     X, y = lag_windows()
     # a wild learning rate makes the validation loss worse epoch after epoch (one far
     # wilder overflows, which stops the fit with NonFiniteLossError instead)
-    params = dict(validation_fraction=0.25, early_stopping_patience=1, learning_rate=10.0)
+    params = dict(validation_size=0.25, early_stopping_patience=1, learning_rate=10.0)
     model = XLSTMRegressor(**params, max_epochs=30, random_state=0).fit(X, y)
-    assert model.n_epochs_ < 30
+    assert len(model.n_epochs_) == 1 and model.n_epochs_[0] < 30
     assert np.isfinite(model.predict(X)).all()  # the best epoch's weights are kept
 
 

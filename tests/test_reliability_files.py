@@ -27,9 +27,9 @@ from xlstm_ts.estimators.persistence import CorruptModelError
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, max_epochs=1, batch_size=16,
-    random_state=0, progress_bar=False,
+    random_state=0, trainer_kwargs={"enable_progress_bar": False},
 )  # fmt: skip
-WINDOW = dict(SMALL, linear_path=False, n_models=1)
+WINDOW = dict(SMALL, linear_path="ridge")  # one network
 
 
 def _frame(n: int = 80, tz: str | None = None) -> pd.DataFrame:

@@ -11,15 +11,26 @@ from lightning.pytorch.callbacks import Callback
 from sklearn.exceptions import NotFittedError
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.estimators import XLSTMStateForecaster
+from xlstm_ts.estimators import XLSTMStateForecaster, candidates
 from xlstm_ts.training import ForecastModule, NonFiniteLossError
 
 SMALL = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=4, batch_size=16, random_state=0,
-    progress_bar=False, early_stopping_patience=None,
+    early_stopping_patience=None, trainer_kwargs={"enable_progress_bar": False},
 )  # fmt: skip
 # not the subject here: no dependence on defaults
-WINDOW = dict(SMALL, linear_path=False, n_models=1)
+WINDOW = dict(SMALL, linear_path="none")
+
+
+def _with_callbacks(*callbacks: Callback) -> dict:
+    """``WINDOW`` with Lightning callbacks, still without a progress bar."""
+    return {**WINDOW, "trainer_kwargs": {"enable_progress_bar": False, "callbacks": [*callbacks]}}
+
+
+@pytest.fixture(autouse=True)
+def one_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One network from scratch for ``linear_path="none"``, not a seed ensemble of three."""
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
 
 
 def _frame(n: int = 160) -> pd.DataFrame:
@@ -66,8 +77,7 @@ def _assert_same(a: dict, b: dict) -> None:
 def test_infinite_inputs_stop_fit_with_epoch_batch_and_cause(epoch: int, batch: int) -> None:
     snap = Snapshot()
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=3, **WINDOW,
-        trainer_kwargs={"callbacks": [snap, InfInputs(epoch, batch)]},
+        horizon=4, context_length=16, max_epochs=3, **_with_callbacks(snap, InfInputs(epoch, batch))
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError) as info:
         model.fit(_frame())
@@ -88,8 +98,7 @@ def test_infinite_inputs_stop_fit_with_epoch_batch_and_cause(epoch: int, batch: 
 def test_infinite_gradient_stops_before_the_optimiser_step() -> None:
     snap = Snapshot()
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=2, **WINDOW,
-        trainer_kwargs={"callbacks": [snap, InfGradient(1, 2)]},
+        horizon=4, context_length=16, max_epochs=2, **_with_callbacks(snap, InfGradient(1, 2))
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError, match=r"non-finite gradient .* at epoch 1, batch 2"):
         model.fit(_frame())
@@ -127,12 +136,12 @@ def test_nan_validation_loss_stops_fit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fault_keeps_last_finished_epoch_in_checkpoint_dir(tmp_path) -> None:
     model = XLSTMForecaster(
-        horizon=4, context_length=16, max_epochs=3, **WINDOW, checkpoint_dir=tmp_path,
-        trainer_kwargs={"callbacks": [InfInputs(1, 2)]},
+        horizon=4, context_length=16, max_epochs=3, **_with_callbacks(InfInputs(1, 2))
     )  # fmt: skip
     with pytest.raises(NonFiniteLossError, match="last.ckpt"):
-        model.fit(_frame())
-    saved = torch.load(tmp_path / "last.ckpt", map_location="cpu", weights_only=True)
+        model.fit(_frame(), checkpoint_dir=tmp_path)
+    # linear_path="none": each network of the seed ensemble in its own subfolder
+    saved = torch.load(tmp_path / "member=0" / "last.ckpt", map_location="cpu", weights_only=True)
     assert saved["epoch"] == 0
     assert all(torch.isfinite(v).all() for v in saved["state_dict"].values())
 
@@ -163,7 +172,7 @@ def test_extreme_series_give_finite_forecasts_on_their_scale(name: str, estimato
     values = EXTREME[name]
     df = pd.DataFrame({"s": values})
     if estimator.startswith("window"):
-        linear_path = "auto" if estimator == "window_auto" else False  # auto: ridge start too
+        linear_path = "auto" if estimator == "window_auto" else "none"  # auto: ridge start too
         params = {**WINDOW, "linear_path": linear_path}
         model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=1, **params)
     else:

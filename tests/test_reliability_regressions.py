@@ -10,14 +10,21 @@ import pytest
 
 from xlstm_ts import XLSTMForecaster
 from xlstm_ts.data import frame_to_panel
-from xlstm_ts.estimators import XLSTMStateForecaster
+from xlstm_ts.estimators import XLSTMStateForecaster, candidates
 
 TINY = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=2, max_epochs=1, batch_size=64,
-    random_state=0, progress_bar=False, validation_size=0, early_stopping_patience=None,
+    random_state=0, validation_size=0, early_stopping_patience=None,
+    trainer_kwargs={"enable_progress_bar": False},
 )  # fmt: skip
-WINDOW = dict(TINY, linear_path=False)  # not the subject here: no dependence on defaults
+WINDOW = dict(TINY, linear_path="none")  # not the subject here: no dependence on defaults
 HOURS = pd.date_range("2024-01-01", periods=40, freq="h")
+
+
+@pytest.fixture(autouse=True)
+def one_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One network from scratch for ``linear_path="none"``, not a seed ensemble of three."""
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
 
 
 def _wide(n: int = 40) -> pd.DataFrame:

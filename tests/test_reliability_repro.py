@@ -29,8 +29,9 @@ CHILD = textwrap.dedent(
         index=pd.date_range("2021-01-01", periods=200, freq="h"),
     )
     small = dict(d_model=8, num_blocks=1, num_heads=2, patch_len=4, max_epochs=2,
-                 dropout=0.1, random_state=int(sys.argv[2]), progress_bar=False)
-    window = XLSTMForecaster(horizon=4, context_length=16, linear_path=False, **small)
+                 dropout=0.1, random_state=int(sys.argv[2]),
+                 trainer_kwargs={"enable_progress_bar": False})
+    window = XLSTMForecaster(horizon=4, context_length=16, linear_path="none", **small)
     stateful = XLSTMStateForecaster(horizon=4, segment_length=16, **small)
     for name, model in (("window", window), ("stateful", stateful)):
         model.fit(df)
@@ -68,7 +69,8 @@ def test_same_seed_same_forecasts_in_one_process() -> None:
     df = pd.DataFrame({"a": np.sin(t / 4)}, index=pd.date_range("2020", periods=120, freq="D"))
     params = dict(
         horizon=3, context_length=12, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
-        max_epochs=2, random_state=3, progress_bar=False, linear_path=False,
+        max_epochs=2, random_state=3, linear_path="none",
+        trainer_kwargs={"enable_progress_bar": False},
     )  # fmt: skip
     a = XLSTMForecaster(**params).fit(df).predict()
     b = XLSTMForecaster(**params).fit(df).predict()

@@ -1,5 +1,5 @@
-"""Killed processes: a fit with ``checkpoint_dir`` survives SIGKILL and resumes to the same
-result as an uninterrupted run (fixed seed, CPU)."""
+"""Killed processes: a fit with ``checkpoint_dir`` (an argument of ``fit``) survives SIGKILL
+and resumes to the same result as an uninterrupted run (fixed seed, CPU)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from xlstm_ts import XLSTMForecaster
+from xlstm_ts.estimators import candidates
 
 CHILD = textwrap.dedent(
     """
@@ -36,10 +37,10 @@ CHILD = textwrap.dedent(
     )
     model = XLSTMForecaster(
         horizon=4, context_length=16, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
-        max_epochs=int(sys.argv[2]), batch_size=8, dropout=0.1, random_state=0, linear_path=False,
-        n_models=1,
-        early_stopping_patience=None, progress_bar=False, checkpoint_dir=sys.argv[1],
-    ).fit(df)
+        max_epochs=int(sys.argv[2]), batch_size=8, dropout=0.1, random_state=0,
+        linear_path="ridge",  # one network, its checkpoints in the folder itself
+        early_stopping_patience=None, trainer_kwargs={"enable_progress_bar": False},
+    ).fit(df, checkpoint_dir=sys.argv[1])
     np.save(sys.argv[3], model.predict_quantiles().to_numpy())
     print("epochs", model.n_epochs_, flush=True)
     """
@@ -106,11 +107,12 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
     assert not [p.name for p in folder.iterdir() if "tmp" in p.name]
 
 
-def _small(folder, **kw) -> XLSTMForecaster:
+def _small(**kw) -> XLSTMForecaster:
+    """One network (``linear_path="ridge"``): its checkpoints lie in the folder itself."""
     params = dict(
         horizon=2, context_length=8, d_model=8, num_blocks=1, num_heads=2, patch_len=4,
-        linear_path=False, n_models=1,
-        max_epochs=2, batch_size=16, random_state=0, progress_bar=False, checkpoint_dir=folder,
+        linear_path="ridge", max_epochs=2, batch_size=16, random_state=0,
+        trainer_kwargs={"enable_progress_bar": False},
     )  # fmt: skip
     return XLSTMForecaster(**{**params, **kw})
 
@@ -122,31 +124,42 @@ def _frame(n: int = 80) -> pd.DataFrame:
 
 def test_finished_folder_gives_weights_back_without_training(tmp_path: Path) -> None:
     df = _frame()
-    first = _small(tmp_path / "ck").fit(df)
-    again = _small(tmp_path / "ck", max_epochs=2).fit(df)
+    first = _small().fit(df, checkpoint_dir=tmp_path / "ck")
+    again = _small(max_epochs=2).fit(df, checkpoint_dir=tmp_path / "ck")
     pd.testing.assert_frame_equal(first.predict(), again.predict())
     assert again.n_epochs_ == first.n_epochs_
 
 
+def test_each_network_of_auto_has_its_own_subfolder(tmp_path: Path) -> None:
+    df, folder = _frame(), tmp_path / "ck"
+    first = _small(linear_path="auto").fit(df, checkpoint_dir=folder)
+    members = [folder / "none" / f"member={k}" for k in range(candidates.SCRATCH_ENSEMBLE)]
+    for sub in (folder / "ridge", *members):
+        assert json.loads((sub / "run.json").read_text())["finished"], sub
+    again = _small(linear_path="auto").fit(df, checkpoint_dir=folder)  # read back, not trained
+    pd.testing.assert_frame_equal(first.predict(), again.predict(), check_exact=True)
+    assert again.decision_ == first.decision_
+
+
 def test_folder_of_another_run_is_refused(tmp_path: Path) -> None:
     df = _frame()
-    _small(tmp_path / "ck").fit(df)
+    _small().fit(df, checkpoint_dir=tmp_path / "ck")
     with pytest.raises(ValueError, match="another run"):
-        _small(tmp_path / "ck", learning_rate=0.01).fit(df)
+        _small(learning_rate=0.01).fit(df, checkpoint_dir=tmp_path / "ck")
     with pytest.raises(ValueError, match="another run"):
-        _small(tmp_path / "ck").fit(df * 2)
+        _small().fit(df * 2, checkpoint_dir=tmp_path / "ck")
 
 
 def test_corrupt_last_checkpoint_is_refused_clearly(tmp_path: Path) -> None:
     df = _frame()
     folder = tmp_path / "ck"
-    _small(folder).fit(df)
+    _small().fit(df, checkpoint_dir=folder)
     run = json.loads((folder / "run.json").read_text())
     (folder / "run.json").write_text(json.dumps({**run, "finished": False}))
     data = (folder / "last.ckpt").read_bytes()
     (folder / "last.ckpt").write_bytes(data[: len(data) // 2])  # truncated
     with pytest.raises(ValueError, match="cannot resume from .*last.ckpt"):
-        _small(folder).fit(df)
+        _small().fit(df, checkpoint_dir=folder)
 
 
 def test_foreign_checkpoint_folder_is_refused(tmp_path: Path) -> None:
@@ -154,14 +167,14 @@ def test_foreign_checkpoint_folder_is_refused(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "last.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not written by xlstm_ts"):
-        _small(folder).fit(_frame())
+        _small().fit(_frame(), checkpoint_dir=folder)
 
 
 def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "file"
     path.write_text("x")
     with pytest.raises(ValueError, match="not a folder"):
-        _small(path).fit(_frame())
+        _small().fit(_frame(), checkpoint_dir=path)
 
 
 def test_crash_while_writing_a_checkpoint_keeps_the_last_one(
@@ -170,7 +183,7 @@ def test_crash_while_writing_a_checkpoint_keeps_the_last_one(
     from xlstm_ts.training import run
 
     df = _frame()
-    reference = _small(tmp_path / "ref", max_epochs=3).fit(df).predict()
+    reference = _small(max_epochs=3).fit(df, checkpoint_dir=tmp_path / "ref").predict()
     real, calls = run.torch.save, []
 
     def crash_on_third(obj, f, *args, **kwargs):
@@ -182,18 +195,18 @@ def test_crash_while_writing_a_checkpoint_keeps_the_last_one(
 
     monkeypatch.setattr(run.torch, "save", crash_on_third)
     with pytest.raises(OSError, match="killed while writing"):
-        _small(tmp_path / "ck", max_epochs=3).fit(df)
+        _small(max_epochs=3).fit(df, checkpoint_dir=tmp_path / "ck")
     monkeypatch.undo()
     saved = torch.load(tmp_path / "ck" / "last.ckpt", map_location="cpu", weights_only=True)
     assert saved["epoch"] == 0  # the previous checkpoint, whole
     assert not [p.name for p in (tmp_path / "ck").iterdir() if "tmp" in p.name]
-    resumed = _small(tmp_path / "ck", max_epochs=3).fit(df).predict()
+    resumed = _small(max_epochs=3).fit(df, checkpoint_dir=tmp_path / "ck").predict()
     pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
 
 
 def test_model_fitted_with_a_checkpoint_folder_saves_and_loads(tmp_path: Path) -> None:
-    model = _small(tmp_path / "ck").fit(_frame())  # checkpoint_dir given as a Path
+    model = _small().fit(_frame(), checkpoint_dir=tmp_path / "ck")  # given as a Path
     model.save(tmp_path / "m")
     again = XLSTMForecaster.load(tmp_path / "m")
-    assert again.checkpoint_dir == str(tmp_path / "ck")
+    assert "checkpoint_dir" not in again.get_params()  # an argument of fit, not a parameter
     pd.testing.assert_frame_equal(again.predict(), model.predict())

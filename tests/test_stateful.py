@@ -20,11 +20,10 @@ TINY = dict(
     num_blocks=2,
     slstm_at=(1,),
     num_heads=2,
-    chunk_size=8,
     max_epochs=1,
     batch_size=4,
     validation_size=12,
-    progress_bar=False,
+    trainer_kwargs={"enable_progress_bar": False},
     random_state=0,
 )
 
@@ -184,7 +183,7 @@ def test_fit_predict_wide(fitted, data):
     assert list(pred.columns) == ["a", "b"]
     assert np.isfinite(pred.to_numpy()).all()
     assert fitted.n_steps_ == [100, 100]
-    assert np.isfinite(fitted.best_val_loss_) and fitted.n_epochs_ == 1
+    assert np.isfinite(fitted.best_val_loss_) and fitted.n_epochs_ == [1]
     q = fitted.predict_quantiles(h=9)
     assert len(q) == 9
     lo, mid, hi = (q[("a", f"q{level}")].to_numpy() for level in (0.1, 0.5, 0.9))
@@ -331,8 +330,9 @@ df = pd.DataFrame({"a": np.sin(t / 6.0), "b": np.cos(t / 9.0), "c": np.sin(t / 4
                   index=pd.date_range("2021-01-01", periods=300, freq="h"))
 model = XLSTMStateForecaster(
     horizon=6, patch_len=4, segment_length=32, d_model=8, num_heads=2, max_epochs=2,
-    batch_size=1, validation_size=24, random_state=0, progress_bar=False,
-    accelerator="cpu", devices=2, strategy="ddp",
+    batch_size=1, validation_size=24, random_state=0,
+    trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp",
+                    "enable_progress_bar": False},
 ).fit(df)
 pred = model.predict()
 world = dist.get_world_size() if dist.is_initialized() else 1

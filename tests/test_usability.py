@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from xlstm_ts import XLSTMForecaster
+from xlstm_ts.estimators import candidates
 from xlstm_ts.training.environment import threads_per_process
 
 TINY = dict(
@@ -20,6 +21,7 @@ TINY = dict(
     validation_size=12,
     random_state=0,
 )
+QUIET = {"enable_progress_bar": False}
 
 
 def _series(n=200) -> pd.Series:
@@ -29,40 +31,48 @@ def _series(n=200) -> pd.Series:
 
 
 def test_a_fit_prints_nothing_by_default(capfd):
-    XLSTMForecaster(**TINY, progress_bar=False).fit(_series())
+    # no progress bar unless standard error is a terminal (here it is captured)
+    XLSTMForecaster(**TINY).fit(_series())
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
 
-def test_verbose_prints_one_line_per_epoch(capfd):
-    params = {**TINY, "max_epochs": 2, "linear_path": False, "n_models": 1}
-    XLSTMForecaster(**params, verbose=True, progress_bar=False).fit(_series())
+def test_verbose_prints_one_line_per_epoch(capfd, monkeypatch):
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
+    params = {**TINY, "max_epochs": 2, "linear_path": "none"}
+    XLSTMForecaster(**params, verbose=True, trainer_kwargs=QUIET).fit(_series())
     lines = capfd.readouterr().err.strip().splitlines()
-    assert [line.split("  ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
-    assert all("val_loss" in line and line.endswith(" s") for line in lines)
+    assert lines[0] == "training network 1 of 1 from scratch"
+    assert lines[-1].startswith("kept 'none' (validation MSE none ")
+    epochs = lines[1:-1]
+    assert [line.split("  ")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"]
+    assert all("val_loss" in line and line.endswith(" s") for line in epochs)
 
 
-def test_verbose_names_the_candidates_of_the_automatic_linear_path(capfd):
+def test_verbose_names_the_candidates_of_the_automatic_linear_path(capfd, monkeypatch):
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 2)
     params = {**TINY, "max_epochs": 1, "linear_path": "auto"}
-    model = XLSTMForecaster(**params, verbose=True, progress_bar=False).fit(_series())
+    model = XLSTMForecaster(**params, verbose=True, trainer_kwargs=QUIET).fit(_series())
     lines = capfd.readouterr().err.strip().splitlines()
-    assert lines[0] == "linear_path='auto': candidate 'ridge'"
-    assert "linear_path='auto': candidate 'none'" in lines
-    kept = {"ridge": "ridge", False: "none"}[model.linear_path_]
-    assert lines[-1].startswith(f"linear_path='auto': kept {kept!r} (validation MSE ridge ")
+    assert lines[0] == "training the ridge-started network"
+    assert "training network 1 of 2 from scratch" in lines
+    assert "training network 2 of 2 from scratch" in lines
+    assert model.linear_path_ == model.decision_["kept"]
+    kept = model.linear_path_
+    assert lines[-1].startswith(f"kept {kept!r} (validation MSE ridge ")
 
 
 def test_threads_are_set_while_fitting_and_restored(monkeypatch):
     seen = []
     original = XLSTMForecaster._fit
 
-    def spy(self, X, levels):
+    def spy(self, X, levels, checkpoint_dir):
         seen.append(torch.get_num_threads())
-        return original(self, X, levels)
+        return original(self, X, levels, checkpoint_dir)
 
     monkeypatch.setattr(XLSTMForecaster, "_fit", spy)
     before = torch.get_num_threads()
-    XLSTMForecaster(**TINY, num_threads=2, progress_bar=False).fit(_series())
+    XLSTMForecaster(**TINY, num_threads=2, trainer_kwargs=QUIET).fit(_series())
     assert seen == [2] and torch.get_num_threads() == before
 
 
@@ -75,14 +85,33 @@ def test_ddp_processes_share_the_cores(monkeypatch):
 
 
 def test_same_seed_and_threads_give_identical_forecasts():
-    a = XLSTMForecaster(**TINY, progress_bar=False).fit(_series()).predict()
-    b = XLSTMForecaster(**TINY, progress_bar=False).fit(_series()).predict()
+    a = XLSTMForecaster(**TINY, trainer_kwargs=QUIET).fit(_series()).predict()
+    b = XLSTMForecaster(**TINY, trainer_kwargs=QUIET).fit(_series()).predict()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_without_a_seed_each_fit_differs_and_with_one_they_agree(monkeypatch):
+    # one network from scratch (the ridge start may keep the plain ridge forecast,
+    # which no seed changes)
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
+    params = {**TINY, "linear_path": "none", "trainer_kwargs": QUIET}
+    unseeded = {**params, "random_state": None}
+    a = XLSTMForecaster(**unseeded).fit(_series()).predict()
+    b = XLSTMForecaster(**unseeded).fit(_series()).predict()
+    assert not np.array_equal(a.to_numpy(), b.to_numpy())
+    c = XLSTMForecaster(**params).fit(_series()).predict()
+    d = XLSTMForecaster(**params).fit(_series()).predict()
+    pd.testing.assert_frame_equal(c, d, check_exact=True)
+
+
+def test_a_bool_where_a_number_is_expected_is_named():
+    with pytest.raises(TypeError, match="horizon"):
+        XLSTMForecaster(horizon=True).fit(_series())
 
 
 def test_a_series_is_one_column_of_a_wide_frame():
     series = _series()
-    model = XLSTMForecaster(**TINY, progress_bar=False).fit(series)
+    model = XLSTMForecaster(**TINY, trainer_kwargs=QUIET).fit(series)
     forecast = model.predict()
     assert list(forecast.columns) == ["load"] and len(forecast) == 6
     assert forecast.index[0] == series.index[-1] + pd.Timedelta("1h")
@@ -102,7 +131,7 @@ def test_plot_forecast_draws_history_band_median_truth_and_origin(tmp_path):
     from xlstm_ts.plotting import plot_forecast
 
     series = _series()
-    model = XLSTMForecaster(**TINY, progress_bar=False).fit(series.iloc[:-6])
+    model = XLSTMForecaster(**TINY, trainer_kwargs=QUIET).fit(series.iloc[:-6])
     ax = plot_forecast(model, actual=series.iloc[-6:], history=48)
     labels = [line.get_label() for line in ax.get_lines()]
     assert {"history", "forecast (median)", "actual", "forecast origin"} <= set(labels)

@@ -96,9 +96,10 @@ class BaseForecaster(BaseEstimator):
             **(trainer_defaults or {}),
             **(self.trainer_kwargs or {}),
         }
+        patience = self.early_stopping_patience
         return TrainConfig(
-            max_epochs=self.max_epochs,
-            early_stopping_patience=self.early_stopping_patience,
+            max_epochs=int(self.max_epochs),
+            early_stopping_patience=None if patience is None else int(patience),
             accelerator=trainer.get("accelerator", "auto"),
             devices=trainer.get("devices", "auto"),
             deterministic=self.random_state is not None,

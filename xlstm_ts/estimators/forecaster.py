@@ -234,15 +234,16 @@ class XLSTMForecaster(ChannelMixing, BaseForecaster):
     def _network_config(self, quantile_levels: list[float], n_series: int) -> dict[str, Any]:
         """Keyword arguments of :class:`~xlstm_ts.nn.XLSTMForecastNet` but ``linear_path``."""
         mixed = n_series - 1 if self.channel_mixing else 0  # the other series' columns
+        # plain ints (a numpy integer passes the checks but not every torch call)
         return dict(
-            context_length=self.context_length,
-            horizon=self.horizon,
+            context_length=int(self.context_length),
+            horizon=int(self.horizon),
             quantiles=quantile_levels,
-            patch_len=self.patch_len,
-            d_model=self.d_model,
-            num_blocks=self.num_blocks,
-            slstm_at=list(self.slstm_at),
-            num_heads=self.num_heads,
+            patch_len=int(self.patch_len),
+            d_model=int(self.d_model),
+            num_blocks=int(self.num_blocks),
+            slstm_at=[int(p) for p in self.slstm_at],
+            num_heads=int(self.num_heads),
             dropout=float(self.dropout),
             n_covariates=mixed + len(self._covariate_names()),
             n_future=len(self.future_covariates),
@@ -304,8 +305,8 @@ class XLSTMForecaster(ChannelMixing, BaseForecaster):
             loss=self.loss,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
-            windows_per_epoch=self.windows_per_epoch,
+            batch_size=int(self.batch_size),
+            windows_per_epoch=_int_or_none(self.windows_per_epoch),
             seed=fit_seed(self.random_state),
             run=self._train_config(
                 checkpoint_dir=checkpoint_dir,
@@ -313,3 +314,7 @@ class XLSTMForecaster(ChannelMixing, BaseForecaster):
             ),
         )
         return fit_candidates(plan, self.linear_path, panel, train, val)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

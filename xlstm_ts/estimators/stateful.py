@@ -174,15 +174,16 @@ class XLSTMStateForecaster(BaseForecaster):
         return levels
 
     def _network_config(self, levels: list[float]) -> dict[str, Any]:
+        # plain ints (a numpy integer passes the checks but not every torch call)
         return dict(
-            horizon=self.horizon,
+            horizon=int(self.horizon),
             quantiles=levels,
-            patch_len=self.patch_len,
-            window_len=self.window_len,
-            d_model=self.d_model,
-            num_blocks=self.num_blocks,
-            slstm_at=list(self.slstm_at),
-            num_heads=self.num_heads,
+            patch_len=int(self.patch_len),
+            window_len=None if self.window_len is None else int(self.window_len),
+            d_model=int(self.d_model),
+            num_blocks=int(self.num_blocks),
+            slstm_at=[int(p) for p in self.slstm_at],
+            num_heads=int(self.num_heads),
             dropout=float(self.dropout),
         )
 
@@ -243,8 +244,8 @@ class XLSTMStateForecaster(BaseForecaster):
             ends,
             self.patch_len,
             self.horizon,
-            self.segment_length,
-            self.batch_size,
+            int(self.segment_length),
+            int(self.batch_size),
             seed,
             network.window_len,
         )
