@@ -159,16 +159,17 @@ def train_network(
         BlendMonitor,
         ForecastModule,
         WindowDataModule,
+        covariate_scaling,
         fit_module,
     )
-    from xlstm_ts.training import (
-        ridge_start as fit_ridge_start,
-    )
+    from xlstm_ts.training import ridge_start as fit_ridge_start
 
     seed = plan.seed + member
     seed_everything(seed, verbose=False)
     config = {**plan.network, "linear_path": ridge_start}
     network = ForecasterState.build_network(config)
+    if network.covariate_center is not None:  # the covariates' scale: from training rows
+        network.set_covariate_scaling(*covariate_scaling(train, skip=network.n_mixed))
     start = None
     if ridge_start:
         start = fit_ridge_start(network, train, val)

@@ -247,6 +247,7 @@ class XLSTMForecaster(ChannelMixing, BaseForecaster):
             dropout=float(self.dropout),
             n_covariates=mixed + len(self._covariate_names()),
             n_future=len(self.future_covariates),
+            n_mixed=mixed,
         )
 
     def fit(

@@ -55,9 +55,13 @@ class XLSTMForecastNet(nn.Module):
     ridge regression) and zeroes the encoder's head, so the network starts as that
     linear forecaster.
 
-    Covariates, normalised per instance too, enter each patch's embedding beside the
-    target; covariates known over the horizon (the last ``n_future``, normalised with
-    their context statistics) are also mapped linearly onto the forecast.
+    Covariates enter each patch's embedding beside the target, on a fixed scale learned
+    from the training data (:meth:`set_covariate_scaling`), never on their context's
+    own: a flag that was constant over one context must not turn into an unbounded
+    input when it changes. Covariates known over the horizon (the last ``n_future``, on
+    the same scale) are also mapped linearly onto the forecast. The first ``n_mixed``
+    covariates are other series' values (channel mixing): those are normalised per
+    instance, as the context is.
 
     Parameters
     ----------
@@ -75,6 +79,9 @@ class XLSTMForecastNet(nn.Module):
         Covariates seen over the context.
     n_future : int
         How many of them (the last ones) are also known over the horizon.
+    n_mixed : int
+        How many of them (the first ones) are other series' values, normalised per
+        instance.
     instance_norm : bool
         Normalise each context on its own (and map the forecast back); ``False`` leaves
         inputs and outputs as they are, for data standardised beforehand (tabular
@@ -96,6 +103,9 @@ class XLSTMForecastNet(nn.Module):
         Buffer (a scalar, 1 at first) that multiplies the encoder's part: the forecast is
         ``linear + correction_scale · correction`` (see :meth:`forward_parts`); a blend
         weight chosen on validation windows is stored here.
+    covariate_center, covariate_scale : Tensor or None
+        Buffers (one value per covariate after the ``n_mixed`` first): covariates enter as
+        ``(value − center) / scale`` (0 and 1 until :meth:`set_covariate_scaling`).
     """
 
     def __init__(
@@ -114,6 +124,7 @@ class XLSTMForecastNet(nn.Module):
         linear_path: bool = False,
         n_covariates: int = 0,
         n_future: int = 0,
+        n_mixed: int = 0,
         instance_norm: bool = True,
         head: str = "last",
         encoder_context: int | None = None,
@@ -130,7 +141,15 @@ class XLSTMForecastNet(nn.Module):
         self.norm = InstanceNorm() if instance_norm else NoNorm()
         if not 0 <= n_future <= n_covariates:
             raise ValueError(f"n_future={n_future} must lie in [0, n_covariates={n_covariates}]")
-        self.n_covariates, self.n_future = n_covariates, n_future
+        if not 0 <= n_mixed <= n_covariates - n_future:
+            raise ValueError(
+                f"n_mixed={n_mixed} must lie in [0, n_covariates - n_future="
+                f"{n_covariates - n_future}]"
+            )
+        self.n_covariates, self.n_future, self.n_mixed = n_covariates, n_future, n_mixed
+        own = n_covariates - n_mixed  # the covariates on a fixed scale
+        self.register_buffer("covariate_center", torch.zeros(own) if own else None)
+        self.register_buffer("covariate_scale", torch.ones(own) if own else None)
         self.embed = nn.Linear(patch_len * (1 + n_covariates), d_model)
         self.encoder = XLSTMStack(
             d_model,
@@ -178,9 +197,11 @@ class XLSTMForecastNet(nn.Module):
         is the context's mean (the de-normalisation offset)."""
         x, mean, scale = self.norm(context)
         features = x[..., None]
-        if self.n_covariates:
-            cov, cov_mean, cov_scale = self.norm(covariates)
-            features = torch.cat([features, cov], dim=-1)
+        if self.n_mixed:  # other series' values: on their own context's scale
+            features = torch.cat([features, self.norm(covariates[..., : self.n_mixed])[0]], -1)
+        if self.covariate_center is not None:
+            own = self._scaled_covariates(covariates[..., self.n_mixed :])
+            features = torch.cat([features, own], dim=-1)
         features = features[:, -self.encoder_context :]
         if self.input_noise and self.training:
             features = features + self.input_noise * torch.randn_like(features)
@@ -190,8 +211,7 @@ class XLSTMForecastNet(nn.Module):
         summary = encoded[:, -1] if self.head_kind == "last" else encoded.flatten(1)
         out = self.head(self.head_dropout(summary))
         if self.future is not None:
-            known = slice(self.n_covariates - self.n_future, None)
-            future = (future - cov_mean[..., known]) / cov_scale[..., known]
+            future = self._scaled_covariates(future, known=True)
             out = out + self.future(future.flatten(1))
         out = out.view(-1, self.horizon, self.num_quantiles)
         linear = torch.zeros_like(x[:, :1]).expand(-1, self.horizon)
@@ -200,6 +220,23 @@ class XLSTMForecastNet(nn.Module):
             linear = self.linear_path(x - last) + last
             return linear * scale + mean + self.linear_offset, out * scale[..., None]
         return linear * scale + mean, out * scale[..., None]
+
+    def _scaled_covariates(self, values: Tensor, known: bool = False) -> Tensor:
+        """Covariates on their training scale (NaN read as 0); ``known``: only the
+        future-known ones (the last ``n_future``)."""
+        center, scale = self.covariate_center, self.covariate_scale
+        if known:
+            center, scale = center[-self.n_future :], scale[-self.n_future :]
+        return torch.nan_to_num((values - center) / scale)
+
+    @torch.no_grad()
+    def set_covariate_scaling(self, center: Tensor, scale: Tensor) -> None:
+        """Set the fixed scale of the covariates after the ``n_mixed`` first: each enters
+        as ``(value − center) / scale``."""
+        if self.covariate_center is None:
+            raise ValueError("this network has no covariates on a fixed scale")
+        self.covariate_center.copy_(torch.as_tensor(center, dtype=self.covariate_center.dtype))
+        self.covariate_scale.copy_(torch.as_tensor(scale, dtype=self.covariate_scale.dtype))
 
     @torch.no_grad()
     def linear_path_inputs(self, context: Tensor) -> tuple[Tensor, Tensor]:

@@ -1,6 +1,7 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
 from .blend_monitor import BlendMonitor
+from .covariate_scaling import covariate_scaling
 from .datamodule import WindowDataModule
 from .decision import Decision, WeightFit, decide
 from .environment import quiet_lightning, torch_threads
@@ -27,6 +28,7 @@ __all__ = [
     "TrainConfig",
     "WindowDataModule",
     "WeightFit",
+    "covariate_scaling",
     "decide",
     "forecast_parts",
     "fit_module",

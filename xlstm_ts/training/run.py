@@ -31,8 +31,9 @@ class TrainConfig:
     """How a module is trained (see :func:`fit_module`).
 
     ``accelerator``, ``devices``, ``strategy``, ``precision`` and ``gradient_clip_val``
-    go to ``lightning.Trainer``, then ``trainer_kwargs`` (the user's own arguments, which
-    win; their ``callbacks`` are added to ours). ``keep_start``: validate the initial
+    go to ``lightning.Trainer``, then ``trainer_kwargs`` (which win, so the estimators
+    pass the user's Trainer settings there; their ``callbacks`` are added to ours).
+    ``accelerator`` and ``devices`` also cap the torch threads of each process. ``keep_start``: validate the initial
     weights and keep them if no epoch beats them (for a start that is a model in its own
     right, such as the ridge start). ``num_threads``: torch threads per training process
     (capped so that DDP processes × threads fit the cores; ``None`` leaves torch's
