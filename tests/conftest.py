@@ -30,9 +30,15 @@ def shared_datasets() -> Path:
 FUZZ_COUNTS: dict[str, int] = {}
 """Cases run by each fuzzed entry point (tests/test_fuzz.py), reported at the end."""
 
+DOCS_SKIPPED: dict[str, list[str]] = {}
+"""Documentation examples not run, per page, with their reasons (tests/test_docs_examples.py)."""
+
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if FUZZ_COUNTS:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(FUZZ_COUNTS.items()))
         total = sum(FUZZ_COUNTS.values())
         terminalreporter.write_line(f"fuzz: {total} generated cases run ({parts})")
+    for page, reasons in sorted(DOCS_SKIPPED.items()):
+        for reason in reasons:
+            terminalreporter.write_line(f"docs example not run: {page} {reason}")
