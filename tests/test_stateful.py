@@ -176,6 +176,23 @@ def test_sklearn_contract(data):
         XLSTMStateForecaster(**{**TINY, "segment_length": 0}).fit("not a frame")
 
 
+def test_only_what_the_model_offers(fitted):
+    # a window forecaster's covariates, contexts and linear path do not exist here
+    for name in ("predict_contexts", "past_covariates", "future_covariates", "context_length",
+                 "linear_path_", "decision_", "ridge_lambda_"):  # fmt: skip
+        assert not hasattr(fitted, name), name
+    with pytest.raises(TypeError, match="X_future"):
+        fitted.predict(X_future=None)
+
+
+def test_model_selection_backtests_the_model(data):
+    from xlstm_ts.model_selection import backtest
+
+    result = backtest(XLSTMStateForecaster(**TINY), data.iloc[:120], n_windows=2)
+    assert len(result.forecasts) == 2 * 2 * TINY["horizon"]
+    assert np.isfinite(result.forecasts["q0.5"]).all()
+
+
 def test_fit_predict_wide(fitted, data):
     assert fitted.fit(data.iloc[:100]) is fitted
     pred = fitted.predict()

@@ -1,16 +1,20 @@
-"""What every window forecaster shares: pandas in and out, prediction, scoring, saving.
+"""What every forecaster shares: pandas in and out, the fitted state, training, saving.
 
-:class:`BaseForecaster` turns frames into series, cuts the windows to forecast from,
-runs the network's recursive rollout and turns forecasts back into frames; subclasses
-define the parameters and ``fit``, which must set ``fitted_`` to a
-:class:`~xlstm_ts.estimators.ForecasterState`. Subclasses have the parameters
-``horizon``, ``context_length``, ``id_col``, ``time_col``, ``target``, ``freq``,
-``allow_missing``, ``past_covariates``, ``future_covariates`` and ``num_threads``.
+:class:`BaseForecaster` turns frames into series and forecasts back into frames, reads
+the learned attributes from ``fitted_``, builds the Lightning run's settings and saves
+and loads. Subclasses define the parameters, ``fit`` (which sets ``fitted_`` to a
+:class:`~xlstm_ts.estimators.state.BaseForecasterState`), :meth:`~BaseForecaster._forecast`
+and :meth:`~BaseForecaster._storage`. They have the parameters ``horizon``, ``id_col``,
+``time_col``, ``target``, ``freq``, ``allow_missing``, ``max_epochs``,
+``early_stopping_patience``, ``random_state``, ``num_threads``, ``verbose`` and
+``trainer_kwargs``. The window forecasters' own parts are
+:class:`~xlstm_ts.estimators.window_base.BaseWindowForecaster`.
 """
 
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,21 +24,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from xlstm_ts.data import (
-    Panel,
-    final_windows,
-    forecasts_to_frame,
-    frame_to_panel,
-    future_covariate_values,
-    magnitude_scale,
-    same_freq,
-    scaled,
-    series_scales,
-)
-from xlstm_ts.metrics import mse
-from xlstm_ts.nn import rollout
+from xlstm_ts.data import Panel, forecasts_to_frame, frame_to_panel, same_freq
 
-from .state import ForecasterState
+from .state import BaseForecasterState
 from .validation import requested_levels
 
 TRAINER_DEFAULTS: dict[str, Any] = {"gradient_clip_val": 1.0}
@@ -49,16 +41,17 @@ def fit_seed(random_state: int | None) -> int:
     return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
 
 
-def _learned(name: str) -> property:
+def learned(name: str) -> property:
     """A learned attribute: the field ``name`` of the fitted state (``NotFittedError``,
     an ``AttributeError``, before ``fit``)."""
     return property(lambda self: getattr(self._state(), name))
 
 
-class BaseForecaster(BaseEstimator):
-    """Prediction, scoring and persistence of a forecaster whose ``fit`` sets ``fitted_``."""
+class BaseForecaster(BaseEstimator, ABC):
+    """Frames in and out, learned attributes and persistence of a forecaster whose
+    ``fit`` sets ``fitted_``."""
 
-    def _state(self) -> ForecasterState:
+    def _state(self) -> BaseForecasterState:
         try:
             return self.fitted_
         except AttributeError:
@@ -66,14 +59,11 @@ class BaseForecaster(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
             ) from None
 
-    model_ = _learned("network")
-    panel_ = _learned("panel")
-    quantile_levels_ = _learned("quantile_levels")
-    n_epochs_ = _learned("n_epochs")
-    best_val_loss_ = _learned("best_val_loss")
-    linear_path_ = _learned("linear_path")
-    decision_ = _learned("decision")
-    ridge_lambda_ = _learned("ridge_lambda")
+    model_ = learned("network")
+    panel_ = learned("panel")
+    quantile_levels_ = learned("quantile_levels")
+    n_epochs_ = learned("n_epochs")
+    best_val_loss_ = learned("best_val_loss")
 
     @property
     def freq_(self) -> str | int:
@@ -109,41 +99,24 @@ class BaseForecaster(BaseEstimator):
             **overrides,
         )
 
-    _RUNTIME_PARAMS = ("verbose", "num_threads", "trainer_kwargs")
-
-    def _checkpoint_key(self, panel: Panel) -> str | None:
-        """A fingerprint of the parameters and the series, stored beside the checkpoints of
-        ``checkpoint_dir`` so that a folder is resumed only by the same run."""
-        import hashlib
-        import json
-
-        from xlstm_ts.jsonable import jsonable
-
-        params = {k: v for k, v in self.get_params().items() if k not in self._RUNTIME_PARAMS}
-        digest = hashlib.sha256(json.dumps(jsonable(params), sort_keys=True, default=repr).encode())
-        digest.update(repr((list(panel.ids), panel.freq, panel.layout)).encode())
-        for values, covariates in zip(panel.values, panel.covariates, strict=True):
-            digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
-            digest.update(np.ascontiguousarray(covariates, dtype=np.float64).tobytes())
-        return digest.hexdigest()
-
     # ------------------------------------------------------------------ series
-    def _covariate_names(self) -> list[str]:
-        """Covariate columns, the future-known ones last."""
-        return [*self.past_covariates, *self.future_covariates]
-
     def to_panel(self, X: Any) -> Panel:
         """The series of ``X`` (a frame, a Series or a ``Panel``) as this model reads them,
         validated with its column roles and frequency rules."""
         return self._panel(X)
 
     def _panel(self, X: Any) -> Panel:
+        """The series of ``X``: their target only (see :meth:`_read_panel`)."""
+        return self._read_panel(X, ())
+
+    def _read_panel(self, X: Any, covariates: Sequence[str]) -> Panel:
+        """The series of ``X`` with the covariate columns ``covariates``."""
         if isinstance(X, Panel):
             n_cov = {c.shape[1] for c in X.covariates}
-            if n_cov - {len(self._covariate_names())}:
+            if n_cov - {len(covariates)}:
                 raise ValueError(
                     f"the panel has {sorted(n_cov)} covariates per series; this model uses "
-                    f"{len(self._covariate_names())} ({self._covariate_names()})"
+                    f"{len(covariates)} ({list(covariates)})"
                 )
             return X
         return frame_to_panel(
@@ -153,10 +126,9 @@ class BaseForecaster(BaseEstimator):
             target=self.target,
             freq=self.freq,
             allow_missing=self.allow_missing,
-            covariates=self._covariate_names(),
+            covariates=list(covariates),
         )
 
-    # ------------------------------------------------------------------ predicting
     def _history(self, X: Any) -> Panel:
         """The series to forecast from: ``X``, or the training series."""
         state = self._state()
@@ -169,133 +141,15 @@ class BaseForecaster(BaseEstimator):
             )
         return panel
 
-    def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> np.ndarray:
-        """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
-        names = list(self.future_covariates)
-        if not names:
-            return np.zeros((len(panel.values), self.horizon, 0))
-        if X_future is None:
-            raise ValueError(
-                f"this model uses future covariates {names}: pass their values for the "
-                f"{self.horizon} steps after each series' end as X_future"
-            )
-        kw = dict(id_col=self.id_col, time_col=self.time_col)
-        return np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
+    # ------------------------------------------------------------------ predicting
+    @abstractmethod
+    def _forecast(self, X: Any, h: int | None) -> tuple[Panel, np.ndarray]:
+        """The series forecast from (``X``, or the training series when ``None``) and
+        their quantile forecasts (n_series, h, Q) on the data's scale; ``h`` defaults to
+        ``horizon``."""
 
-    def _rollout(self, contexts, covariates, future, h: int | None) -> np.ndarray:
-        from xlstm_ts.training import torch_threads
-
-        state = self._state()
-        h = self.horizon if h is None else h
-        with torch_threads(self.num_threads):
-            return rollout(
-                state.network,
-                contexts,
-                covariates,
-                future,
-                h,
-                horizon=self.horizon,
-                point_index=state.point_index,
-            )
-
-    def _forecast(
-        self, X: Any, h: int | None, X_future: pd.DataFrame | None
-    ) -> tuple[Panel, np.ndarray]:
-        """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
-        panel = self._history(X)
-        L = self.context_length
-        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
-        scales = series_scales([v[-L:] for v in panel.values])
-        values = scaled(panel.values, scales)
-        windows = final_windows(values, panel.ids, L, 0, panel.covariates)
-        contexts, covariates, _, _ = windows.arrays()
-        out = self._rollout_series(contexts, covariates, self._future(panel, X_future), h)
-        return panel, out * scales[:, None, None]
-
-    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
-        """:meth:`_rollout` from the last windows of a panel's series, in its order."""
-        return self._rollout(contexts, covariates, future, h)
-
-    def predict_contexts(
-        self,
-        contexts: np.ndarray,
-        h: int | None = None,
-        quantiles: bool = False,
-        covariates: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Forecasts from raw context windows, for evaluating many windows at once.
-
-        Parameters
-        ----------
-        contexts : array of shape (n, context_length)
-            Each row is the history of one window, oldest first, on the data's scale.
-        h : int, optional
-            Steps to forecast; defaults to ``horizon``.
-        quantiles : bool
-            Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
-        covariates : array of shape (n, context_length, n_covariates), optional
-            The past covariates over each context, for a model that has them: with
-            ``channel_mixing`` the other series first, in the order of
-            :func:`~xlstm_ts.data.with_other_series`. Models with future covariates
-            forecast with :meth:`predict` only.
-        """
-        state = self._state()
-        n_cov = state.network_config.get("n_covariates", 0)
-        if state.network_config.get("n_future", 0):
-            raise ValueError(
-                "predict_contexts takes past inputs only, but this model uses future "
-                f"covariates {list(self.future_covariates)}; use predict(X, X_future=...)"
-            )
-        contexts = np.asarray(contexts, dtype=np.float64)
-        if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
-            raise ValueError(
-                f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
-            )
-        if covariates is None and n_cov:
-            raise ValueError(
-                f"this model reads {n_cov} covariate(s) beside each context; pass them as "
-                f"covariates of shape (n, {self.context_length}, {n_cov})"
-            )
-        covariates = np.zeros((*contexts.shape, 0)) if covariates is None else covariates
-        covariates = np.asarray(covariates, dtype=np.float32)
-        if covariates.shape != (*contexts.shape, n_cov):
-            raise ValueError(
-                f"covariates must have shape {(*contexts.shape, n_cov)}, got {covariates.shape}"
-            )
-        scales = np.array([magnitude_scale(c) for c in contexts]).reshape(-1, 1)
-        empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
-        out = self._rollout((contexts / scales).astype(np.float32), covariates, empty, h)
-        out = out * scales[..., None]
-        return out if quantiles else out[..., state.point_index]
-
-    def predict(
-        self,
-        X: pd.DataFrame | None = None,
-        h: int | None = None,
-        X_future: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Point forecasts (the median) with real future timestamps.
-
-        Parameters
-        ----------
-        X : DataFrame, optional
-            History to forecast from (same shape and frequency as in ``fit``); ``None``
-            forecasts after the end of the training data. The model is not refitted.
-        h : int, optional
-            Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
-            continues recursively from its own median (not with covariates).
-        X_future : DataFrame, optional
-            Values of the ``future_covariates`` over the ``horizon`` steps after each
-            series' end, shaped like ``X`` (long: id, time and covariate columns; wide:
-            future timestamps as index). Needed only when the model has future covariates.
-
-        Returns
-        -------
-        DataFrame
-            Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
-            future timestamps as index, one column per series.
-        """
-        panel, forecasts = self._forecast(X, h, X_future)
+    def _point_frame(self, panel: Panel, forecasts: np.ndarray) -> pd.DataFrame:
+        """The point forecasts (the median) of ``forecasts`` as a frame shaped like the input."""
         point = self._state().point_index
         return forecasts_to_frame(
             panel,
@@ -305,25 +159,20 @@ class BaseForecaster(BaseEstimator):
             time_col=self.time_col,
         )
 
-    def predict_quantiles(
-        self,
-        X: pd.DataFrame | None = None,
-        h: int | None = None,
-        quantiles: Sequence[float] | None = None,
-        X_future: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
-
-        ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
-        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
-        gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
-        """
+    def _levels(self, quantiles: Sequence[float] | None) -> list[float]:
+        """The levels asked of :meth:`predict_quantiles`, checked against those trained."""
         trained = self._state().quantile_levels
         levels = trained if quantiles is None else requested_levels(quantiles, trained)
         unknown = [q for q in levels if q not in trained]
         if unknown:
             raise ValueError(f"quantiles {unknown} were not trained; available: {trained}")
-        panel, forecasts = self._forecast(X, h, X_future)
+        return levels
+
+    def _quantile_frame(
+        self, panel: Panel, forecasts: np.ndarray, levels: list[float]
+    ) -> pd.DataFrame:
+        """The quantile forecasts ``levels`` of ``forecasts`` as a frame, one column each."""
+        trained = self._state().quantile_levels
         return forecasts_to_frame(
             panel,
             forecasts[..., [trained.index(q) for q in levels]],
@@ -332,38 +181,47 @@ class BaseForecaster(BaseEstimator):
             time_col=self.time_col,
         )
 
-    def score(self, X: pd.DataFrame, y: None = None) -> float:
-        """Negative mean squared error of the forecast of the last ``horizon`` steps of ``X``.
+    def predict(self, X: pd.DataFrame | None = None, h: int | None = None) -> pd.DataFrame:
+        """Point forecasts (the median) with real future timestamps.
 
-        The model forecasts from ``X`` without its last ``horizon`` steps (whose future
-        covariates, if any, it is given); higher is better, as scikit-learn's model
-        selection expects. Missing actual values are left out.
+        Parameters
+        ----------
+        X : DataFrame, optional
+            History to forecast from (same shape and frequency as in ``fit``); ``None``
+            forecasts after the end of the training data. The model is not refitted.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
+            continues recursively from its own median.
+
+        Returns
+        -------
+        DataFrame
+            Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
+            future timestamps as index, one column per series.
         """
-        panel = self._history(X)
-        L, H = self.context_length, self.horizon
-        scales = series_scales([v[len(v) - L - H : len(v) - H] for v in panel.values])
-        windows = final_windows(
-            scaled(panel.values, scales),
-            panel.ids,
-            L,
-            H,
-            panel.covariates,
-            len(self.future_covariates),
-        )
-        contexts, covariates, future, actual = windows.arrays()
-        pred = self._rollout(contexts, covariates, future, None)[..., self._state().point_index]
-        pred, actual = pred * scales[:, None], actual * scales[:, None]
-        mask = ~np.isnan(actual)
-        return -mse(actual[mask], pred[mask])
+        return self._point_frame(*self._forecast(X, h))
+
+    def predict_quantiles(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
+
+        ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
+        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
+        gives columns ``(series, "q…")``. ``X`` and ``h`` as in :meth:`predict`.
+        """
+        levels = self._levels(quantiles)
+        return self._quantile_frame(*self._forecast(X, h), levels)
 
     # ------------------------------------------------------------------ persistence
     @staticmethod
+    @abstractmethod
     def _storage() -> Any:
         """The module that writes and reads this estimator's folder (``save_state`` and
-        ``load_state``); subclasses with other fitted state name their own."""
-        from . import persistence
-
-        return persistence
+        ``load_state``)."""
 
     def save(self, path: str | Path) -> None:
         """Save to the folder ``path``: weights in safetensors, the rest in JSON.

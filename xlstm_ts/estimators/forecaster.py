@@ -10,14 +10,15 @@ import pandas as pd
 
 from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
 
-from .base import BaseForecaster, fit_seed
+from .base import fit_seed
 from .candidates import TrainingPlan, fit_candidates
 from .mixing import ChannelMixing
 from .state import ForecasterState
 from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
+from .window_base import BaseWindowForecaster
 
 
-class XLSTMForecaster(ChannelMixing, BaseForecaster):
+class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
     """Direct multi-step forecaster with an xLSTM encoder, trained with Lightning.
 
     ``fit`` takes a long or a wide frame, or a :class:`~xlstm_ts.data.Panel` of arrays

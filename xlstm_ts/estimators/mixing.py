@@ -14,10 +14,10 @@ from xlstm_ts.data import Panel, other_series, with_other_series
 
 class ChannelMixing:
     """What ``channel_mixing=True`` changes in a forecaster (a mixin placed before
-    :class:`~xlstm_ts.estimators.base.BaseForecaster`, whose parameters it reads): every
-    panel read gets each series' other series among its covariates, after ``fit`` only
-    for the series the model was trained on, in that order; and forecasts beyond the
-    horizon continue all series together (:func:`joint_rollout`)."""
+    :class:`~xlstm_ts.estimators.window_base.BaseWindowForecaster`, whose parameters it
+    reads): every panel read gets each series' other series among its covariates, after
+    ``fit`` only for the series the model was trained on, in that order; and forecasts
+    beyond the horizon continue all series together (:func:`joint_rollout`)."""
 
     def _panel(self, X: Any) -> Panel:
         panel = super()._panel(X)

@@ -12,7 +12,45 @@ from xlstm_ts.nn import ForecastCombination, XLSTMForecastNet
 
 
 @dataclass
-class ForecasterState:
+class BaseForecasterState:
+    """What every forecaster learns (see :class:`~xlstm_ts.estimators.base.BaseForecaster`).
+
+    Attributes
+    ----------
+    network : nn.Module
+        The trained network (on the CPU, in evaluation mode).
+    network_config : dict
+        The keyword arguments that build ``network`` (JSON values), so that a saved
+        network is rebuilt without the estimator; it holds the quantile levels
+        (``"quantiles"``).
+    panel : Panel
+        The series the model has seen (their ids, last timestamps and frequency, and as
+        many of their last values as forecasting needs).
+    n_epochs : list of int
+        Epochs trained by each network of the model.
+    best_val_loss : float or None
+        Validation loss of the model (``None`` without validation data).
+    """
+
+    network: nn.Module
+    network_config: dict[str, Any]
+    panel: Panel
+    n_epochs: list[int]
+    best_val_loss: float | None
+
+    @property
+    def quantile_levels(self) -> list[float]:
+        """Quantile levels of the network's outputs, increasing."""
+        return list(self.network_config["quantiles"])
+
+    @property
+    def point_index(self) -> int:
+        """Position of the median, the point forecast, among the outputs."""
+        return self.quantile_levels.index(0.5)
+
+
+@dataclass
+class ForecasterState(BaseForecasterState):
     """The fitted state of an :class:`~xlstm_ts.estimators.XLSTMForecaster`.
 
     Attributes
@@ -41,11 +79,6 @@ class ForecasterState:
         as a dict).
     """
 
-    network: XLSTMForecastNet
-    network_config: dict[str, Any]
-    panel: Panel
-    n_epochs: list[int]
-    best_val_loss: float | None
     ridge_lambda: float | None = None
     linear_path: str | None = None
     decision: dict[str, Any] | None = None
@@ -54,16 +87,6 @@ class ForecasterState:
         "context_length", "horizon", "quantiles", "n_covariates", "n_future",
     )  # fmt: skip
     """Network settings that the members of a combination share (read by ``save``/``load``)."""
-
-    @property
-    def quantile_levels(self) -> list[float]:
-        """Quantile levels of the network's outputs, increasing."""
-        return list(self.network_config["quantiles"])
-
-    @property
-    def point_index(self) -> int:
-        """Position of the median, the point forecast, among the outputs."""
-        return self.quantile_levels.index(0.5)
 
     @classmethod
     def build_network(cls, config: dict[str, Any]) -> nn.Module:

@@ -25,7 +25,12 @@ from . import stream_state as ss
 from .base import BaseForecaster, fit_seed
 from .stream_state import StatefulState
 from .stream_update import check_update, new_steps, take_in
-from .validation import FORECASTER_CONSTRAINTS, check_forecaster_params
+from .validation import (
+    FORECASTER_CONSTRAINTS,
+    check_network_params,
+    quantile_levels,
+    refuse_bools,
+)
 
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
                 "windows_per_epoch", "channel_mixing"}  # fmt: skip
@@ -93,9 +98,6 @@ class XLSTMStateForecaster(BaseForecaster):
         "segment_length": [_POSITIVE],
         "window_len": [_POSITIVE, None],
     }
-    # no covariates yet: the base class reads these names
-    past_covariates: tuple[str, ...] = ()
-    future_covariates: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -161,7 +163,9 @@ class XLSTMStateForecaster(BaseForecaster):
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> list[float]:
         self._validate_params()
-        levels = check_forecaster_params(self)
+        refuse_bools(self)
+        levels = quantile_levels(self.quantiles)
+        check_network_params(self)
         if self.segment_length % self.patch_len:
             raise ValueError(
                 f"segment_length={self.segment_length} must be a multiple of "
@@ -296,13 +300,9 @@ class XLSTMStateForecaster(BaseForecaster):
         return self
 
     # ------------------------------------------------------------------ predicting
-    def _forecast(
-        self, X: Any, h: int | None, X_future: pd.DataFrame | None
-    ) -> tuple[Panel, np.ndarray]:
+    def _forecast(self, X: Any, h: int | None) -> tuple[Panel, np.ndarray]:
         from xlstm_ts.training import torch_threads
 
-        if X_future is not None:
-            raise ValueError("XLSTMStateForecaster uses no covariates: X_future must be None")
         state = self._state()
         h = self.horizon if h is None else h
         with torch_threads(self.num_threads):
@@ -332,19 +332,10 @@ class XLSTMStateForecaster(BaseForecaster):
                 f"series {short} are shorter than patch_len + horizon = {self.patch_len + H}"
             )
         head = replace(panel, values=[v[:-H] for v in panel.values])
-        _, pred = self._forecast(head, None, None)
+        _, pred = self._forecast(head, None)
         actual = np.stack([v[-H:] for v in panel.values])
         pred, mask = pred[..., self._state().point_index], ~np.isnan(actual)
         return -float(np.mean((actual[mask] - pred[mask]) ** 2))
-
-    def predict_contexts(
-        self, contexts: np.ndarray, h: int | None = None, quantiles: bool = False
-    ) -> np.ndarray:
-        """Not available: this model forecasts from whole histories (use ``predict(X)``)."""
-        raise NotImplementedError(
-            "XLSTMStateForecaster forecasts from whole histories, not fixed windows; "
-            "use predict(X) with the series' histories"
-        )
 
     # ------------------------------------------------------------------ persistence
     @staticmethod

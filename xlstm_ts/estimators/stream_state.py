@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,14 +18,14 @@ import torch
 from xlstm_ts.data import magnitude_scale
 from xlstm_ts.nn import StatefulForecastNet, cat_states, split_state
 
-from .state import ForecasterState
+from .state import BaseForecasterState
 
 ENCODE_BLOCK = 4096
 """Patches encoded per call when taking in a long history (bounds the memory)."""
 
 
 @dataclass
-class StatefulState(ForecasterState):
+class StatefulState(BaseForecasterState):
     """The fitted state of an :class:`~xlstm_ts.estimators.XLSTMStateForecaster`.
 
     ``panel.values`` hold each series' last ``window_len`` values (not the whole series);
@@ -42,10 +42,10 @@ class StatefulState(ForecasterState):
         The encoder's state of each series after its last complete patch (batch 1).
     """
 
-    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    scale: np.ndarray = field(default_factory=lambda: np.ones(0))
-    lengths: list[int] = field(default_factory=list)
-    states: list[Any] = field(default_factory=list)
+    mean: np.ndarray
+    scale: np.ndarray
+    lengths: list[int]
+    states: list[Any]
 
     @classmethod
     def build_network(cls, config: dict[str, Any]) -> StatefulForecastNet:

@@ -66,16 +66,28 @@ def check_forecaster_params(est: Any) -> list[float]:
         Naming the parameters and values that do not fit together.
     """
     refuse_bools(est)
-    levels = sorted({float(q) for q in est.quantiles} | {0.5})
-    bad = [q for q in levels if not 0 < q < 1]
-    if bad:
-        raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
+    levels = quantile_levels(est.quantiles)
     check_network_params(est)
     overlap = set(est.past_covariates) & set(est.future_covariates)
     if overlap:
         raise ValueError(
             f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
         )
+    return levels
+
+
+def quantile_levels(quantiles: Any) -> list[float]:
+    """The levels to train: ``quantiles`` with 0.5, sorted.
+
+    Raises
+    ------
+    ValueError
+        When a level does not lie strictly between 0 and 1.
+    """
+    levels = sorted({float(q) for q in quantiles} | {0.5})
+    bad = [q for q in levels if not 0 < q < 1]
+    if bad:
+        raise ValueError(f"quantiles must lie strictly between 0 and 1, got {bad}")
     return levels
 
 

@@ -45,7 +45,8 @@ class Roles:
                 f"{type(f).__name__} is not a forecaster of xlstm_ts: it lacks {missing} "
                 "(expected an XLSTMForecaster, or a Pipeline or wrapper ending in one)"
             )
-        return cls(f.id_col, f.time_col, f.target, f.horizon, tuple(f.future_covariates))
+        future = tuple(getattr(f, "future_covariates", ()))  # none for a stateful forecaster
+        return cls(f.id_col, f.time_col, f.target, f.horizon, future)
 
     def is_long(self, X: pd.DataFrame) -> bool:
         return self.id_col in X.columns or self.time_col in X.columns
@@ -134,13 +135,16 @@ def predict_with(
     roles = Roles.of(estimator)
     needs_future = bool(roles.future_covariates) and future is not None
     if history is None:
-        model = last_step(estimator)
+        model, Xt = last_step(estimator), None
         Xt_future = transform(estimator, future)[1] if needs_future else None
-        return getattr(model, method)(None, h=h, X_future=Xt_future, **kwargs)
-    rows = pd.concat([history, future]) if needs_future else history
-    model, Xt = transform(estimator, rows)
-    Xt_future = Xt.iloc[len(history) :] if needs_future else None
-    return getattr(model, method)(Xt.iloc[: len(history)], h=h, X_future=Xt_future, **kwargs)
+    else:
+        rows = pd.concat([history, future]) if needs_future else history
+        model, Xt = transform(estimator, rows)
+        Xt_future = Xt.iloc[len(history) :] if needs_future else None
+        Xt = Xt.iloc[: len(history)]
+    if roles.future_covariates:  # only a forecaster with future covariates takes X_future
+        kwargs["X_future"] = Xt_future
+    return getattr(model, method)(Xt, h=h, **kwargs)
 
 
 def forecast(

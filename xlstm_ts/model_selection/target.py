@@ -62,7 +62,7 @@ class TransformedTargetForecaster(BaseEstimator):
         if roles.is_long(X):
             columns = ["y" if f.target is None else f.target]
         elif f.target is None:
-            covariates = {*f.past_covariates, *f.future_covariates}
+            covariates = {*getattr(f, "past_covariates", ()), *getattr(f, "future_covariates", ())}
             columns = [c for c in X.columns if c not in covariates]
         else:
             columns = [f.target] if isinstance(f.target, str) else list(f.target)

@@ -1,0 +1,243 @@
+"""What every window forecaster adds to :class:`~xlstm_ts.estimators.base.BaseForecaster`:
+covariates, forecasts from the last ``context_length`` steps, scoring, the checkpoint key.
+
+:class:`BaseWindowForecaster` cuts the windows to forecast from, runs the network's
+recursive rollout and reads the future covariates; subclasses define the parameters and
+``fit``, which must set ``fitted_`` to a :class:`~xlstm_ts.estimators.ForecasterState`.
+Besides those of :class:`~xlstm_ts.estimators.base.BaseForecaster`, they have the
+parameters ``context_length``, ``past_covariates`` and ``future_covariates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from xlstm_ts.data import (
+    Panel,
+    final_windows,
+    future_covariate_values,
+    magnitude_scale,
+    scaled,
+    series_scales,
+)
+from xlstm_ts.metrics import mse
+from xlstm_ts.nn import rollout
+
+from .base import BaseForecaster, learned
+
+
+class BaseWindowForecaster(BaseForecaster):
+    """Forecasts from context windows, covariates, scoring and the checkpoint key of a
+    forecaster whose ``fit`` sets ``fitted_`` to a
+    :class:`~xlstm_ts.estimators.ForecasterState`."""
+
+    linear_path_ = learned("linear_path")
+    decision_ = learned("decision")
+    ridge_lambda_ = learned("ridge_lambda")
+
+    # ------------------------------------------------------------------ training
+    _RUNTIME_PARAMS = ("verbose", "num_threads", "trainer_kwargs")
+
+    def _checkpoint_key(self, panel: Panel) -> str | None:
+        """A fingerprint of the parameters and the series, stored beside the checkpoints of
+        ``checkpoint_dir`` so that a folder is resumed only by the same run."""
+        import hashlib
+        import json
+
+        from xlstm_ts.jsonable import jsonable
+
+        params = {k: v for k, v in self.get_params().items() if k not in self._RUNTIME_PARAMS}
+        digest = hashlib.sha256(json.dumps(jsonable(params), sort_keys=True, default=repr).encode())
+        digest.update(repr((list(panel.ids), panel.freq, panel.layout)).encode())
+        for values, covariates in zip(panel.values, panel.covariates, strict=True):
+            digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+            digest.update(np.ascontiguousarray(covariates, dtype=np.float64).tobytes())
+        return digest.hexdigest()
+
+    # ------------------------------------------------------------------ series
+    def _covariate_names(self) -> list[str]:
+        """Covariate columns, the future-known ones last."""
+        return [*self.past_covariates, *self.future_covariates]
+
+    def _panel(self, X: Any) -> Panel:
+        return self._read_panel(X, self._covariate_names())
+
+    # ------------------------------------------------------------------ predicting
+    def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> np.ndarray:
+        """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
+        names = list(self.future_covariates)
+        if not names:
+            return np.zeros((len(panel.values), self.horizon, 0))
+        if X_future is None:
+            raise ValueError(
+                f"this model uses future covariates {names}: pass their values for the "
+                f"{self.horizon} steps after each series' end as X_future"
+            )
+        kw = dict(id_col=self.id_col, time_col=self.time_col)
+        return np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
+
+    def _rollout(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        from xlstm_ts.training import torch_threads
+
+        state = self._state()
+        h = self.horizon if h is None else h
+        with torch_threads(self.num_threads):
+            return rollout(
+                state.network,
+                contexts,
+                covariates,
+                future,
+                h,
+                horizon=self.horizon,
+                point_index=state.point_index,
+            )
+
+    def _forecast(
+        self, X: Any, h: int | None, X_future: pd.DataFrame | None = None
+    ) -> tuple[Panel, np.ndarray]:
+        """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
+        panel = self._history(X)
+        L = self.context_length
+        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
+        scales = series_scales([v[-L:] for v in panel.values])
+        values = scaled(panel.values, scales)
+        windows = final_windows(values, panel.ids, L, 0, panel.covariates)
+        contexts, covariates, _, _ = windows.arrays()
+        out = self._rollout_series(contexts, covariates, self._future(panel, X_future), h)
+        return panel, out * scales[:, None, None]
+
+    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+        """:meth:`_rollout` from the last windows of a panel's series, in its order."""
+        return self._rollout(contexts, covariates, future, h)
+
+    def predict_contexts(
+        self,
+        contexts: np.ndarray,
+        h: int | None = None,
+        quantiles: bool = False,
+        covariates: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Forecasts from raw context windows, for evaluating many windows at once.
+
+        Parameters
+        ----------
+        contexts : array of shape (n, context_length)
+            Each row is the history of one window, oldest first, on the data's scale.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``.
+        quantiles : bool
+            Return all quantiles (n, h, len(quantile_levels_)) instead of the median (n, h).
+        covariates : array of shape (n, context_length, n_covariates), optional
+            The past covariates over each context, for a model that has them: with
+            ``channel_mixing`` the other series first, in the order of
+            :func:`~xlstm_ts.data.with_other_series`. Models with future covariates
+            forecast with :meth:`predict` only.
+        """
+        state = self._state()
+        n_cov = state.network_config.get("n_covariates", 0)
+        if state.network_config.get("n_future", 0):
+            raise ValueError(
+                "predict_contexts takes past inputs only, but this model uses future "
+                f"covariates {list(self.future_covariates)}; use predict(X, X_future=...)"
+            )
+        contexts = np.asarray(contexts, dtype=np.float64)
+        if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
+            raise ValueError(
+                f"contexts must have shape (n, {self.context_length}), got {contexts.shape}"
+            )
+        if covariates is None and n_cov:
+            raise ValueError(
+                f"this model reads {n_cov} covariate(s) beside each context; pass them as "
+                f"covariates of shape (n, {self.context_length}, {n_cov})"
+            )
+        covariates = np.zeros((*contexts.shape, 0)) if covariates is None else covariates
+        covariates = np.asarray(covariates, dtype=np.float32)
+        if covariates.shape != (*contexts.shape, n_cov):
+            raise ValueError(
+                f"covariates must have shape {(*contexts.shape, n_cov)}, got {covariates.shape}"
+            )
+        scales = np.array([magnitude_scale(c) for c in contexts]).reshape(-1, 1)
+        empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
+        out = self._rollout((contexts / scales).astype(np.float32), covariates, empty, h)
+        out = out * scales[..., None]
+        return out if quantiles else out[..., state.point_index]
+
+    def predict(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Point forecasts (the median) with real future timestamps.
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            History to forecast from (same shape and frequency as in ``fit``); ``None``
+            forecasts after the end of the training data. The model is not refitted.
+        h : int, optional
+            Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
+            continues recursively from its own median (not with covariates).
+        X_future : DataFrame, optional
+            Values of the ``future_covariates`` over the ``horizon`` steps after each
+            series' end, shaped like ``X`` (long: id, time and covariate columns; wide:
+            future timestamps as index). Needed only when the model has future covariates.
+
+        Returns
+        -------
+        DataFrame
+            Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
+            future timestamps as index, one column per series.
+        """
+        return self._point_frame(*self._forecast(X, h, X_future))
+
+    def predict_quantiles(
+        self,
+        X: pd.DataFrame | None = None,
+        h: int | None = None,
+        quantiles: Sequence[float] | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
+
+        ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
+        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
+        gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
+        """
+        levels = self._levels(quantiles)
+        return self._quantile_frame(*self._forecast(X, h, X_future), levels)
+
+    def score(self, X: pd.DataFrame, y: None = None) -> float:
+        """Negative mean squared error of the forecast of the last ``horizon`` steps of ``X``.
+
+        The model forecasts from ``X`` without its last ``horizon`` steps (whose future
+        covariates, if any, it is given); higher is better, as scikit-learn's model
+        selection expects. Missing actual values are left out.
+        """
+        panel = self._history(X)
+        L, H = self.context_length, self.horizon
+        scales = series_scales([v[len(v) - L - H : len(v) - H] for v in panel.values])
+        windows = final_windows(
+            scaled(panel.values, scales),
+            panel.ids,
+            L,
+            H,
+            panel.covariates,
+            len(self.future_covariates),
+        )
+        contexts, covariates, future, actual = windows.arrays()
+        pred = self._rollout(contexts, covariates, future, None)[..., self._state().point_index]
+        pred, actual = pred * scales[:, None], actual * scales[:, None]
+        mask = ~np.isnan(actual)
+        return -mse(actual[mask], pred[mask])
+
+    # ------------------------------------------------------------------ persistence
+    @staticmethod
+    def _storage() -> Any:
+        from . import persistence
+
+        return persistence
