@@ -1,4 +1,4 @@
-"""A first accuracy check of XLSTMStateForecaster against XLSTMForecaster (CPU, small).
+"""A first accuracy check of XLSTMStatefulForecaster against XLSTMForecaster (CPU, small).
 
 Each data set is one univariate series split in time into train / validation / test
 (ETTh1 "OT": the standard 12/4/4 months; the synthetic ones 60/20/20). Both models see
@@ -44,11 +44,11 @@ def load(name: str) -> tuple[np.ndarray, int, int]:
 def stateful_forecasts(model, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
     """Medians (len(origins), H) of the stateful model from every origin (the step
     before the forecast), in one pass over the series with a carried state."""
-    from xlstm_ts.estimators import stream_state as ss
+    from xlstm_ts.stateful.fitted import normalised
 
     net, state = model.model_, model.fitted_
     W, S = net.window_len, 1024
-    z = torch.from_numpy(ss.normalised(values, state.mean[0], state.scale[0]))
+    z = torch.from_numpy(normalised(values, state.mean[0], state.scale[0]))
     n = -(-len(z) // S) * S  # padded at the end: positions there are not used
     windows = torch.nn.functional.pad(z[None], (W - 1, n - len(z))).unfold(1, W, 1)
     outs, carried = [], None
@@ -64,8 +64,8 @@ def score(pred: np.ndarray, actual: np.ndarray, std: float) -> tuple[float, floa
     return float(np.mean(err**2)), float(np.mean(np.abs(err)))
 
 
-def run(name: str, horizon: int, epochs: int, state_epochs: int, window_len: int) -> list[str]:
-    from xlstm_ts import XLSTMForecaster, XLSTMStateForecaster
+def run(name: str, horizon: int, epochs: int, stateful_epochs: int, window_len: int) -> list[str]:
+    from xlstm_ts import XLSTMForecaster, XLSTMStatefulForecaster
 
     values, train_end, val_end = load(name)
     std = float(np.std(values[:train_end]))
@@ -89,9 +89,9 @@ def run(name: str, horizon: int, epochs: int, state_epochs: int, window_len: int
     )
     # one series: one segment per batch, so few steps per epoch; short segments, a higher
     # learning rate and more (cheap) epochs make up for it
-    stateful = XLSTMStateForecaster(
+    stateful = XLSTMStatefulForecaster(
         **common,
-        max_epochs=state_epochs,
+        max_epochs=stateful_epochs,
         segment_length=256,
         batch_size=1,
         learning_rate=3e-3,
@@ -101,7 +101,7 @@ def run(name: str, horizon: int, epochs: int, state_epochs: int, window_len: int
     stateful.fit(fit_part)
     fit_s = time.perf_counter() - start
     mse, mae = score(stateful_forecasts(stateful, values, origins), actual, std)
-    label = f"XLSTMStateForecaster (window_len {window_len})"
+    label = f"XLSTMStatefulForecaster (window_len {window_len})"
     rows.append(f"| {name} | {label} | {mse:.4f} | {mae:.4f} | {fit_s:.0f} s |")
     return rows
 
@@ -111,18 +111,18 @@ def main() -> None:
     p.add_argument("--sets", nargs="+", default=["mackey_glass", "lorenz63", "etth1"])
     p.add_argument("--horizon", type=int, default=24)
     p.add_argument("--epochs", type=int, default=8, help="XLSTMForecaster (2,048 windows)")
-    p.add_argument("--state-epochs", type=int, default=40, help="XLSTMStateForecaster")
-    p.add_argument("--window-len", type=int, default=16, help="XLSTMStateForecaster's head")
+    p.add_argument("--stateful-epochs", type=int, default=40, help="XLSTMStatefulForecaster")
+    p.add_argument("--window-len", type=int, default=16, help="XLSTMStatefulForecaster's head")
     args = p.parse_args()
     torch.set_num_threads(1)
     print(
-        f"horizon {args.horizon}; epochs: {args.epochs} (window), {args.state_epochs} "
+        f"horizon {args.horizon}; epochs: {args.epochs} (window), {args.stateful_epochs} "
         "(stateful); test MSE/MAE in units of the training part's standard deviation"
     )
     print("| data | model | MSE | MAE | fit time |")
     print("|---|---|---|---|---|")
     for name in args.sets:
-        for row in run(name, args.horizon, args.epochs, args.state_epochs, args.window_len):
+        for row in run(name, args.horizon, args.epochs, args.stateful_epochs, args.window_len):
             print(row, flush=True)
 
 

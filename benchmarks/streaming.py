@@ -1,4 +1,4 @@
-"""Streaming with XLSTMStateForecaster on the CPU: the cost of taking in one new step
+"""Streaming with XLSTMStatefulForecaster on the CPU: the cost of taking in one new step
 against re-encoding the whole history, and training time and memory on one long series.
 
 Part 1 fits a small model, takes in a history of each length, then times (medians of
@@ -79,10 +79,10 @@ def median_time(fn, repeats: int) -> float:
 
 
 def update_part(histories: list[int], repeats: int) -> None:
-    from xlstm_ts import XLSTMStateForecaster
+    from xlstm_ts import XLSTMStatefulForecaster
 
     values = series(max(histories) + 16 * (repeats + 2))
-    model = XLSTMStateForecaster(**MODEL, segment_length=256, max_epochs=1, validation_size=0)
+    model = XLSTMStatefulForecaster(**MODEL, segment_length=256, max_epochs=1, validation_size=0)
     model.fit(frame(values[:600]))
     print(
         "| history | update(1) + predict(), mean of 16 | predict(history) | ratio "
@@ -112,7 +112,7 @@ def time_history(model, values: np.ndarray, L: int, repeats: int) -> dict[str, f
     A new step runs the encoder only when it completes a patch (one step in
     ``patch_len``); the others only append to the tail. Both kinds are timed, and the
     mean over ``patch_len`` = 16 consecutive steps (every phase of a patch once)."""
-    from xlstm_ts.estimators import stream_state as ss
+    from xlstm_ts.stateful import inference
 
     state, net = model.fitted_, model.model_
     W, P = net.window_len, net.patch_len
@@ -121,13 +121,15 @@ def time_history(model, values: np.ndarray, L: int, repeats: int) -> dict[str, f
     def net_steps(n: int, states: list, count: int) -> list:
         """``count`` steps, one at a time, from ``n`` steps seen (states after them)."""
         for j in range(n, n + count):
-            states = ss.advance(net, states, [j], [values[j - W : j]], [values[j : j + 1]], *args)
-            ss.forecast(net, states, [j + 1], [values[j + 1 - W : j + 1]], *args)
+            states = inference.advance(
+                net, states, [j], [values[j - W : j]], [values[j : j + 1]], *args
+            )
+            inference.forecast(net, states, [j + 1], [values[j + 1 - W : j + 1]], *args)
         return states
 
     def net_full() -> None:
-        states, mean, scale = ss.encode_panel(state, panel)
-        ss.forecast(net, states, [L], [values[L - W : L]], mean, scale)
+        states, mean, scale = inference.encode_panel(state, panel)
+        inference.forecast(net, states, [L], [values[L - W : L]], mean, scale)
 
     panel = model.to_panel(frame(values[:L]))
     at_L = state.states
@@ -162,12 +164,12 @@ def peak_rss_mib() -> float:
 
 def train_one(n: int, segment_length: int) -> dict:
     """One epoch on one series of ``n`` steps (run in a fresh process)."""
-    from xlstm_ts import XLSTMStateForecaster
+    from xlstm_ts import XLSTMStatefulForecaster
     from xlstm_ts.training import EpochSummary
 
     df = frame(series(n))
     epoch = EpochSummary(stream=io.StringIO())
-    model = XLSTMStateForecaster(
+    model = XLSTMStatefulForecaster(
         **MODEL, segment_length=segment_length, max_epochs=1, validation_size=0,
         trainer_kwargs={"callbacks": [epoch]},
     )  # fmt: skip

@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 from xlstm_ts import XLSTMForecaster
 from xlstm_ts.cli import main
-from xlstm_ts.estimators import XLSTMStateForecaster, candidates
+from xlstm_ts.estimators import candidates
+from xlstm_ts.stateful import XLSTMStatefulForecaster
 
 settings.register_profile(
     "xlstm-ci",
@@ -430,8 +431,8 @@ def test_misaligned_future_covariates(covariate_model: XLSTMForecaster, X_future
 
 # ---------------------------------------------------------------- update
 @pytest.fixture(scope="module")
-def stateful_model() -> XLSTMStateForecaster:
-    return XLSTMStateForecaster(horizon=2, segment_length=8, **TINY).fit(_train_frame())
+def stateful_model() -> XLSTMStatefulForecaster:
+    return XLSTMStatefulForecaster(horizon=2, segment_length=8, **TINY).fit(_train_frame())
 
 
 @st.composite
@@ -455,10 +456,10 @@ def new_steps(draw) -> pd.DataFrame:
 
 @settings(CI, max_examples=100)
 @given(X_new=new_steps())
-def test_update(stateful_model: XLSTMStateForecaster, X_new) -> None:
+def test_update(stateful_model: XLSTMStatefulForecaster, X_new) -> None:
     before = stateful_model.predict()
     steps = stateful_model.n_steps_
-    model = XLSTMStateForecaster(**stateful_model.get_params())
+    model = XLSTMStatefulForecaster(**stateful_model.get_params())
     model.fitted_ = stateful_model.fitted_
     kind, out = outcome("update", lambda: model.update(X_new))
     if kind == "error":  # the model is left as it was

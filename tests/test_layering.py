@@ -17,6 +17,7 @@ LAYERS = [
     {"nn", "data"},
     {"training"},
     {"estimators", "baselines"},
+    {"stateful"},
     {"tuning", "ltsf", "model_selection", "plotting"},
     {"cli"},
 ]

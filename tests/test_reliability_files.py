@@ -21,8 +21,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.estimators import XLSTMStateForecaster, model_folder, persistence
+from xlstm_ts.estimators import model_folder, persistence
 from xlstm_ts.estimators.persistence import CorruptModelError
+from xlstm_ts.stateful import XLSTMStatefulForecaster
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(
@@ -44,8 +45,8 @@ def fitted() -> XLSTMForecaster:
 
 
 @pytest.fixture(scope="module")
-def fitted_stateful() -> XLSTMStateForecaster:
-    return XLSTMStateForecaster(horizon=3, segment_length=16, **SMALL).fit(_frame())
+def fitted_stateful() -> XLSTMStatefulForecaster:
+    return XLSTMStatefulForecaster(horizon=3, segment_length=16, **SMALL).fit(_frame())
 
 
 @pytest.fixture
@@ -184,7 +185,7 @@ TAMPER = {
     "config a list": (lambda f: (f / "config.json").write_text("[1, 2]"), "JSON object"),
     "format version": (_edit(_set(("format_version",), 99)), "format version 99"),
     "class missing": (_edit(lambda c: c.pop("class")), "lacks the key 'class'"),
-    "other class": (_edit(_set(("class",), "XLSTMStateForecaster")), "not a XLSTMForecaster"),
+    "other class": (_edit(_set(("class",), "XLSTMStatefulForecaster")), "not a XLSTMForecaster"),
     "network width": (_edit(_set(("network", "d_model"), 16)), r"has shape"),
     "network garbage": (_edit(_set(("network", "d_model"), "wide")), "network"),
     "horizon changed": (_edit(_set(("params", "horizon"), 5)), "differs from the network"),
@@ -254,17 +255,17 @@ STATEFUL_TAMPER = {
 
 @pytest.mark.parametrize("case", list(STATEFUL_TAMPER))
 def test_tampered_stateful_folder_gives_a_clear_error(
-    case: str, fitted_stateful: XLSTMStateForecaster, tmp_path: Path
+    case: str, fitted_stateful: XLSTMStatefulForecaster, tmp_path: Path
 ) -> None:
     fitted_stateful.save(tmp_path / "m")
     tamper, message = STATEFUL_TAMPER[case]
     tamper(tmp_path / "m")
     with pytest.raises(ValueError, match=message):
-        XLSTMStateForecaster.load(tmp_path / "m")
+        XLSTMStatefulForecaster.load(tmp_path / "m")
 
 
 def test_untampered_folders_load_and_forecast_the_same(
-    fitted: XLSTMForecaster, fitted_stateful: XLSTMStateForecaster, tmp_path: Path
+    fitted: XLSTMForecaster, fitted_stateful: XLSTMStatefulForecaster, tmp_path: Path
 ) -> None:
     for model in (fitted, fitted_stateful):
         model.save(tmp_path / type(model).__name__)

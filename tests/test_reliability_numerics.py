@@ -11,7 +11,8 @@ from lightning.pytorch.callbacks import Callback
 from sklearn.exceptions import NotFittedError
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.estimators import XLSTMStateForecaster, candidates
+from xlstm_ts.estimators import candidates
+from xlstm_ts.stateful import XLSTMStatefulForecaster
 from xlstm_ts.training import ForecastModule, NonFiniteLossError
 
 SMALL = dict(
@@ -176,7 +177,7 @@ def test_extreme_series_give_finite_forecasts_on_their_scale(name: str, estimato
         params = {**WINDOW, "linear_path": linear_path}
         model = XLSTMForecaster(horizon=4, context_length=16, max_epochs=1, **params)
     else:
-        model = XLSTMStateForecaster(horizon=4, segment_length=16, max_epochs=1, **SMALL)
+        model = XLSTMStatefulForecaster(horizon=4, segment_length=16, max_epochs=1, **SMALL)
     pred = model.fit(df).predict()["s"].to_numpy()
     assert np.isfinite(pred).all()
     lo, hi = values.min(), values.max()

@@ -10,7 +10,8 @@ import pytest
 
 from xlstm_ts import XLSTMForecaster
 from xlstm_ts.data import frame_to_panel
-from xlstm_ts.estimators import XLSTMStateForecaster, candidates
+from xlstm_ts.estimators import candidates
+from xlstm_ts.stateful import XLSTMStatefulForecaster
 
 TINY = dict(
     d_model=8, num_blocks=1, num_heads=2, patch_len=2, max_epochs=1, batch_size=64,
@@ -127,8 +128,8 @@ def test_future_covariates_in_another_time_zone() -> None:
         model.predict(X_future=pd.DataFrame({"cal": [1.0, 2.0]}, index=index))
 
 
-def _stateful() -> XLSTMStateForecaster:
-    return XLSTMStateForecaster(horizon=2, segment_length=8, **TINY).fit(_wide())
+def _stateful() -> XLSTMStatefulForecaster:
+    return XLSTMStatefulForecaster(horizon=2, segment_length=8, **TINY).fit(_wide())
 
 
 def test_update_in_another_time_zone() -> None:

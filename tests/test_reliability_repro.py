@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from xlstm_ts import XLSTMForecaster
-from xlstm_ts.estimators import XLSTMStateForecaster
+from xlstm_ts.stateful import XLSTMStatefulForecaster
 
 CHILD = textwrap.dedent(
     """
@@ -21,7 +21,7 @@ CHILD = textwrap.dedent(
     import numpy as np
     import pandas as pd
     from xlstm_ts import XLSTMForecaster
-    from xlstm_ts.estimators import XLSTMStateForecaster
+    from xlstm_ts.stateful import XLSTMStatefulForecaster
 
     t = np.arange(200)
     df = pd.DataFrame(
@@ -32,7 +32,7 @@ CHILD = textwrap.dedent(
                  dropout=0.1, random_state=int(sys.argv[2]),
                  trainer_kwargs={"enable_progress_bar": False})
     window = XLSTMForecaster(horizon=4, context_length=16, linear_path="none", **small)
-    stateful = XLSTMStateForecaster(horizon=4, segment_length=16, **small)
+    stateful = XLSTMStatefulForecaster(horizon=4, segment_length=16, **small)
     for name, model in (("window", window), ("stateful", stateful)):
         model.fit(df)
         np.save(f"{sys.argv[1]}-{name}.npy", model.predict_quantiles().to_numpy(dtype=float))
@@ -56,7 +56,7 @@ def _run(tmp_path: Path, tag: str, seed: int) -> str:
 def test_same_seed_same_forecasts_across_processes_and_save_load(tmp_path: Path) -> None:
     first, second = _run(tmp_path, "p1", 7), _run(tmp_path, "p2", 7)
     other = _run(tmp_path, "p3", 8)
-    for name, cls in (("window", XLSTMForecaster), ("stateful", XLSTMStateForecaster)):
+    for name, cls in (("window", XLSTMForecaster), ("stateful", XLSTMStatefulForecaster)):
         a, b = np.load(f"{first}-{name}.npy"), np.load(f"{second}-{name}.npy")
         np.testing.assert_array_equal(a, b)  # bit for bit
         assert not np.array_equal(a, np.load(f"{other}-{name}.npy"))  # the seed matters

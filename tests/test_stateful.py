@@ -1,4 +1,4 @@
-"""XLSTMStateForecaster: segments with a carried state, update, persistence, bad updates."""
+"""XLSTMStatefulForecaster: segments with a carried state, update, persistence, bad updates."""
 
 import numpy as np
 import pandas as pd
@@ -7,10 +7,14 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from xlstm_ts import XLSTMStateForecaster
-from xlstm_ts.nn import StatefulForecastNet
-from xlstm_ts.training import Segments, SegmentSchedule, StatefulForecastModule
-from xlstm_ts.training.segments import share_series
+from xlstm_ts import XLSTMStatefulForecaster
+from xlstm_ts.stateful import (
+    Segments,
+    SegmentSchedule,
+    StatefulForecastModule,
+    StatefulForecastNet,
+)
+from xlstm_ts.stateful.datamodule import share_series
 
 TINY = dict(
     horizon=6,
@@ -51,8 +55,8 @@ def data() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def fitted(data) -> XLSTMStateForecaster:
-    return XLSTMStateForecaster(**TINY).fit(data.iloc[:100])
+def fitted(data) -> XLSTMStatefulForecaster:
+    return XLSTMStatefulForecaster(**TINY).fit(data.iloc[:100])
 
 
 # ---------------------------------------------------------------- network and training
@@ -165,15 +169,15 @@ def test_validation_targets_lie_in_the_validation_part():
 
 
 def test_sklearn_contract(data):
-    model = XLSTMStateForecaster(**TINY)
+    model = XLSTMStatefulForecaster(**TINY)
     assert clone(model).get_params() == model.get_params()
     assert model.set_params(patch_len=2) is model and model.patch_len == 2
     with pytest.raises(NotFittedError):
-        XLSTMStateForecaster().predict()
+        XLSTMStatefulForecaster().predict()
     with pytest.raises(ValueError, match="segment_length=18 must be a multiple of patch_len=4"):
-        XLSTMStateForecaster(**{**TINY, "segment_length": 18}).fit(data)
+        XLSTMStatefulForecaster(**{**TINY, "segment_length": 18}).fit(data)
     with pytest.raises(ValueError, match=r"'segment_length' parameter .* must be an int"):
-        XLSTMStateForecaster(**{**TINY, "segment_length": 0}).fit("not a frame")
+        XLSTMStatefulForecaster(**{**TINY, "segment_length": 0}).fit("not a frame")
 
 
 def test_only_what_the_model_offers(fitted):
@@ -188,7 +192,7 @@ def test_only_what_the_model_offers(fitted):
 def test_model_selection_backtests_the_model(data):
     from xlstm_ts.model_selection import backtest
 
-    result = backtest(XLSTMStateForecaster(**TINY), data.iloc[:120], n_windows=2)
+    result = backtest(XLSTMStatefulForecaster(**TINY), data.iloc[:120], n_windows=2)
     assert len(result.forecasts) == 2 * 2 * TINY["horizon"]
     assert np.isfinite(result.forecasts["q0.5"]).all()
 
@@ -231,7 +235,7 @@ def test_update_equals_the_forecast_from_the_whole_history(fitted, data, split):
 
 
 def test_update_equals_the_full_history_with_a_longer_head_window(data):
-    model = XLSTMStateForecaster(**{**TINY, "window_len": 10}).fit(data.iloc[:100])
+    model = XLSTMStatefulForecaster(**{**TINY, "window_len": 10}).fit(data.iloc[:100])
     assert model.panel_.values[0].tolist() == data["a"].iloc[90:100].tolist()
     before = model.predict(h=8)
     for a, b in [(100, 101), (101, 107), (107, 120)]:
@@ -241,12 +245,12 @@ def test_update_equals_the_full_history_with_a_longer_head_window(data):
     )
     assert not np.allclose(model.predict(h=8).to_numpy(), before.to_numpy())
     with pytest.raises(ValueError, match="window_len=3 must be at least patch_len=4"):
-        XLSTMStateForecaster(**{**TINY, "window_len": 3}).fit(data)
+        XLSTMStatefulForecaster(**{**TINY, "window_len": 3}).fit(data)
 
 
 def test_update_adds_new_series_long_frame(data):
     df = long(data)
-    model = XLSTMStateForecaster(**TINY).fit(df[df.ds < data.index[100]])
+    model = XLSTMStatefulForecaster(**TINY).fit(df[df.ds < data.index[100]])
     new = pd.DataFrame({"unique_id": "c", "ds": data.index[90:130], "y": np.sin(np.arange(40))})
     step = df[(df.ds >= data.index[100]) & (df.ds < data.index[130])]
     model.update(pd.concat([step, new]))
@@ -292,7 +296,7 @@ def test_save_and_load_keep_the_state(fitted, data, tmp_path):
     model.fitted_ = fitted.fitted_
     model.update(data.iloc[100:107])
     model.save(tmp_path / "m")
-    loaded = XLSTMStateForecaster.load(tmp_path / "m")
+    loaded = XLSTMStatefulForecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.predict(h=10), model.predict(h=10))
     assert loaded.n_steps_ == [107, 107]
     # updates continue after loading exactly as before
@@ -301,16 +305,28 @@ def test_save_and_load_keep_the_state(fitted, data, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     from xlstm_ts import XLSTMForecaster
 
-    with pytest.raises(ValueError, match="holds a saved XLSTMStateForecaster in format 'stateful'"):
+    saved = "holds a saved XLSTMStatefulForecaster in format 'stateful'"
+    with pytest.raises(ValueError, match=saved):
         XLSTMForecaster.load(tmp_path / "m")
     XLSTMForecaster(horizon=6, context_length=24, max_epochs=1).fit(data).save(tmp_path / "w")
     with pytest.raises(ValueError, match="format None.*reads stateful forecasters"):
-        XLSTMStateForecaster.load(tmp_path / "w")
+        XLSTMStatefulForecaster.load(tmp_path / "w")
+
+
+def test_the_format_before_the_rename_is_refused(fitted, tmp_path):
+    import json
+
+    fitted.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config.update({"format_version": 2, "class": "XLSTMStateForecaster"})
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="version 2; .* version 3: fit the model again"):
+        XLSTMStatefulForecaster.load(tmp_path / "m")
 
 
 def test_score_and_integer_index():
     df = wide(120).reset_index(drop=True)
-    model = XLSTMStateForecaster(**TINY).fit(df)
+    model = XLSTMStatefulForecaster(**TINY).fit(df)
     pred = model.predict()
     assert pred.index.tolist() == list(range(120, 126))
     score = model.score(df)
@@ -340,12 +356,12 @@ def test_gradients_are_finite_where_targets_are_missing(loss):
 DDP_SCRIPT = """
 import json, os
 import numpy as np, pandas as pd, torch.distributed as dist
-from xlstm_ts import XLSTMStateForecaster
+from xlstm_ts import XLSTMStatefulForecaster
 
 t = np.arange(300)
 df = pd.DataFrame({"a": np.sin(t / 6.0), "b": np.cos(t / 9.0), "c": np.sin(t / 4.0)},
                   index=pd.date_range("2021-01-01", periods=300, freq="h"))
-model = XLSTMStateForecaster(
+model = XLSTMStatefulForecaster(
     horizon=6, patch_len=4, segment_length=32, d_model=8, num_heads=2, max_epochs=2,
     batch_size=1, validation_size=24, random_state=0,
     trainer_kwargs={"accelerator": "cpu", "devices": 2, "strategy": "ddp",
@@ -388,7 +404,7 @@ def test_ddp_trains_series_shared_between_two_processes(tmp_path):
 
 
 def test_batches_depend_on_batch_and_segment_length_not_series_length():
-    from xlstm_ts.training import SegmentDataModule
+    from xlstm_ts.stateful import SegmentDataModule
 
     series = [np.zeros(n, np.float32) for n in (50, 5000, 20000)]
     data = SegmentDataModule(series, [40, 4900, 19000], 4, 6, 32, batch_size=2, window_len=8)
@@ -401,8 +417,8 @@ def test_missing_values_are_read_as_the_mean(data):
     df = data.iloc[:100].copy()
     df.iloc[[5, 50, 97], 0] = np.nan
     with pytest.raises(ValueError, match="allow_missing=True"):
-        XLSTMStateForecaster(**TINY).fit(df)
-    model = XLSTMStateForecaster(**{**TINY, "allow_missing": True}).fit(df)
+        XLSTMStatefulForecaster(**TINY).fit(df)
+    model = XLSTMStatefulForecaster(**{**TINY, "allow_missing": True}).fit(df)
     assert np.isfinite(model.predict().to_numpy()).all()
     new = data.iloc[100:110].copy()
     new.iloc[3, 1] = np.nan

@@ -5,9 +5,9 @@ import pytest
 from sklearn.preprocessing import StandardScaler
 from xlstm_ts.datasets import split_bounds
 
-from xlstm_ts import XLSTMStateForecaster, ltsf
+from xlstm_ts import XLSTMStatefulForecaster, ltsf
 from xlstm_ts.data import Panel
-from xlstm_ts.estimators.stream_state import forecasts_at
+from xlstm_ts.stateful.inference import forecasts_at
 
 TINY = dict(
     patch_len=4, window_len=8, segment_length=16, d_model=8, num_blocks=2, slstm_at=(1,),
@@ -21,8 +21,8 @@ def _series(n: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def fitted() -> XLSTMStateForecaster:
-    model = XLSTMStateForecaster(horizon=5, validation_size=10, random_state=0, **TINY)
+def fitted() -> XLSTMStatefulForecaster:
+    model = XLSTMStatefulForecaster(horizon=5, validation_size=10, random_state=0, **TINY)
     return model.fit(Panel.from_arrays([_series(90)]))
 
 

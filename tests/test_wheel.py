@@ -1,5 +1,6 @@
-"""The wheel holds every module: built from a clean export of the repository, installed
-without ``-e`` into a fresh environment, it imports every module and runs the CLI.
+"""The wheel holds every module and C source: built from a clean export of the repository,
+installed without ``-e`` into a fresh environment, it imports every module and runs the
+CLI.
 
 The fresh environment borrows this one's third-party packages through a ``.pth`` file
 (so nothing is downloaded); an editable install of ``xlstm_ts`` here is not seen there,
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,15 @@ def _source_modules() -> set[str]:
     return modules
 
 
+def _c_sources() -> set[str]:
+    """The C files of the packages, as paths inside the wheel."""
+    return {
+        "/".join((*package.split("."), *path.relative_to(folder).parts))
+        for package, folder in SOURCES.items()
+        for path in folder.rglob("*.c")
+    }
+
+
 @pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
                     reason="needs a git checkout to export")  # fmt: skip
 def test_wheel_from_clean_export_imports_every_module_and_runs_the_cli(tmp_path):
@@ -56,6 +67,9 @@ def test_wheel_from_clean_export_imports_every_module_and_runs_the_cli(tmp_path)
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(export)],
                    check=True, capture_output=True)  # fmt: skip
     (wheel,) = dist.glob("xlstm_ts-*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # the C sources compiled on first use, too
+        held = set(archive.namelist())
+    assert _c_sources() <= held, sorted(_c_sources() - held)
 
     env_dir = tmp_path / "fresh"
     venv.create(env_dir, with_pip=False)

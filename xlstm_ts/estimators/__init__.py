@@ -2,14 +2,11 @@
 
 from .forecaster import XLSTMForecaster
 from .regressor import XLSTMRegressor
-from .state import ForecasterState
-from .stateful import XLSTMStateForecaster
-from .stream_state import StatefulState
+from .state import BaseForecasterState, ForecasterState
 
 __all__ = [
+    "BaseForecasterState",
     "ForecasterState",
-    "StatefulState",
     "XLSTMForecaster",
     "XLSTMRegressor",
-    "XLSTMStateForecaster",
 ]

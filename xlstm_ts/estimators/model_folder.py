@@ -1,7 +1,7 @@
 """A saved model's folder: its two files, written atomically and read back checked.
 
 Format-generic parts shared by every estimator's persistence (:mod:`.persistence`,
-:mod:`.stream_persistence`): :func:`write_folder` writes ``config.json`` and
+:mod:`xlstm_ts.stateful.persistence`): :func:`write_folder` writes ``config.json`` and
 ``model.safetensors`` to a temporary sibling folder that then replaces the old one by
 renames; :func:`read_folder` and the checks below refuse, with a
 :class:`CorruptModelError` that names the file, key or tensor, anything that is not

@@ -138,7 +138,9 @@ def panel_from_metadata(
     )
 
 
-def _params(params: dict[str, Any]) -> dict[str, Any]:
+def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    """An estimator's parameters as JSON values (``trainer_kwargs`` that JSON cannot store
+    become ``None``, with a warning)."""
     params = {
         k: os.fspath(v) if isinstance(v, os.PathLike) else jsonable(v) for k, v in params.items()
     }
@@ -161,7 +163,7 @@ def save_state(
     config = {
         "format_version": FORMAT_VERSION,
         "class": class_name,
-        "params": _params(params),
+        "params": jsonable_params(params),
         "network": jsonable(state.network_config),
         "fitted": {
             **panel_metadata(panel),

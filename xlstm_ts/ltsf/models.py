@@ -16,8 +16,9 @@ from xlstm_ts.baselines import (
     seasonal_naive,
 )
 from xlstm_ts.data import Panel, relative_order
-from xlstm_ts.estimators import XLSTMForecaster, XLSTMStateForecaster
-from xlstm_ts.estimators.stream_state import forecasts_at
+from xlstm_ts.estimators import XLSTMForecaster
+from xlstm_ts.stateful import XLSTMStatefulForecaster
+from xlstm_ts.stateful.inference import forecasts_at
 
 from .data import LTSFData
 
@@ -235,7 +236,7 @@ seven channels of 8,640 training rows, an epoch of seconds on one CPU core)."""
 
 
 class StatefulModel:
-    """:class:`~xlstm_ts.XLSTMStateForecaster` scored on the protocol's test windows.
+    """:class:`~xlstm_ts.XLSTMStatefulForecaster` scored on the protocol's test windows.
 
     Fitted on the scaled training and validation rows (``validation_size`` is the
     validation part, so early stopping and the kept epoch see the validation targets
@@ -277,7 +278,7 @@ class StatefulModel:
             w = data.context_length if w == "context" else int(w)
             if w in tried:
                 continue
-            model = XLSTMStateForecaster(
+            model = XLSTMStatefulForecaster(
                 horizon=horizon, validation_size=val_stop - train_stop, random_state=seed,
                 **{**self.params, "window_len": w},
             ).fit(panel)  # fmt: skip

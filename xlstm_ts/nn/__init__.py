@@ -9,15 +9,6 @@ from .mlstm_block import MLSTMBlock
 from .rollout import rollout
 from .slstm_block import SLSTMBlock
 from .stack import XLSTMStack
-from .stateful_net import (
-    StatefulForecastNet,
-    StreamState,
-    cat_states,
-    flatten_state,
-    map_state,
-    split_state,
-    unflatten_state,
-)
 
 __all__ = [
     "CausalConv1d",
@@ -28,14 +19,7 @@ __all__ = [
     "MLSTMBlock",
     "MultiHeadNorm",
     "SLSTMBlock",
-    "StatefulForecastNet",
-    "StreamState",
     "XLSTMForecastNet",
     "XLSTMStack",
-    "cat_states",
-    "flatten_state",
-    "map_state",
     "rollout",
-    "split_state",
-    "unflatten_state",
 ]

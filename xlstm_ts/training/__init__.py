@@ -11,7 +11,6 @@ from .module import ForecastModule
 from .progress import EpochSummary
 from .ridge_start import ridge_start
 from .run import FitResult, TrainConfig, fit_module
-from .segments import SegmentDataModule, Segments, SegmentSchedule, StatefulForecastModule
 
 __all__ = [
     "BlendMonitor",
@@ -21,10 +20,6 @@ __all__ = [
     "NonFiniteGuard",
     "NonFiniteLossError",
     "ForecastModule",
-    "SegmentDataModule",
-    "SegmentSchedule",
-    "Segments",
-    "StatefulForecastModule",
     "TrainConfig",
     "WindowDataModule",
     "WeightFit",

@@ -1,9 +1,9 @@
-/* One streaming step of the encoder's blocks in C (stream_step.py has the same maths in
-   NumPy, the torch blocks are the reference; equal to rounding).
+/* One patch through the stateful network's encoder blocks in C (step_numpy.py has the same
+   maths in NumPy, the torch blocks are the reference; equal to rounding).
 
-   Built on first use by stream_compiled.py and called through ctypes. Every array is
+   Built on first use by step_c.py and called through ctypes. Every array is
    C-contiguous; a state pointer of NULL is the empty state (zeros, m = -inf). The weights
-   of a block come packed in one array, in the order stream_compiled.py writes them. The
+   of a block come packed in one array, in the order step_c.py writes them. The
    file includes itself once per float type: the body below the #else is the code. */
 #ifndef T
 #include <float.h>
@@ -232,7 +232,7 @@ void F(layer_norm_rows)(long B, long n, const T *x, const T *w, const T *b, doub
     for (long r = 0; r < B; r++) F(layer_norm)(n, x + r * n, w, b, eps, y + r * n);
 }
 
-/* the forecast head in inference (stateful_net.py, forecast_array) for one row: forecasts
+/* the forecast head in inference (net.py, forecast_array) for one row: forecasts
    o (HQ) from an encoding (E), a window x (W, NaN already read as 0) and a tail length.
    w: the fused input map ((E + W), E), its bias (E), the tail embedding (P, E), the
    output map (E, HQ) and its bias (HQ), in that order. hidden: E values of work. */

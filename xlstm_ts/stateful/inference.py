@@ -1,84 +1,30 @@
-"""The fitted state of a stateful forecaster, and the steps that move it forward.
+"""The stateful network at inference: moving the series' states forward by new steps,
+forecasting from them, and encoding whole histories.
 
-A series is held as its fixed normalisation, the number of steps seen, its last
-``patch_len`` values and the encoder's state after its last complete patch: what a
-forecast needs, and what new steps continue from, whatever the series' length.
+Series are passed as parallel lists (states, lengths, last values) with their fixed
+normalisation (:mod:`.fitted`); nothing here changes a fitted state in place.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from xlstm_ts.data import magnitude_scale
-from xlstm_ts.nn import StatefulForecastNet, cat_states, split_state
-
-from .state import BaseForecasterState
+from .carried import cat_states, split_state
+from .fitted import StatefulForecasterState, fit_normalisation, normalised
+from .net import StatefulForecastNet
 
 ENCODE_BLOCK = 4096
 """Patches encoded per call when taking in a long history (bounds the memory)."""
 
 
-@dataclass
-class StatefulState(BaseForecasterState):
-    """The fitted state of an :class:`~xlstm_ts.estimators.XLSTMStateForecaster`.
-
-    ``panel.values`` hold each series' last ``window_len`` values (not the whole series);
-    ``panel.last_times`` the time of its last step.
-
-    Attributes
-    ----------
-    mean, scale : ndarray of shape (n_series,)
-        Each series' normalisation, fitted once on its training part (or on the first
-        steps given for it, for a series added by ``update``) and fixed afterwards.
-    lengths : list of int
-        Steps seen of each series.
-    states : list
-        The encoder's state of each series after its last complete patch (batch 1).
-    """
-
-    mean: np.ndarray
-    scale: np.ndarray
-    lengths: list[int]
-    states: list[Any]
-
-    @classmethod
-    def build_network(cls, config: dict[str, Any]) -> StatefulForecastNet:
-        """An untrained network from ``network_config``."""
-        return StatefulForecastNet(**{**config, "slstm_at": tuple(config["slstm_at"])})
-
-
-def fit_normalisation(values: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and scale of each series (NaN ignored). A constant series gets the scale of its
-    level (1 for zeros); magnitudes are taken out before squaring, so that neither huge
-    (1e200) nor tiny (1e-300) series overflow or vanish."""
-    mean, scale = [], []
-    for v in values:
-        v = np.asarray(v, dtype=np.float64)
-        if not np.isfinite(v).any():
-            mean.append(0.0)
-            scale.append(1.0)
-            continue
-        s = magnitude_scale(v)  # a power of two, 1 for ordinary magnitudes: exact
-        m, std = float(np.nanmean(v / s)) * s, float(np.nanstd(v / s)) * s
-        mean.append(m)
-        scale.append(std if std > 1e-12 * abs(m) else abs(m) if m else 1.0)
-    return np.array(mean, dtype=np.float64), np.array(scale, dtype=np.float64)
-
-
-def normalised(values: np.ndarray, mean: float, scale: float) -> np.ndarray:
-    """``values`` on the network's scale, float32 (NaN stays NaN: read as the mean)."""
-    return ((np.asarray(values, dtype=np.float64) - mean) / scale).astype(np.float32)
-
-
 # advance, forecast and forecasts_at run their torch operations under torch.inference_mode
-# (not just no_grad): it skips autograd's version counting and view tracking, which a
-# streaming step of many small operations pays for noticeably. The states they return
+# (not just no_grad): it skips autograd's version counting and view tracking, which an
+# update by one step, of many small operations, pays for noticeably. The states they return
 # are inference tensors (or plain ones from the NumPy and C steps), which later inference
 # and no-grad calls read freely.
 
@@ -110,7 +56,7 @@ def advance(
     """
     P = network.patch_len
     if all(n % P + len(new) < P for n, new in zip(lengths, news, strict=True)):
-        return list(states)  # no patch completed (most streaming steps): the states stay
+        return list(states)  # no patch completed (most one-step updates): the states stay
     sequences = []
     for n, recent, new, m, s in zip(lengths, recents, news, mean, scale, strict=True):
         tail = np.asarray(recent)[len(recent) - n % P :] if n % P else np.zeros(0)
@@ -155,7 +101,7 @@ def forecast(
     """Quantile forecasts (n, horizon, Q) after the end of each series, on the data's
     scale, sorted along the quantiles (so that they never cross)."""
     P, W = network.patch_len, network.window_len
-    one = len(recents) == 1  # one series (streaming): no stacking
+    one = len(recents) == 1  # one series (a one-step update): no stacking
     # a series shorter than the window reads as its mean before its start (as in training)
     if one and len(recents[0]) >= W:
         values = np.asarray(recents[0][-W:], dtype=np.float64)[None]
@@ -204,7 +150,9 @@ def rollout(
         lengths = [n + point.shape[1] for n in lengths]
 
 
-def encode_panel(state: StatefulState, panel: Any) -> tuple[list[Any], np.ndarray, np.ndarray]:
+def encode_panel(
+    state: StatefulForecasterState, panel: Any
+) -> tuple[list[Any], np.ndarray, np.ndarray]:
     """States of the series of ``panel`` (a :class:`~xlstm_ts.data.Panel`) encoded from
     their start, with the model's normalisation for the series it knows (their own for
     the others), and that normalisation."""

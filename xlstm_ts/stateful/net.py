@@ -16,13 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import stream_compiled
-from .layers import StepWeights
-from .stack import StackState, XLSTMStack
-from .stream_step import encoder_plan, encoder_step
+from xlstm_ts.nn import XLSTMStack
+from xlstm_ts.nn.layers import StepWeights
 
-StreamState = tuple[StackState, Tensor]
-"""The encoder's state after the last complete patch, and that patch's encoding (B, d)."""
+from . import step_c
+from .carried import CarriedState
+from .step_numpy import encoder_plan, encoder_step
 
 
 class StatefulForecastNet(nn.Module):
@@ -30,7 +29,7 @@ class StatefulForecastNet(nn.Module):
 
     The series (already normalised) is cut into patches of ``patch_len`` steps aligned to
     its start; each complete patch is embedded linearly and encoded by an
-    :class:`XLSTMStack`, whose state carries everything seen so far. The forecast from
+    :class:`~xlstm_ts.nn.XLSTMStack`, whose state carries everything seen so far. The forecast from
     position ``t`` reads the encoding of the last complete patch up to ``t``, the last
     ``window_len`` values up to ``t`` (so the steps after that patch, the *tail*, are seen
     too) and the tail's length, and is added to the value at ``t`` (a level skip): the
@@ -48,7 +47,7 @@ class StatefulForecastNet(nn.Module):
         Steps of the recent past the head reads directly, beside the state (at least
         ``patch_len``; ``patch_len`` when ``None``).
     d_model, num_blocks, slstm_at, num_heads, dropout, chunk_size, backend
-        Passed to :class:`XLSTMStack`.
+        Passed to :class:`~xlstm_ts.nn.XLSTMStack`.
     """
 
     def __init__(
@@ -91,22 +90,22 @@ class StatefulForecastNet(nn.Module):
         self._encoder_plan = StepWeights(encoder_plan)
 
     # ------------------------------------------------------------------ state
-    def empty_state(self, batch: int, like: Tensor) -> StreamState:
+    def empty_state(self, batch: int, like: Tensor) -> CarriedState:
         """The state before any patch: no memory, a zero encoding."""
         return None, like.new_zeros(batch, self.d_model)
 
-    def advance(self, patches: Tensor, state: StreamState | None = None) -> StreamState:
+    def advance(self, patches: Tensor, state: CarriedState | None = None) -> CarriedState:
         """Take in complete patches (B, T, patch_len) and return the state after them."""
         if state is None:
             state = self.empty_state(patches.shape[0], patches)
         if patches.shape[1] == 0:
             return state
-        if patches.shape[1] == 1 and self._streaming(patches):
+        if patches.shape[1] == 1 and self._fast_step(patches):
             return self._advance_one(patches, state)
         encoded, stack_state = self.encoder(self.embed(torch.nan_to_num(patches)), state[0])
         return stack_state, encoded[:, -1]
 
-    def _streaming(self, patches: Tensor) -> bool:
+    def _fast_step(self, patches: Tensor) -> bool:
         """Whether a patch may take the NumPy step: inference on the CPU, in the
         parameters' dtype (float32 or float64)."""
         weight = self._modules["embed"]._parameters["weight"]
@@ -118,9 +117,9 @@ class StatefulForecastNet(nn.Module):
             and weight.dtype in (torch.float32, torch.float64)
         )
 
-    def _advance_one(self, patch: Tensor, state: StreamState) -> StreamState:
+    def _advance_one(self, patch: Tensor, state: CarriedState) -> CarriedState:
         """:meth:`advance` by one patch (B, 1, patch_len) through
-        :func:`~xlstm_ts.nn.stream_step.encoder_step`: the same map (tested), at a
+        :func:`~xlstm_ts.stateful.step_numpy.encoder_step`: the same map (tested), at a
         fraction of torch's fixed cost per operation."""
         m = self._modules
         params: list[Tensor] = []
@@ -141,7 +140,7 @@ class StatefulForecastNet(nn.Module):
         out = out.view(*out.shape[:-1], self.horizon, self.num_quantiles)
         return out + last[..., None]
 
-    def forecast(self, windows: Tensor, tails: Tensor | int, state: StreamState) -> Tensor:
+    def forecast(self, windows: Tensor, tails: Tensor | int, state: CarriedState) -> Tensor:
         """Forecasts (B, horizon, Q) from the ends of series: their last ``window_len``
         values (B, window_len), the number of steps after their last complete patch (an
         int or (B,)) and the state after that patch."""
@@ -149,7 +148,7 @@ class StatefulForecastNet(nn.Module):
         tails = tails.expand(windows.shape[0])
         if self.training or torch.is_grad_enabled():
             return self._head(state[1], windows, tails)
-        # inference (streaming forecasts): the same map with fewer, fused operations
+        # inference (forecasts after updates): the same map with fewer, fused operations
         weight, bias = self._head_weights.get(
             (self.mix.weight, self.mix.bias, self.window.weight, self.window.bias)
         )
@@ -166,14 +165,15 @@ class StatefulForecastNet(nn.Module):
         last ``window_len`` values (B, window_len), the tail lengths (B,) and the
         encoding of the state (B, d) on the CPU.
 
-        The same map as :meth:`forecast` (tested), for streaming: at one series and one
-        step, torch's fixed cost per operation is most of the time of its small products,
-        and NumPy's is a fraction of it; where the C step is built (float32 encodings),
-        the head is one C call. No autograd; dropout is off (as in ``eval``).
+        The same map as :meth:`forecast` (tested), for forecasts step by step: at one
+        series and one step, torch's fixed cost per operation is most of the time of its
+        small products, and NumPy's is a fraction of it; where the C step is built
+        (float32 encodings), the head is one C call. No autograd; dropout is off (as in
+        ``eval``).
         """
         w_in, b_in, tail, w_out, b_out, address = self._head_plan()
         if address and encoding.dtype == torch.float32:  # the C head: one call
-            out = stream_compiled.head(address, windows, tails, encoding, self.patch_len,
+            out = step_c.head(address, windows, tails, encoding, self.patch_len,
                                        len(b_out))  # fmt: skip
             return out.reshape(len(out), self.horizon, self.num_quantiles)
         windows = np.asarray(windows, dtype=np.float32)
@@ -188,7 +188,7 @@ class StatefulForecastNet(nn.Module):
     def _head_plan(self) -> tuple[Any, ...]:
         """The head's cached arrays (:func:`_head_arrays`), rebuilt when a weight changes."""
         # the parameters through the modules' dicts: nn.Module.__getattr__ on fourteen
-        # names would cost a sixth of a streaming forecast
+        # names would cost a sixth of a forecast after a one-step update
         m = self._modules
         mix, window, tail, head = (m[k]._parameters for k in ("mix", "window", "tail", "head"))
         return self._head_arrays.get(
@@ -206,8 +206,9 @@ class StatefulForecastNet(nn.Module):
     ) -> np.ndarray:
         """:meth:`forecast_array` on the series' own scale, with sorted quantiles.
 
-        For streaming: with the C step built this is one call, normalisation and sorting
-        included; otherwise NumPy around :meth:`forecast_array` (the same numbers).
+        For forecasts step by step: with the C step built this is one call,
+        normalisation and sorting included; otherwise NumPy around :meth:`forecast_array`
+        (the same numbers).
 
         Parameters
         ----------
@@ -230,7 +231,7 @@ class StatefulForecastNet(nn.Module):
         values = np.asarray(values, dtype=np.float64)
         address = self._head_plan()[-1]
         if address and encoding.dtype == torch.float32:
-            return stream_compiled.head_scaled(address, values, tails, encoding, mean, scale,
+            return step_c.head_scaled(address, values, tails, encoding, mean, scale,
                                                self.patch_len, self.horizon,
                                                self.num_quantiles)  # fmt: skip
         windows = ((values - mean[:, None]) / scale[:, None]).astype(np.float32)
@@ -238,8 +239,8 @@ class StatefulForecastNet(nn.Module):
         return out.astype(np.float64) * scale[:, None, None] + mean[:, None, None]
 
     def forward(
-        self, windows: Tensor, state: StreamState | None = None
-    ) -> tuple[Tensor, StreamState]:
+        self, windows: Tensor, state: CarriedState | None = None
+    ) -> tuple[Tensor, CarriedState]:
         """Forecasts from every position of a segment, and the state after it.
 
         Parameters
@@ -249,13 +250,13 @@ class StatefulForecastNet(nn.Module):
             and including ``t``. The segment starts on a patch boundary and ``S`` is a
             multiple of ``patch_len``, so its patches are the last ``patch_len`` values
             of the windows at positions ``patch_len - 1, 2 * patch_len - 1, …``.
-        state : StreamState, optional
+        state : CarriedState, optional
             The state after the previous segment; ``None`` at the start of a series.
 
         Returns
         -------
         forecasts : Tensor of shape (B, S, horizon, Q)
-        state : StreamState
+        state : CarriedState
         """
         (B, S, _), P = windows.shape, self.patch_len
         if S % P:
@@ -274,7 +275,7 @@ class StatefulForecastNet(nn.Module):
 
 def _gather_parameters(module: nn.Module, out: list[Tensor]) -> None:
     """``module.parameters()`` appended to ``out`` (with repeats), through the modules'
-    dicts: several times cheaper than the generators, which a streaming step pays for."""
+    dicts: several times cheaper than the generators, which a one-step update pays for."""
     out.extend(p for p in module._parameters.values() if p is not None)
     for child in module._modules.values():
         if child is not None:
@@ -305,57 +306,5 @@ def _head_arrays(*params: Tensor) -> tuple[Any, ...]:
     for a in arrays:
         views.append(packed[at : at + a.numel()].reshape(a.shape))
         at += a.numel()
-    address = packed.ctypes.data if stream_compiled.library() is not None else 0
+    address = packed.ctypes.data if step_c.library() is not None else 0
     return (*views, address)
-
-
-def map_state(fn: Any, state: Any) -> Any:
-    """Apply ``fn`` to every tensor of a (nested) state; ``None`` stays ``None``."""
-    if state is None:
-        return None
-    if isinstance(state, list | tuple):
-        return type(state)(map_state(fn, s) for s in state)
-    return fn(state)
-
-
-def cat_states(states: Sequence[Any]) -> Any:
-    """States of single series (batch 1, same structure) stacked into one batch."""
-    first = states[0]
-    if first is None:
-        return None
-    if isinstance(first, list | tuple):
-        return type(first)(cat_states([s[k] for s in states]) for k in range(len(first)))
-    return torch.cat(list(states), dim=0)
-
-
-def split_state(state: Any, batch: int) -> list[Any]:
-    """A batched state split into ``batch`` states of one series each."""
-    return [map_state(lambda t, k=k: t[k : k + 1], state) for k in range(batch)]
-
-
-def flatten_state(state: Any) -> tuple[list[Tensor], Any]:
-    """The tensors of a nested state, in order, and its structure as JSON values."""
-    if state is None:
-        return [], "none"
-    if isinstance(state, list | tuple):
-        leaves, spec = [], []
-        for s in state:
-            more, sub = flatten_state(s)
-            leaves += more
-            spec.append(sub)
-        return leaves, spec
-    return [state], "tensor"
-
-
-def unflatten_state(leaves: Sequence[Tensor], spec: Any) -> Any:
-    """Rebuild a state from :func:`flatten_state`'s output (lists for tuples)."""
-    it = iter(leaves)
-
-    def build(s: Any) -> Any:
-        if s == "none":
-            return None
-        if s == "tensor":
-            return next(it)
-        return [build(sub) for sub in s]
-
-    return build(spec)

@@ -1,8 +1,9 @@
-"""The streaming step of the encoder's blocks in C (``stream_step.c``), through ctypes.
+"""The stateful network's one-patch step and inference head in C (``step_c.c``),
+through ctypes.
 
 Built on first use (:mod:`xlstm_ts.kernels.cbuild`); :func:`library` is ``None`` where no
 C compiler is found, the build fails or ``XLSTM_TS_COMPILED_LOOPS=0``, and
-:mod:`.stream_step` runs its NumPy form instead (equal to rounding). One call per block
+:mod:`.step_numpy` runs its NumPy form instead (equal to rounding). One call per block
 replaces some thirty NumPy or torch operations, whose fixed costs are most of the time of
 a step this small.
 """
@@ -20,14 +21,14 @@ from torch import Tensor
 
 from xlstm_ts.kernels import cbuild
 
-_SOURCE = Path(__file__).with_name("stream_step.c")
+_SOURCE = Path(__file__).with_name("step_c.c")
 _SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 
 
 @lru_cache(maxsize=1)
 def library() -> ctypes.CDLL | None:
     """The loaded step functions, or ``None`` (then the NumPy form runs)."""
-    lib = cbuild.load(_SOURCE, "stream_step", "the encoder's C streaming step")
+    lib = cbuild.load(_SOURCE, "stateful_step", "the stateful network's C step")
     if lib is None:
         return None
     long, dbl, ptr = ctypes.c_long, ctypes.c_double, ctypes.c_void_p
@@ -59,7 +60,7 @@ def _address(a: np.ndarray) -> int:
 
 
 def prepare(plan: dict[str, Any]) -> dict[str, Any] | None:
-    """What :func:`encoder_step` needs of a plan of :mod:`.stream_step` (functions, sizes,
+    """What :func:`encoder_step` needs of a plan of :mod:`.step_numpy` (functions, sizes,
     the weights' addresses), worked out once; ``None`` without the C step."""
     lib = library()
     if lib is None:
@@ -96,7 +97,7 @@ def prepare(plan: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
-    """:func:`~xlstm_ts.nn.stream_step.encoder_step` in C: the same arguments and results."""
+    """:func:`~xlstm_ts.stateful.step_numpy.encoder_step` in C: the same arguments and results."""
     c = plan["compiled"]
     dtype, D = c["dtype"], c["D"]
     B, P = patch.shape[0], patch.shape[-1]
@@ -127,8 +128,8 @@ def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
 def head(
     address: int, windows: np.ndarray, tails: np.ndarray, encoding: Tensor, P: int, HQ: int
 ) -> np.ndarray:
-    """:meth:`~xlstm_ts.nn.StatefulForecastNet.forecast_array` in C: forecasts (B, HQ) from
-    the head's float32 weights packed at ``address`` (their order in ``stream_step.c``),
+    """:meth:`~xlstm_ts.stateful.StatefulForecastNet.forecast_array` in C: forecasts (B, HQ) from
+    the head's float32 weights packed at ``address`` (their order in ``step_c.c``),
     windows (B, W) and tails (B,) in NumPy, encodings (B, E) of float32 and the tail
     table's ``P`` rows."""
     B, W = windows.shape
@@ -154,7 +155,7 @@ def head_scaled(
     H: int,
     Q: int,
 ) -> np.ndarray:
-    """:meth:`~xlstm_ts.nn.StatefulForecastNet.forecast_values` in C: as :func:`head`,
+    """:meth:`~xlstm_ts.stateful.StatefulForecastNet.forecast_values` in C: as :func:`head`,
     from the series' own values (B, W) and their means and scales (B,), to sorted
     forecasts (B, H, Q) of float64 on that scale."""
     B, W = values.shape

@@ -11,10 +11,11 @@ import pandas as pd
 
 from xlstm_ts.data import Panel, frame_to_panel, future_index
 
-from .stream_state import StatefulState, advance, fit_normalisation
+from .fitted import StatefulForecasterState, fit_normalisation
+from .inference import advance
 
 
-def new_steps(X_new: Any, state: StatefulState, **frame_kwargs: Any) -> Panel:
+def new_steps(X_new: Any, state: StatefulForecasterState, **frame_kwargs: Any) -> Panel:
     """The series of ``X_new`` (a frame, or a ``Panel`` with true last times), read at
     the model's frequency: a few new steps are too few to infer one.
 
@@ -52,7 +53,9 @@ def new_steps(X_new: Any, state: StatefulState, **frame_kwargs: Any) -> Panel:
     return panel
 
 
-def check_update(state: StatefulState, new: Panel, patch_len: int, every_series: bool) -> None:
+def check_update(
+    state: StatefulForecasterState, new: Panel, patch_len: int, every_series: bool
+) -> None:
     """Refuse new steps that do not continue the model's series.
 
     Raises
@@ -78,7 +81,7 @@ def check_update(state: StatefulState, new: Panel, patch_len: int, every_series:
             )
 
 
-def _check_scale(state: StatefulState, k: int, series: Any, values: np.ndarray) -> None:
+def _check_scale(state: StatefulForecasterState, k: int, series: Any, values: np.ndarray) -> None:
     """Refuse new values that the series' fixed normalisation puts beyond float32."""
     z = (np.asarray(values, dtype=np.float64) - state.mean[k]) / state.scale[k]
     bad = np.abs(z) > np.finfo(np.float32).max / 16
@@ -108,7 +111,7 @@ def _check_continues(panel: Panel, k: int, series: Any, m: int, last: Any) -> No
     )
 
 
-def take_in(state: StatefulState, new: Panel) -> StatefulState:
+def take_in(state: StatefulForecasterState, new: Panel) -> StatefulForecasterState:
     """A new state with the steps of ``new`` appended (checked with :func:`check_update`).
 
     Known series advance from their state by the new steps only; new ones get their

@@ -1,12 +1,12 @@
-"""One patch through the embedding and the encoder in NumPy: the streaming step.
+"""One patch through the stateful network's embedding and encoder, in NumPy.
 
-A streaming step takes in one patch, where torch's fixed cost per operation (several
-microseconds, some sixty operations over both blocks) is most of the time of products
-this small. This module does the same step on NumPy arrays built once from the
-parameters (:func:`encoder_plan`, cached by the network like
+An update by one step completes at most one patch, where torch's fixed cost per
+operation (several microseconds, some sixty operations over both blocks) is most of the
+time of products this small. This module does the same step on NumPy arrays built once
+from the parameters (:func:`encoder_plan`, cached by the network like
 :class:`~xlstm_ts.nn.layers.StepWeights`), in the parameters' dtype; where the C step
-(:mod:`.stream_compiled`) is built, it runs each block in one call instead. Both equal
-the torch forms to rounding (tested). Inference only: no autograd, no dropout.
+(:mod:`.step_c`) is built, it runs each block in one call instead. Both equal the torch
+forms to rounding (tested). Inference only: no autograd, no dropout.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import stream_compiled
-from .mlstm_block import MLSTMBlock
-from .slstm_block import SLSTMBlock
+from xlstm_ts.nn import MLSTMBlock, SLSTMBlock
+
+from . import step_c
 
 
 def _np(t: Tensor) -> np.ndarray:
@@ -112,7 +112,7 @@ def _slstm_plan(b: SLSTMBlock) -> dict[str, Any]:
 
 
 def encoder_plan(embed: nn.Linear, encoder: nn.Module, *params: Tensor) -> dict[str, Any]:
-    """The arrays of the streaming step of ``embed`` then ``encoder`` (an
+    """The arrays of the one-patch step of ``embed`` then ``encoder`` (an
     :class:`~xlstm_ts.nn.XLSTMStack`). ``params`` are their parameters, only the key of the
     cache that holds the result."""
     blocks = [_mlstm_plan(b) if isinstance(b, MLSTMBlock) else _slstm_plan(b)
@@ -123,7 +123,7 @@ def encoder_plan(embed: nn.Linear, encoder: nn.Module, *params: Tensor) -> dict[
         blocks=blocks,
         norm=(_np(encoder.norm.weight), _np(encoder.norm.bias), encoder.norm.eps),
     )
-    plan["compiled"] = stream_compiled.prepare(plan)
+    plan["compiled"] = step_c.prepare(plan)
     return plan
 
 
@@ -248,7 +248,7 @@ def encoder_step(plan: dict[str, Any], patch: Tensor, states: list[Any] | None):
         The blocks' states after the patch (new tensors: ``states`` is not changed).
     """
     if plan["compiled"] is not None:
-        return stream_compiled.encoder_step(plan, patch, states)
+        return step_c.encoder_step(plan, patch, states)
     patch = np.nan_to_num(patch.detach().numpy().reshape(len(patch), -1))
     x = patch.astype(plan["embed"].dtype, copy=False) @ plan["embed"] + plan["embed_b"]
     states = [None] * len(plan["blocks"]) if states is None else states

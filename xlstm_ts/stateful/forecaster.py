@@ -1,6 +1,6 @@
-"""``XLSTMStateForecaster``: trained on whole series, updated in O(new steps).
+"""``XLSTMStatefulForecaster``: trained on whole series, updated in O(new steps).
 
-A new class rather than a mode of :class:`XLSTMForecaster`: what it learns (a fixed
+A class of its own rather than a mode of :class:`~xlstm_ts.XLSTMForecaster`: what it learns (a fixed
 normalisation and an encoder state per series instead of a window read afresh), its
 network (a head at every position instead of one over a window), its training
 (segments in order with a carried state instead of shuffled windows) and its parameters
@@ -20,30 +20,30 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval
 
 from xlstm_ts.data import Panel
-
-from . import stream_state as ss
-from .base import BaseForecaster, fit_seed
-from .stream_state import StatefulState
-from .stream_update import check_update, new_steps, take_in
-from .validation import (
+from xlstm_ts.estimators.base import BaseForecaster, fit_seed
+from xlstm_ts.estimators.validation import (
     FORECASTER_CONSTRAINTS,
     check_network_params,
     quantile_levels,
     refuse_bools,
 )
 
+from . import inference
+from .fitted import StatefulForecasterState, fit_normalisation, normalised
+from .update import check_update, new_steps, take_in
+
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
                 "windows_per_epoch", "channel_mixing"}  # fmt: skip
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
-class XLSTMStateForecaster(BaseForecaster):
+class XLSTMStatefulForecaster(BaseForecaster):
     """Forecaster whose forecast depends on each series' whole history through the
     state of an xLSTM encoder.
 
     Each series is normalised with its own mean and scale, fitted on its training part
     and then fixed, so that the encoding of the past never changes when steps are
-    appended. It is read patch after patch by a :class:`~xlstm_ts.nn.StatefulForecastNet`;
+    appended. It is read patch after patch by a :class:`~xlstm_ts.stateful.StatefulForecastNet`;
     the forecast reads the encoding of the last complete patch and the last ``patch_len``
     values. Training runs over whole series in consecutive segments of
     ``segment_length`` steps, the state carried from one to the next (truncated
@@ -56,7 +56,7 @@ class XLSTMStateForecaster(BaseForecaster):
     ``num_blocks``, ``slstm_at``, ``num_heads``, ``dropout``, and the training's
     ``max_epochs``, ``learning_rate``, ``weight_decay``, ``early_stopping_patience``,
     ``random_state``, ``num_threads``, ``verbose``, ``trainer_kwargs``) mean what they
-    mean in :class:`XLSTMForecaster`. Under DDP (``trainer_kwargs={"accelerator": "cpu",
+    mean in :class:`~xlstm_ts.XLSTMForecaster`. Under DDP (``trainer_kwargs={"accelerator": "cpu",
     "devices": 2, "strategy": "ddp"}``) each process trains on its own share of the
     series.
 
@@ -81,7 +81,7 @@ class XLSTMStateForecaster(BaseForecaster):
 
     Attributes
     ----------
-    fitted_ : StatefulState
+    fitted_ : StatefulForecasterState
         Everything ``fit`` learned and ``update`` moved forward.
     model_ : StatefulForecastNet
         The trained network (on the CPU, in evaluation mode).
@@ -90,7 +90,7 @@ class XLSTMStateForecaster(BaseForecaster):
     n_steps_ : list of int
         Steps seen of each series.
     freq_, n_epochs_, best_val_loss_, quantile_levels_
-        As in :class:`XLSTMForecaster`.
+        As in :class:`~xlstm_ts.XLSTMForecaster`.
     """
 
     _parameter_constraints = {
@@ -207,7 +207,7 @@ class XLSTMStateForecaster(BaseForecaster):
             ends.append(n - held)
         return ends
 
-    def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMStateForecaster:
+    def fit(self, X: pd.DataFrame | Panel, y: None = None) -> XLSTMStatefulForecaster:
         """Train on the whole series of ``X`` (a long or wide frame, or a ``Panel``).
 
         Returns
@@ -222,19 +222,22 @@ class XLSTMStateForecaster(BaseForecaster):
             self.fitted_ = self._fit(X, levels)
         return self
 
-    def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> StatefulState:
+    def _fit(self, X: pd.DataFrame | Panel, levels: list[float]) -> StatefulForecasterState:
         from lightning.pytorch import seed_everything
 
-        from xlstm_ts.training import SegmentDataModule, StatefulForecastModule, fit_module
+        from xlstm_ts.training import fit_module
+
+        from .datamodule import SegmentDataModule
+        from .module import StatefulForecastModule
 
         panel = self._panel(X)
         ends = self._train_ends(panel)
-        mean, scale = ss.fit_normalisation([v[:e] for v, e in zip(panel.values, ends, strict=True)])
-        series = [ss.normalised(v, m, s) for v, m, s in zip(panel.values, mean, scale, strict=True)]
+        mean, scale = fit_normalisation([v[:e] for v, e in zip(panel.values, ends, strict=True)])
+        series = [normalised(v, m, s) for v, m, s in zip(panel.values, mean, scale, strict=True)]
         seed = fit_seed(self.random_state)
         seed_everything(seed, verbose=False)
         config = self._network_config(levels)
-        network = StatefulState.build_network(config)
+        network = StatefulForecasterState.build_network(config)
         module = StatefulForecastModule(
             network,
             levels,
@@ -258,11 +261,11 @@ class XLSTMStateForecaster(BaseForecaster):
         result = fit_module(module, data, run)
         network = network.cpu().eval()
         n = len(panel.values)
-        states = ss.advance(
+        states = inference.advance(
             network, [None] * n, [0] * n, [np.zeros(0)] * n, panel.values, mean, scale
         )
         W = network.window_len
-        return StatefulState(
+        return StatefulForecasterState(
             network=network,
             network_config=config,
             panel=replace(panel, values=[np.array(v[-W:]) for v in panel.values]),
@@ -275,7 +278,7 @@ class XLSTMStateForecaster(BaseForecaster):
         )
 
     # ------------------------------------------------------------------ updating
-    def update(self, X_new: pd.DataFrame | Panel) -> XLSTMStateForecaster:
+    def update(self, X_new: pd.DataFrame | Panel) -> XLSTMStatefulForecaster:
         """Take in new observations without refitting, in O(new steps).
 
         Each series of ``X_new`` must start right after the last step the model has seen
@@ -311,9 +314,9 @@ class XLSTMStateForecaster(BaseForecaster):
                 mean, scale, lengths = state.mean, state.scale, state.lengths
             else:
                 panel = self._history(X)
-                states, mean, scale = ss.encode_panel(state, panel)
+                states, mean, scale = inference.encode_panel(state, panel)
                 lengths = [len(v) for v in panel.values]
-            out = ss.rollout(
+            out = inference.rollout(
                 state.network, states, lengths, panel.values, mean, scale, h, state.point_index
             )
         return panel, out
@@ -342,6 +345,6 @@ class XLSTMStateForecaster(BaseForecaster):
     def _storage() -> Any:
         # weights, per-series states and buffers in safetensors, the rest in JSON:
         # update() continues after load() as before
-        from . import stream_persistence
+        from . import persistence
 
-        return stream_persistence
+        return persistence

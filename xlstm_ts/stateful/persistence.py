@@ -1,5 +1,5 @@
-"""Saving and loading stateful forecasters: the format of :mod:`.persistence`, plus the
-per-series states.
+"""Saving and loading stateful forecasters: the folder of
+:mod:`xlstm_ts.estimators.persistence`, with the per-series states.
 
 The folder holds ``config.json`` (format ``"stateful"``, its version, class name,
 parameters, network configuration, series ids, last times, lengths and the structure of
@@ -15,17 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from xlstm_ts.jsonable import jsonable
-from xlstm_ts.nn import flatten_state, unflatten_state
-
-from .persistence import (
+from xlstm_ts.estimators.persistence import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     CorruptModelError,
-    _params,
     build_checked,
     check_panel_metadata,
     check_tensors,
+    jsonable_params,
     network_expectations,
     panel_from_metadata,
     panel_metadata,
@@ -33,10 +30,15 @@ from .persistence import (
     require,
     write_folder,
 )
-from .stream_state import StatefulState
+from xlstm_ts.jsonable import jsonable
+
+from .carried import flatten_state, unflatten_state
+from .fitted import StatefulForecasterState
 
 FORMAT = "stateful"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""Version 3: the class is stored as ``XLSTMStatefulForecaster`` (version 2 and before:
+``XLSTMStateForecaster``, refused)."""
 _NETWORK, _RECENT, _STATE = "model.", "recent.", "state."
 
 
@@ -46,7 +48,9 @@ def _count_leaves(spec: Any) -> int:
     return int(spec == "tensor")
 
 
-def save_state(folder: Path, class_name: str, params: dict[str, Any], state: StatefulState) -> None:
+def save_state(
+    folder: Path, class_name: str, params: dict[str, Any], state: StatefulForecasterState
+) -> None:
     """Write a stateful estimator's parameters and fitted state to ``folder``."""
     panel = state.panel
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -62,7 +66,7 @@ def save_state(folder: Path, class_name: str, params: dict[str, Any], state: Sta
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "class": class_name,
-        "params": _params(params),
+        "params": jsonable_params(params),
         "network": jsonable(state.network_config),
         "fitted": {
             **panel_metadata(panel),
@@ -75,7 +79,7 @@ def save_state(folder: Path, class_name: str, params: dict[str, Any], state: Sta
     write_folder(folder, tensors, config)
 
 
-def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
+def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulForecasterState]:
     """Read what :func:`save_state` wrote: ``(class name, parameters, state)``."""
     config, tensors = read_folder(folder)
     where = f"{folder / CONFIG_FILE}"
@@ -83,13 +87,14 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
     if found != (FORMAT, FORMAT_VERSION):
         raise ValueError(
             f"{folder} has format {found[0]!r} version {found[1]!r}; this version of "
-            f"xlstm_ts reads stateful forecasters in format {FORMAT!r} version {FORMAT_VERSION}"
+            f"xlstm_ts reads stateful forecasters in format {FORMAT!r} version {FORMAT_VERSION}: "
+            "fit the model again and save it"
         )
     name = require(config, "class", str, where)
     params = require(config, "params", dict, where)
     net_config = require(config, "network", dict, where)
     fitted = require(config, "fitted", dict, where)
-    network = build_checked(StatefulState.build_network, net_config, where)
+    network = build_checked(StatefulForecasterState.build_network, net_config, where)
     ids = check_panel_metadata(fitted, f"{where}['fitted']")
     spec = fitted.get("state_spec")
     lengths = require(fitted, "lengths", list, where)
@@ -125,7 +130,7 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], StatefulState]:
     except (TypeError, ValueError, IndexError) as err:
         raise CorruptModelError(f"{where}['fitted']['state_spec'] is malformed: {err}") from err
     panel = panel_from_metadata(fitted, recents, [np.zeros((len(r), 0)) for r in recents])
-    state = StatefulState(
+    state = StatefulForecasterState(
         network=network.eval(),
         network_config=net_config,
         panel=panel,

@@ -1,19 +1,19 @@
-"""Training on whole series by truncated backpropagation through time.
+"""The stateful network's training data: segments of whole series, in order.
 
 Each series is cut into consecutive segments of ``segment_length`` steps. An epoch walks
 the segment positions in order (all first segments, then all second segments, …); at
 each position the series that reach it are shuffled and batched. A batch therefore holds
 segment ``j`` of several series, and every series' segment ``j - 1`` was trained before:
-the module keeps each series' state after its last segment (detached, so gradients stop
-at segment boundaries) and hands it to the next. Every position of a segment forecasts
-the next ``horizon`` steps, so one pass over a series yields a target per step, while
-memory depends on the batch and the segment length only, never on a series' length.
+the LightningModule (:mod:`.module`) keeps each series' state after its last segment
+(detached, so gradients stop at segment boundaries) and hands it to the next. Every
+position of a segment forecasts the next ``horizon`` steps, so one pass over a series
+yields a target per step, while memory depends on the batch and the segment length
+only, never on a series' length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -22,12 +22,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from xlstm_ts.data import Windows
-from xlstm_ts.metrics import mse_loss
-from xlstm_ts.nn import StatefulForecastNet, cat_states, map_state, split_state
-
-from .module import ForecastModule
 
 Batch = dict[str, Tensor]
+"""A batch of segments (see :class:`Segments`)."""
 
 
 class Segments(Dataset):
@@ -235,72 +232,3 @@ class SegmentDataModule(L.LightningDataModule):
         mine, _ = share_series(self.val.num_segments, 2 * self.batch_size, world, rank)
         order = SegmentSchedule(self.val.num_segments, 2 * self.batch_size, False, series=mine)
         return DataLoader(self.val, sampler=order, batch_size=None)
-
-
-class StatefulForecastModule(ForecastModule):
-    """Trains a :class:`~xlstm_ts.nn.StatefulForecastNet` on segments fed in order.
-
-    Each series' state after its last segment is kept (detached: truncated
-    backpropagation through time) and passed in with its next segment; a series'
-    first segment starts from no state. The loss (:meth:`ForecastModule.loss`) is taken
-    over every position with a target. Validation keeps its own states and reports the
-    loss over all validation targets of the epoch (a sum over batches divided by the
-    number of targets, not a mean of batch means).
-    """
-
-    def __init__(
-        self,
-        network: StatefulForecastNet,
-        quantiles: Sequence[float],
-        point_index: int,
-        loss: Literal["quantile", "mse"] = "quantile",
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-    ) -> None:
-        super().__init__(network, quantiles, point_index, loss, learning_rate, weight_decay)
-        self._states: dict[int, Any] = {}
-        self._val_sums: list[Tensor] = []
-
-    def run_segment(self, batch: Batch, states: dict[int, Any]) -> Tensor:
-        """Forecasts (B, S, H, Q) of a batch, continuing from and updating ``states``."""
-        if int(batch["segment"]) < 0:  # idle (DDP padding): run the network, keep nothing
-            return self.network(batch["windows"])[0]
-        series = batch["series"].tolist()
-        state = cat_states([states[k] for k in series]) if int(batch["segment"]) else None
-        out, state = self.network(batch["windows"], state)
-        state = map_state(Tensor.detach, state)
-        states.update(zip(series, split_state(state, len(series)), strict=True))
-        return out
-
-    def on_train_epoch_start(self) -> None:
-        self._states = {}
-
-    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        out = self.run_segment(batch, self._states)
-        loss = self.loss(out.flatten(0, 1), batch["target"].flatten(0, 1))
-        if int(batch["segment"]) >= 0:  # idle batches (loss 0) stay out of the mean
-            self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=1)
-        return loss
-
-    def on_validation_epoch_start(self) -> None:
-        self._val_states: dict[int, Any] = {}
-        self._val_sums = []
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        out = self.run_segment(batch, self._val_states)
-        pred, target = out.flatten(0, 1), batch["target"].flatten(0, 1)
-        n = (~torch.isnan(target)).sum()
-        if n:  # masked means times counts give sums over the epoch
-            point = pred[..., self.point_index]
-            self._val_sums.append(
-                torch.stack(
-                    [self.loss(pred, target) * n, mse_loss(point, target) * n, n.to(pred.dtype)]
-                )
-            )
-
-    def on_validation_epoch_end(self) -> None:
-        total = torch.stack(self._val_sums).sum(0) if self._val_sums else torch.zeros(3)
-        total = self.trainer.strategy.reduce(total.to(self.device), reduce_op="sum")
-        count = total[2].clamp(min=1)
-        self.log("val_loss", total[0] / count, prog_bar=True)
-        self.log("val_mse", total[1] / count)

@@ -1,4 +1,5 @@
-"""The one-step (streaming) forms equal the sequence forms: cells, blocks, the network."""
+"""The one-step forms equal the sequence forms: cells, blocks, and the stateful network
+advanced patch by patch."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,8 @@ from xlstm_ts.kernels import mlstm, slstm
 from xlstm_ts.kernels.mlstm import mlstm_recurrent, mlstm_step
 from xlstm_ts.kernels.slstm import slstm_recurrent, slstm_step
 
-from xlstm_ts.nn import MLSTMBlock, SLSTMBlock, StatefulForecastNet
+from xlstm_ts.nn import MLSTMBlock, SLSTMBlock
+from xlstm_ts.stateful import StatefulForecastNet
 
 
 def _mlstm_inputs(B=2, NH=3, S=5, D=8, dtype=torch.float32, seed=0):

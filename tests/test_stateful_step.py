@@ -1,12 +1,14 @@
-"""The encoder's streaming step (NumPy and C forms) equals the torch blocks' forms."""
+"""The stateful network's one-patch step (NumPy and C forms) equals the torch blocks'
+forms."""
 
 import numpy as np
 import pytest
 import torch
 
-from xlstm_ts.nn import SLSTMBlock, StatefulForecastNet, XLSTMStack, stream_compiled
-from xlstm_ts.nn.stateful_net import _gather_parameters
-from xlstm_ts.nn.stream_step import encoder_plan, encoder_step
+from xlstm_ts.nn import SLSTMBlock, XLSTMStack
+from xlstm_ts.stateful import StatefulForecastNet, step_c
+from xlstm_ts.stateful.net import _gather_parameters
+from xlstm_ts.stateful.step_numpy import encoder_plan, encoder_step
 
 FORMS = ["c", "numpy"]
 
@@ -14,10 +16,10 @@ FORMS = ["c", "numpy"]
 @pytest.fixture(params=FORMS)
 def form(request, monkeypatch):
     """Runs a test with the C step, then with the NumPy step."""
-    if request.param == "c" and stream_compiled.library() is None:
+    if request.param == "c" and step_c.library() is None:
         pytest.skip("no C compiler here: the C step is not built")
     if request.param == "numpy":
-        monkeypatch.setattr(stream_compiled, "library", lambda: None)
+        monkeypatch.setattr(step_c, "library", lambda: None)
     return request.param
 
 
@@ -76,7 +78,7 @@ def test_encoder_step_equals_the_sequence_form(form, config, dtype):
             encoding, state = encoder_step(plan, patches[:, t], state)
             np.testing.assert_allclose(encoding.numpy(), want[:, t].detach().numpy(), **tol)
         _assert_states_close(state, want_state, tol)
-        state = None  # from the empty state, every step in the streaming form
+        state = None  # from the empty state, every step in the one-patch form
         for t in range(7):
             encoding, state = encoder_step(plan, patches[:, t], state)
         np.testing.assert_allclose(encoding.numpy(), want[:, -1].detach().numpy(), **tol)
@@ -100,7 +102,7 @@ def test_encoder_step_without_the_slstm_convolution(form):
 
 
 def test_the_c_and_numpy_steps_agree_on_large_gates(monkeypatch):
-    if stream_compiled.library() is None:
+    if step_c.library() is None:
         pytest.skip("no C compiler here: the C step is not built")
     torch.manual_seed(2)
     embed, stack = torch.nn.Linear(8, 16), XLSTMStack(16, 2, (1,), 2).eval()
@@ -111,7 +113,7 @@ def test_the_c_and_numpy_steps_agree_on_large_gates(monkeypatch):
     with torch.no_grad():
         for form in FORMS:
             if form == "numpy":
-                monkeypatch.setattr(stream_compiled, "library", lambda: None)
+                monkeypatch.setattr(step_c, "library", lambda: None)
             plan, state = encoder_plan(embed, stack), None
             for t in range(12):
                 encoding, state = encoder_step(plan, patches[:, t], state)
@@ -120,7 +122,7 @@ def test_the_c_and_numpy_steps_agree_on_large_gates(monkeypatch):
     assert all(torch.isfinite(x).all() for x in _leaves(states["c"][1]) if x.numel())
 
 
-def test_network_streaming_step_follows_parameter_changes(form):
+def test_network_fast_step_follows_parameter_changes(form):
     torch.manual_seed(3)
     net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
     net.eval()
@@ -136,17 +138,17 @@ def test_network_streaming_step_follows_parameter_changes(form):
     _assert_states_close(got, want, TOL[torch.float32])
 
 
-def test_network_streaming_step_only_in_inference():
+def test_network_fast_step_only_in_inference():
     torch.manual_seed(4)
     net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(1,), num_heads=2)
     state = net.advance(torch.randn(1, 2, 4))
     assert net.advance(torch.randn(1, 1, 4), state)[1].requires_grad  # training: autograd
     with torch.no_grad():
         net.train()  # dropout would differ: the torch blocks
-        assert not net._streaming(torch.randn(1, 1, 4))
+        assert not net._fast_step(torch.randn(1, 1, 4))
         net.eval()
-        assert net._streaming(torch.randn(1, 1, 4))
-        assert not net._streaming(torch.randn(1, 1, 4, dtype=torch.float64))
+        assert net._fast_step(torch.randn(1, 1, 4))
+        assert not net._fast_step(torch.randn(1, 1, 4, dtype=torch.float64))
 
 
 def test_gathered_parameters_are_the_modules_parameters():
@@ -197,7 +199,7 @@ def test_forecast_values_are_the_head_on_the_series_scale(form, quantiles):
     assert (np.diff(got, axis=-1) >= 0).all()
 
 
-def test_a_streaming_network_copies_and_pickles():
+def test_a_network_with_step_caches_copies_and_pickles():
     import copy
     import pickle
 
@@ -220,9 +222,9 @@ def test_without_a_compiler_the_numpy_step_runs(monkeypatch):
 
     monkeypatch.setattr(cbuild.shutil, "which", lambda name: None)
     monkeypatch.setenv("CC", "no-such-compiler")
-    stream_compiled.library.cache_clear()
+    step_c.library.cache_clear()
     try:
-        assert stream_compiled.library() is None
+        assert step_c.library() is None
         torch.manual_seed(8)
         net = StatefulForecastNet(horizon=3, patch_len=4, d_model=16, slstm_at=(0,), num_heads=2)
         net.eval()
@@ -232,4 +234,4 @@ def test_without_a_compiler_the_numpy_step_runs(monkeypatch):
         assert net._encoder_plan.value["compiled"] is None
         _assert_states_close(got, net.advance(patches), TOL[torch.float32])
     finally:
-        stream_compiled.library.cache_clear()
+        step_c.library.cache_clear()
