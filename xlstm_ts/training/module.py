@@ -89,4 +89,3 @@ class ForecastModule(L.LightningModule):
             return optimizer
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.lr_decay)
         return {"optimizer": optimizer, "lr_scheduler": decay}
-

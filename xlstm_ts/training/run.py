@@ -32,15 +32,16 @@ class TrainConfig:
 
     ``accelerator``, ``devices``, ``strategy``, ``precision`` and ``gradient_clip_val``
     go to ``lightning.Trainer``, then ``trainer_kwargs`` (which win, so the estimators
-    pass the user's Trainer settings there; their ``callbacks`` are added to ours).
-    ``accelerator`` and ``devices`` also cap the torch threads of each process. ``keep_start``: validate the initial
-    weights and keep them if no epoch beats them (for a start that is a model in its own
-    right, such as the ridge start). ``num_threads``: torch threads per training process
-    (capped so that DDP processes × threads fit the cores; ``None`` leaves torch's
-    setting). ``verbose``: one summary line per epoch on standard error. ``monitor``:
-    the logged validation metric that compares epochs (checkpoint, early stopping, the
-    kept start). ``callbacks``: Lightning callbacks of the library's own that this run
-    needs (e.g. one that logs the monitored metric), before the user's.
+    pass the user's Trainer settings there; their ``callbacks`` are added to ours);
+    ``accelerator`` and ``devices`` also cap the torch threads of each process.
+    ``keep_start``: validate the initial weights and keep them if no epoch beats them
+    (for a start that is a model in its own right, such as the ridge start).
+    ``num_threads``: torch threads per training process (capped so that DDP processes ×
+    threads fit the cores; ``None`` leaves torch's setting). ``verbose``: one summary
+    line per epoch on standard error. ``monitor``: the logged validation metric that
+    compares epochs (checkpoint, early stopping, the kept start). ``callbacks``: Lightning
+    callbacks of the library's own that this run needs (e.g. one that logs the monitored
+    metric), before the user's.
     """
 
     max_epochs: int
