@@ -51,11 +51,12 @@ class TrainingPlan:
 
 @dataclass(frozen=True)
 class Trained:
-    """One trained network, with what rebuilds it and what its training did."""
+    """A trained network (or several, combined), with what rebuilds it and the epochs each
+    of its networks trained."""
 
     network: nn.Module
     config: dict[str, Any]
-    n_epochs: int
+    n_epochs: list[int]
     ridge_lambda: float | None = None
 
 
@@ -86,54 +87,45 @@ def fit_candidates(
             folder = os.path.join("none", f"member={k}") if both else f"member={k}"
             members.append(train_network(plan, False, train, val, k, folder))
         scratch = _ensemble(members)
-    state = ForecasterState(
-        network=None, network_config={}, panel=panel, n_epochs=[], best_val_loss=None,
-        ridge_lambda=None if ridge is None else ridge.ridge_lambda,
-    )  # fmt: skip
-    if len(val) == 0:
-        return _keep(state, "ridge" if ridge else "none", ridge, scratch)
-    point, parts = plan.point, {}
-    if ridge is not None:
-        parts["linear"], parts["correction"] = forecast_parts(ridge.network, val, point)
-    if scratch is not None:
-        parts["scratch"] = point_forecasts(scratch.network, val, point)
-    decision = decide(targets(val), later_half(val), **parts)
-    if decision.blend is not None:
-        ridge.network.correction_scale.fill_(decision.blend.alpha)
-    _say(plan, f"kept {decision.kept!r} (validation MSE {_scores(decision.scores)})")
-    state = replace(state, best_val_loss=decision.score, decision=jsonable(asdict(decision)))
-    weight = decision.combination.alpha if decision.kept == "combined" else None
-    return _keep(state, decision.kept, ridge, scratch, weight)
-
-
-def _keep(
-    state: ForecasterState,
-    kept: str,
-    ridge: Trained | None,
-    scratch: Trained | None,
-    weight: float | None = None,
-) -> ForecasterState:
-    """``state`` with the kept network: ``"ridge"``, ``"none"`` or ``"combined"``
-    (``ridge`` and ``scratch`` weighted ``1 − weight`` and ``weight``)."""
+    decision = None
+    if len(val) > 0:
+        point, parts = plan.point, {}
+        if ridge is not None:
+            parts["linear"], parts["correction"] = forecast_parts(ridge.network, val, point)
+        if scratch is not None:
+            parts["scratch"] = point_forecasts(scratch.network, val, point)
+        decision = decide(targets(val), later_half(val), **parts)
+        if decision.blend is not None:
+            ridge.network.correction_scale.fill_(decision.blend.alpha)
+        _say(plan, f"kept {decision.kept!r} (validation MSE {_scores(decision.scores)})")
+    kept = decision.kept if decision else "ridge" if ridge else "none"
     if kept == "combined":
-        network = ForecastCombination([ridge.network, scratch.network], [1 - weight, weight])
-        config = _combined_config([ridge.config, scratch.config])
-        epochs = [ridge.n_epochs, *scratch.n_epochs]
+        w = decision.combination.alpha
+        model = Trained(
+            network=ForecastCombination([ridge.network, scratch.network], [1 - w, w]),
+            config=_combined_config([ridge.config, scratch.config]),
+            n_epochs=ridge.n_epochs + scratch.n_epochs,
+        )
     else:
-        chosen = ridge if kept == "ridge" else scratch
-        network, config = chosen.network, chosen.config
-        epochs = list(chosen.n_epochs) if kept == "none" else [chosen.n_epochs]
-    return replace(state, network=network.eval(), network_config=config, n_epochs=epochs,
-                   linear_path=kept)  # fmt: skip
+        model = ridge if kept == "ridge" else scratch
+    return ForecasterState(
+        network=model.network.eval(),
+        network_config=model.config,
+        panel=panel,
+        n_epochs=model.n_epochs,
+        best_val_loss=decision.score if decision else None,
+        ridge_lambda=ridge.ridge_lambda if ridge else None,
+        linear_path=kept,
+        decision=jsonable(asdict(decision)) if decision else None,
+    )
 
 
 def _ensemble(members: list[Trained]) -> Trained:
-    """The equal-weight average of networks trained alike with other seeds; its
-    ``n_epochs`` lists the members' epochs."""
+    """The equal-weight average of networks trained alike with other seeds."""
     return Trained(
         network=ForecastCombination([m.network for m in members]).eval(),
         config=_combined_config([m.config for m in members]),
-        n_epochs=[m.n_epochs for m in members],  # type: ignore[arg-type]
+        n_epochs=[epochs for m in members for epochs in m.n_epochs],
     )
 
 
@@ -193,7 +185,7 @@ def train_network(
     return Trained(
         network=network.cpu().eval(),
         config=config,
-        n_epochs=result.n_epochs,
+        n_epochs=[result.n_epochs],
         ridge_lambda=None if start is None else start.lam,
     )
 
