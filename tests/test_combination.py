@@ -43,6 +43,7 @@ def test_the_combination_is_the_weighted_sum_of_its_members():
         ForecastCombination([Constant(1.0), Constant(2.0)], [1.0])
 
 
+# the kept network, inside the calibration of its quantiles (model_.network; test_calibration)
 TINY = dict(horizon=6, context_length=24, d_model=8, num_blocks=1, num_heads=2, patch_len=6,
             max_epochs=1, batch_size=16, windows_per_epoch=32, validation_size=12,
             random_state=0, quantiles=(0.1, 0.5, 0.9),
@@ -83,7 +84,7 @@ def test_the_decision_sees_each_candidates_validation_forecasts(monkeypatch):
     ((target, later, parts),) = seen
     assert target.shape == parts["linear"].shape == parts["scratch"].shape
     assert later.dtype == bool and later.any() and not later.all()
-    ridge, scratch = model.model_.members
+    ridge, scratch = model.model_.network.members
     assert isinstance(scratch, ForecastCombination) and len(scratch.members) == 2
     assert float(ridge.correction_scale) == 0.5  # the blend weight, set on the network
     # what the decision saw is what the kept networks forecast on the validation windows
@@ -93,7 +94,7 @@ def test_the_decision_sees_each_candidates_validation_forecasts(monkeypatch):
     _, val = train_val_windows(values, model.panel_.ids, 24, 6, [12], model.panel_.covariates, 0)
     np.testing.assert_allclose(forecast_parts(ridge, val, 1)[0], parts["linear"])
     np.testing.assert_allclose(point_forecasts(scratch, val, 1), parts["scratch"], rtol=1e-6)
-    assert model.model_.weights.tolist() == pytest.approx([0.6, 0.4])
+    assert model.model_.network.weights.tolist() == pytest.approx([0.6, 0.4])
     assert model.linear_path_ == "combined" and model.best_val_loss_ == 0.5
     assert len(model.n_epochs_) == 3  # the ridge start and two networks from scratch
     assert model.decision_["combination"]["alpha"] == 0.4
@@ -106,9 +107,9 @@ def test_one_candidate_kept_alone(monkeypatch, kept):
     model = XLSTMForecaster(**TINY).fit(series())
     assert model.linear_path_ == kept and model.decision_["kept"] == kept
     if kept == "ridge":
-        assert isinstance(model.model_, XLSTMForecastNet) and len(model.n_epochs_) == 1
+        assert isinstance(model.model_.network, XLSTMForecastNet) and len(model.n_epochs_) == 1
     else:
-        assert isinstance(model.model_, ForecastCombination) and len(model.n_epochs_) == 2
+        assert isinstance(model.model_.network, ForecastCombination) and len(model.n_epochs_) == 2
 
 
 def test_a_combined_model_predicts_the_weighted_forecasts_and_survives_save_and_load(
@@ -117,10 +118,10 @@ def test_a_combined_model_predicts_the_weighted_forecasts_and_survives_save_and_
     monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
     _decides(monkeypatch, "combined", w=0.3)
     model = XLSTMForecaster(**TINY).fit(series())
-    ridge, scratch = (m.eval() for m in model.model_.members)
+    ridge, scratch = (m.eval() for m in model.model_.network.members)
     x = torch.randn(5, 24)
     with torch.no_grad():
-        torch.testing.assert_close(model.model_(x), 0.7 * ridge(x) + 0.3 * scratch(x))
+        torch.testing.assert_close(model.model_.network(x), 0.7 * ridge(x) + 0.3 * scratch(x))
     quantiles = model.predict_quantiles()
     assert (np.diff(quantiles.to_numpy(), axis=1) >= 0).all()
     model.save(tmp_path / "m")
@@ -128,22 +129,22 @@ def test_a_combined_model_predicts_the_weighted_forecasts_and_survives_save_and_
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     assert loaded.decision_ == model.decision_ and loaded.linear_path_ == "combined"
     assert loaded.n_epochs_ == model.n_epochs_
-    assert isinstance(loaded.model_, ForecastCombination)
-    assert loaded.model_.weights.tolist() == pytest.approx([0.7, 0.3])
+    assert isinstance(loaded.model_.network, ForecastCombination)
+    assert loaded.model_.network.weights.tolist() == pytest.approx([0.7, 0.3])
 
 
 def test_the_networks_from_scratch_average_consecutive_seeds(tmp_path):
     one = dict(TINY, linear_path="ridge")  # one network per fit, to compare members with
     ensemble = XLSTMForecaster(**{**TINY, "linear_path": "none", "random_state": 5})
     ensemble.fit(series())
-    assert isinstance(ensemble.model_, ForecastCombination)
-    assert len(ensemble.model_.members) == candidates.SCRATCH_ENSEMBLE == 3
+    assert isinstance(ensemble.model_.network, ForecastCombination)
+    assert len(ensemble.model_.network.members) == candidates.SCRATCH_ENSEMBLE == 3
     assert len(ensemble.n_epochs_) == 3 and ensemble.linear_path_ == "none"
-    members = ensemble.model_.members
+    members = ensemble.model_.network.members
     x = torch.randn(5, 24)
     with torch.no_grad():
         outputs = [m.eval()(x) for m in members]
-        torch.testing.assert_close(ensemble.model_(x), sum(outputs) / 3)
+        torch.testing.assert_close(ensemble.model_.network(x), sum(outputs) / 3)
     assert not torch.equal(outputs[0], outputs[1])  # the seeds differ
     assert XLSTMForecaster(**one).fit(series()).decision_["kept"] == "ridge"
     ensemble.save(tmp_path / "m")

@@ -320,17 +320,18 @@ def test_frozen_ridge_learns_a_weighted_correction():
     df = pd.DataFrame({"y": np.tanh(2 * s) + 0.3 * s**2 + 0.05 * np.sin(t / 7)})
     params = {**TINY, "linear_path": "ridge", "learning_rate": 3e-3, "max_epochs": 3}
     model = XLSTMForecaster(**params).fit(df)
+    net = model.model_.network  # inside the calibration of the quantiles
     alpha = model.decision_["blend"]["alpha"]
     assert 0.0 <= alpha <= 2.0
-    assert float(model.model_.correction_scale) == pytest.approx(alpha)
-    assert model.model_.head.in_features == params["d_model"]  # the last patch's encoding
+    assert float(net.correction_scale) == pytest.approx(alpha)
+    assert net.head.in_features == params["d_model"]  # the last patch's encoding
     # the linear path is the ridge start, untouched by training
     start = XLSTMForecaster(**{**params, "learning_rate": 0.0, "max_epochs": 1}).fit(df)
-    assert torch.equal(model.model_.linear_path.weight, start.model_.linear_path.weight)
+    assert torch.equal(net.linear_path.weight, start.model_.network.linear_path.weight)
     # the forecast is the linear part plus alpha times the correction
     ctx = torch.tensor(df["y"].to_numpy()[-params["context_length"] :], dtype=torch.float32)
-    linear, correction = model.model_.forward_parts(ctx[None])
-    full = model.model_(ctx[None])
+    linear, correction = net.forward_parts(ctx[None])
+    full = net(ctx[None])
     torch.testing.assert_close(full, linear[..., None] + alpha * correction)
     # on the validation windows that chose alpha, the blend is no worse than the ridge alone
     from xlstm_ts.data import train_val_windows
@@ -338,7 +339,7 @@ def test_frozen_ridge_learns_a_weighted_correction():
     _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
     ctx, *_, target = val.batch(np.arange(len(val)))
     with torch.no_grad():
-        linear, correction = model.model_.forward_parts(ctx)
+        linear, correction = net.forward_parts(ctx)
     blended = linear + alpha * correction[..., 0]
     assert ((blended - target) ** 2).mean() <= ((linear - target) ** 2).mean() + 1e-9
     assert model.best_val_loss_ == pytest.approx(float(((blended - target) ** 2).mean()), rel=1e-4)
@@ -371,13 +372,14 @@ def test_auto_linear_path_scores_each_candidate_as_if_fitted_alone():
     _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
     for name in ("ridge", "none"):
         model = XLSTMForecaster(**{**TINY, "linear_path": name}).fit(df)
-        error = point_forecasts(model.model_, val, model.fitted_.point_index) - targets(val)
+        error = point_forecasts(model.model_.network, val, model.fitted_.point_index)
+        error = error - targets(val)
         assert np.mean(error**2) == pytest.approx(scores[name], rel=1e-5)
         assert model.best_val_loss_ == pytest.approx(scores[name], rel=1e-9)
     # on a linear recursion the ridge start wins (it is nearly exact) and is kept
     assert auto.linear_path_ == "ridge" and scores["ridge"] < scores["none"]
     assert auto.best_val_loss_ == scores["ridge"]
-    assert auto.model_.linear_path is not None
+    assert auto.model_.network.linear_path is not None
 
 
 def test_auto_linear_path_without_validation_is_the_ridge_start():

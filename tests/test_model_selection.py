@@ -336,5 +336,5 @@ def test_conformal_intervals_cover_about_their_level_on_held_out_windows():
     width = result.metrics.loc["all", "width_conformal"]
     assert width > 0.9 * 2 * 1.2816 * sigma
     # beside them, the model's own q0.1-q0.9: learning rate 0 leaves its quantile head at
-    # the ridge start's zero, so its band has no width and covers (almost) nothing
-    assert result.metrics.loc["all", "coverage"] < 0.05
+    # the ridge start's zero, but fit calibrates them on its validation windows
+    assert 0.65 <= result.metrics.loc["all", "coverage"] <= 0.9

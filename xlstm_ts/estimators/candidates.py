@@ -8,11 +8,12 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import torch
 from torch import nn
 
 from xlstm_ts.data import Panel, Windows
 from xlstm_ts.jsonable import jsonable
-from xlstm_ts.nn import ForecastCombination
+from xlstm_ts.nn import CalibratedQuantiles, ForecastCombination
 
 from .state import ForecasterState
 
@@ -70,6 +71,7 @@ def fit_candidates(
         forecast_parts,
         later_half,
         point_forecasts,
+        quantile_shifts,
         targets,
     )
 
@@ -108,6 +110,13 @@ def fit_candidates(
         )
     else:
         model = ridge if kept == "ridge" else scratch
+    if decision is not None and len(plan.levels) > 1:  # quantiles calibrated on validation
+        shift = quantile_shifts(model.network, val, plan.levels)
+        model = replace(
+            model,
+            network=CalibratedQuantiles(model.network, torch.from_numpy(shift)),
+            config={**_shared(model.config), "calibrated": model.config},
+        )
     return ForecasterState(
         network=model.network.eval(),
         network_config=model.config,
@@ -131,7 +140,12 @@ def _ensemble(members: list[Trained]) -> Trained:
 
 def _combined_config(members: list[dict[str, Any]]) -> dict[str, Any]:
     """The configuration of a combination: the members' shared sizes and their own."""
-    return {**{key: members[0][key] for key in ForecasterState.SHARED}, "members": members}
+    return {**_shared(members[0]), "members": members}
+
+
+def _shared(config: dict[str, Any]) -> dict[str, Any]:
+    """The sizes that save and load read from a network's configuration."""
+    return {key: config[key] for key in ForecasterState.SHARED}
 
 
 def train_network(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import torch
 from torch import nn
 
 from xlstm_ts.data import Panel
-from xlstm_ts.nn import ForecastCombination, XLSTMForecastNet
+from xlstm_ts.nn import CalibratedQuantiles, ForecastCombination, XLSTMForecastNet
 
 
 @dataclass
@@ -93,4 +94,7 @@ class ForecasterState(BaseForecasterState):
         """An untrained network from ``network_config``."""
         if "members" in config:  # weights are restored with the members' parameters
             return ForecastCombination([cls.build_network(c) for c in config["members"]])
+        if "calibrated" in config:  # the shifts too
+            shape = (config["horizon"], len(config["quantiles"]))
+            return CalibratedQuantiles(cls.build_network(config["calibrated"]), torch.zeros(shape))
         return XLSTMForecastNet(**{**config, "slstm_at": tuple(config["slstm_at"])})

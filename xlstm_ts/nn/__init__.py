@@ -1,6 +1,7 @@
 """The xLSTM network in torch: layers, the mLSTM and sLSTM blocks, the stack, and the
 forecasting network with its recursive rollout."""
 
+from .calibration import CalibratedQuantiles
 from .causal_conv import CausalConv1d
 from .combination import ForecastCombination
 from .forecast_net import InstanceNorm, XLSTMForecastNet
@@ -11,6 +12,7 @@ from .slstm_block import SLSTMBlock
 from .stack import XLSTMStack
 
 __all__ = [
+    "CalibratedQuantiles",
     "CausalConv1d",
     "ForecastCombination",
     "GatedMLP",

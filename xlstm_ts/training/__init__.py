@@ -1,6 +1,7 @@
 """Training with Lightning: the LightningModule, the DataModule, the run, the ridge start."""
 
 from .blend_monitor import BlendMonitor
+from .calibration import conformal_shifts, quantile_shifts
 from .covariate_scaling import covariate_scaling
 from .datamodule import WindowDataModule
 from .decision import Decision, WeightFit, decide
@@ -23,6 +24,7 @@ __all__ = [
     "TrainConfig",
     "WindowDataModule",
     "WeightFit",
+    "conformal_shifts",
     "covariate_scaling",
     "decide",
     "forecast_parts",
@@ -31,6 +33,7 @@ __all__ = [
     "ridge_start",
     "later_half",
     "point_forecasts",
+    "quantile_shifts",
     "targets",
     "torch_threads",
 ]
