@@ -105,3 +105,25 @@ def test_any_covariate_value_seen_in_training_is_a_bounded_input(data):
     assert torch.isfinite(out).all()
     features = inputs[0].view(1, -1, 4, 3)[..., 1:]  # the covariates of each patch step
     assert float(features.abs().max()) <= bound + 1e-4
+
+
+@pytest.mark.parametrize("linear_path", ["ridge", "auto"])
+def test_the_default_responds_to_a_planned_promotion_as_the_data_do(monkeypatch, linear_path):
+    # the linear path reads the future-known covariates, so the ridge start (and with it
+    # the default, whatever the decision keeps) forecasts the promotion's lift
+    monkeypatch.setattr(candidates, "SCRATCH_ENSEMBLE", 1)
+    df, H, lift = retail(n_days=400), 7, 0.35
+    model = XLSTMForecaster(
+        horizon=H, context_length=28, future_covariates=["promo"], linear_path=linear_path,
+        d_model=8, num_heads=2, patch_len=7, max_epochs=1, batch_size=32,
+        windows_per_epoch=128, validation_size=28, random_state=0,
+        trainer_kwargs={"enable_progress_bar": False},
+    ).fit(df)  # fmt: skip
+    days = pd.date_range(df["ds"].max() + pd.Timedelta(days=1), periods=H)
+    future = pd.DataFrame([(s, d) for s in df["unique_id"].unique() for d in days],
+                          columns=["unique_id", "ds"])  # fmt: skip
+    step = future.groupby("unique_id").cumcount() == 3
+    off = model.predict(X_future=future.assign(promo=0.0))
+    on = model.predict(X_future=future.assign(promo=step.astype(float)))
+    response = (on["y"] / off["y"] - 1)[step.to_numpy()]
+    assert response.mean() == pytest.approx(lift, rel=0.3)

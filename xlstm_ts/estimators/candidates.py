@@ -179,7 +179,9 @@ def train_network(
     start = None
     if ridge_start:
         start = fit_ridge_start(network, train, val)
-        network.linear_path.requires_grad_(False)  # the encoder learns a correction
+        for path in (network.linear_path, network.linear_future):  # the encoder learns a
+            if path is not None:  # correction to the linear path
+                path.requires_grad_(False)
     module = ForecastModule(
         network,
         plan.levels,

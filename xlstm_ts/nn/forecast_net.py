@@ -165,6 +165,10 @@ class XLSTMForecastNet(nn.Module):
         self.head = nn.Linear(head_in, horizon * self.num_quantiles)
         self.register_buffer("correction_scale", torch.ones(()))
         self.linear_path = nn.Linear(context_length, horizon) if linear_path else None
+        # the linear path's map from the future-known covariates over the horizon
+        self.linear_future = (
+            nn.Linear(horizon * n_future, horizon, bias=False) if linear_path and n_future else None
+        )
         # a level of the linear path in the data's units (set by a ridge start, not trained)
         self.register_buffer("linear_offset", torch.zeros(horizon) if linear_path else None)
         self.future = (
@@ -210,14 +214,16 @@ class XLSTMForecastNet(nn.Module):
         encoded, _ = self.encoder(self.embed(patches))
         summary = encoded[:, -1] if self.head_kind == "last" else encoded.flatten(1)
         out = self.head(self.head_dropout(summary))
-        if self.future is not None:
-            future = self._scaled_covariates(future, known=True)
-            out = out + self.future(future.flatten(1))
+        if self.n_future:
+            future = self._scaled_covariates(future, known=True).flatten(1)
+            out = out + self.future(future)
         out = out.view(-1, self.horizon, self.num_quantiles)
         linear = torch.zeros_like(x[:, :1]).expand(-1, self.horizon)
         if self.linear_path is not None:
             last = x[:, -1:]
             linear = self.linear_path(x - last) + last
+            if self.linear_future is not None:
+                linear = linear + self.linear_future(future)
             return linear * scale + mean + self.linear_offset, out * scale[..., None]
         return linear * scale + mean, out * scale[..., None]
 
@@ -239,26 +245,40 @@ class XLSTMForecastNet(nn.Module):
         self.covariate_scale.copy_(torch.as_tensor(scale, dtype=self.covariate_scale.dtype))
 
     @torch.no_grad()
-    def linear_path_inputs(self, context: Tensor) -> tuple[Tensor, Tensor]:
-        """What the linear path sees, in the data's units: ``(features, offset)``.
+    def linear_path_inputs(
+        self, context: Tensor, future: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None, Tensor]:
+        """What the linear path sees, in the data's units: ``(features, covariates,
+        offset)``.
 
-        With weights ``W`` (horizon, L) the path forecasts ``features @ Wᵀ + offset``
-        (and the encoder adds its part): ``features`` is the normalised context minus its
-        last value, times the context's scale, and ``offset`` the last value on the data's
-        scale. A least-squares fit of ``target − offset`` on ``features`` is thus a fit of
-        the path by squared error in the data's units.
+        With weights ``W`` (horizon, L) and ``V`` (horizon, horizon · n_future) the path
+        forecasts ``features @ Wᵀ + covariates @ Vᵀ + offset`` (and the encoder adds its
+        part): ``features`` is the normalised context minus its last value, times the
+        context's scale; ``covariates`` the future-known covariates over the horizon on
+        their fixed scale, flattened, times the context's scale (``None`` without them);
+        ``offset`` the last value on the data's scale. A least-squares fit of
+        ``target − offset`` on both is thus a fit of the path by squared error in the
+        data's units.
         """
         x, mean, scale = self.norm(context)
         last = x[:, -1:]
-        return (x - last) * scale, last * scale + mean
+        covariates = None
+        if self.linear_future is not None:
+            covariates = self._scaled_covariates(future, known=True).flatten(1) * scale
+        return (x - last) * scale, covariates, last * scale + mean
 
     @torch.no_grad()
     def set_linear_path(
-        self, weight: Tensor, bias: Tensor | None = None, offset: Tensor | None = None
+        self,
+        weight: Tensor,
+        bias: Tensor | None = None,
+        offset: Tensor | None = None,
+        future_weight: Tensor | None = None,
     ) -> None:
         """Set the linear path's weights (horizon, L), bias (horizon,; in normalised units,
-        so a multiple of each window's scale in the data's) and offset (horizon,; in the
-        data's units), zero when ``None``, and zero the encoder's head and the
+        so a multiple of each window's scale in the data's), offset (horizon,; in the
+        data's units) and the weights of its future-known covariates (horizon, horizon ·
+        n_future), zero when ``None``, and zero the encoder's head and its
         future-covariate map: the network then forecasts exactly as that linear map."""
         if self.linear_path is None:
             raise ValueError("this network was built without a linear path (linear_path=False)")
@@ -267,6 +287,10 @@ class XLSTMForecastNet(nn.Module):
             nn.init.zeros_(self.linear_path.bias)
         else:
             self.linear_path.bias.copy_(torch.as_tensor(bias, dtype=self.linear_path.bias.dtype))
+        if self.linear_future is not None:
+            self.linear_future.weight.zero_()
+            if future_weight is not None:
+                self.linear_future.weight.copy_(torch.as_tensor(future_weight))
         self.linear_offset.zero_()
         if offset is not None:
             self.linear_offset.copy_(torch.as_tensor(offset, dtype=self.linear_offset.dtype))

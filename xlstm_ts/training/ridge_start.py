@@ -53,10 +53,14 @@ def _design(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Blocks ``(features, target − offset)`` of the linear path (see
     :meth:`XLSTMForecastNet.linear_path_inputs`), in float64."""
-    for context, *_, target in windows.batches(batch_size):
-        features, offset = network.linear_path_inputs(context.double())
+    for context, _, future, target in windows.batches(batch_size):
+        features, covariates, offset = network.linear_path_inputs(
+            context.double(), future.double()
+        )
         # the last feature (the last value minus itself) is always 0: left out
         features = features[:, :-1]
+        if covariates is not None:  # the future-known covariates over the horizon
+            features = torch.cat([features, covariates], dim=1)
         if level == "scale":  # the path's bias, added in normalised units: a feature `scale`
             features = torch.cat([features, network.norm(context.double())[2]], dim=1)
         elif level == "constant":  # the offset, in the data's units
@@ -134,12 +138,14 @@ def ridge_start(
     best = _choose_level(options, scores, {o: fits[o].val_mse.get(fits[o].lam) for o in fits})
     fit = fits[best]
     coef = fit.coef[:-1] if best != "none" else fit.coef
-    weight = np.vstack([coef, np.zeros((1, coef.shape[1]))]).T
+    n_context = network.context_length - 1  # the rows of the context's features
+    weight = np.vstack([coef[:n_context], np.zeros((1, coef.shape[1]))]).T
     level_term = torch.from_numpy(fit.coef[-1])
     network.set_linear_path(
         torch.from_numpy(weight),
         bias=level_term if best == "scale" else None,
         offset=level_term if best == "constant" else None,
+        future_weight=torch.from_numpy(coef[n_context:].T) if len(coef) > n_context else None,
     )
     return RidgeStart(fit.lam, best, fit.val_mse[fit.lam] if has_val else None, scores)
 
