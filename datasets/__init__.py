@@ -5,6 +5,7 @@
 >>> train, val, test = datasets.split(df, context_length=96)
 >>> co2 = datasets.load("co2")                       # bundled with statsmodels
 >>> l63 = datasets.lorenz63(5_000, seed=0)           # synthetic, seeded
+>>> sales, truth = datasets.retail_panel(seed=0)     # store sales with a known truth
 
 This sub-package depends only on numpy and pandas (and on statsmodels, imported when
 one of its bundled sets is loaded).
@@ -15,6 +16,7 @@ from .errors import ChecksumError, DatasetNotFoundError, DownloadError
 from .home import DATA_HOME_ENV, file_sha1, get_data_home
 from .load import load
 from .registry import DATASETS, DatasetInfo, get_info, list_datasets
+from .retail import RETAIL_HOLIDAYS, STORE_TYPES, retail_panel
 from .splits import SplitBounds, split, split_bounds
 from .synthetic import lorenz63, lorenz96, mackey_glass
 
@@ -25,6 +27,8 @@ __all__ = [
     "DatasetInfo",
     "DatasetNotFoundError",
     "DownloadError",
+    "RETAIL_HOLIDAYS",
+    "STORE_TYPES",
     "SplitBounds",
     "download",
     "file_sha1",
@@ -35,6 +39,7 @@ __all__ = [
     "lorenz63",
     "lorenz96",
     "mackey_glass",
+    "retail_panel",
     "split",
     "split_bounds",
 ]
