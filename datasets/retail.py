@@ -97,7 +97,8 @@ def retail_panel(
       ``week_i`` (flat, peak on Saturdays, a strong Saturday peak), perturbed per store
       by 3 % and normalised to a mean of 1 over the week.
     * ``year_i(t) = 1 + a_i cos(2π (day of year − peak_i) / 365.25)`` with ``a_i``
-      uniform in [0.05, 0.25] and ``peak_i`` uniform in days 330 to 380 (December).
+      uniform in [0.05, 0.25] and ``peak_i`` uniform in days 330 to 380 (late November
+      to mid-January).
     * ``growth_i`` uniform in [−0.1, 0.2] a year.
     * ``holiday_t``: 1 on the month-days of :data:`RETAIL_HOLIDAYS`, the same for all
       stores.
