@@ -15,6 +15,7 @@ from .download import download
 from .errors import ChecksumError, DatasetNotFoundError, DownloadError
 from .home import DATA_HOME_ENV, file_sha1, get_data_home
 from .load import load
+from .m4 import M4Data, load_m4
 from .registry import DATASETS, DatasetInfo, get_info, list_datasets
 from .retail import RETAIL_HOLIDAYS, STORE_TYPES, retail_panel
 from .splits import SplitBounds, split, split_bounds
@@ -27,6 +28,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetNotFoundError",
     "DownloadError",
+    "M4Data",
     "RETAIL_HOLIDAYS",
     "STORE_TYPES",
     "SplitBounds",
@@ -36,6 +38,7 @@ __all__ = [
     "get_info",
     "list_datasets",
     "load",
+    "load_m4",
     "lorenz63",
     "lorenz96",
     "mackey_glass",

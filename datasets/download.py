@@ -57,7 +57,8 @@ def download(
     Raises
     ------
     ValueError
-        Unknown name, or a set bundled with statsmodels (nothing to download).
+        Unknown name, a set bundled with statsmodels (nothing to download), or an M4 set
+        (two files: the message gives their URLs and where to put them).
     ChecksumError
         The SHA-1 differs from the registry's; the downloaded bytes are removed. Also
         raised for an existing file that differs, unless ``force=True``.
@@ -71,6 +72,13 @@ def download(
         the warning gives the SHA-1 of the received file.
     """
     info = get_info(name)
+    if info.source == "m4":
+        home = get_data_home(data_home)
+        test_url = info.url.replace("/Train/", "/Test/").replace("-train.", "-test.")
+        raise ValueError(
+            f"{info.name} is two files; download {info.url} to {home / info.filename} and "
+            f"{test_url} to {home / info.test_filename} (the M4-methods repository)"
+        )
     if info.filename is None or info.url is None:
         raise ValueError(f"{info.name} is bundled with {info.source}; there is nothing to download")
     home = get_data_home(data_home)

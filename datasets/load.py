@@ -63,14 +63,21 @@ def load(
     Raises
     ------
     ValueError
-        Unknown name (the message lists the known ones), or a file whose ``date`` column
-        is missing or cannot be parsed.
+        Unknown name (the message lists the known ones), a file whose ``date`` column
+        is missing or cannot be parsed, or an M4 set (read by
+        :func:`~xlstm_ts.datasets.m4.load_m4`).
     DatasetNotFoundError
         The file is not there; the message says where to put it and how to download it.
     ChecksumError
         ``verify=True`` and the file differs from the published one.
     """
     info = get_info(name)
+    if info.source == "m4":
+        raise ValueError(
+            f"{info.name} holds series of different lengths and a separate test file: read "
+            f"it with xlstm_ts.datasets.load_m4({info.name!r}), which returns a long frame "
+            "and the test part"
+        )
     if missing not in ("keep", "raise", "interpolate"):
         raise ValueError(f"missing must be 'keep', 'raise' or 'interpolate'; got {missing!r}")
     if info.source in ("statsmodels", "synthetic"):

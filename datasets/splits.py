@@ -100,8 +100,9 @@ def split_bounds(
     Raises
     ------
     ValueError
-        Unknown name, a negative context_length, a context_length longer than the training part, or
-        too few rows for an ETT rule.
+        Unknown name, a negative context_length, a context_length longer than the training part,
+        too few rows for an ETT rule, or an M4 set (split by its own files: see
+        :func:`~xlstm_ts.datasets.m4.load_m4`).
     """
     context_length = _check_count("context_length", context_length, 0)
     if name is None:
@@ -111,6 +112,12 @@ def split_bounds(
     else:
         info = get_info(name)
         rule = info.split_rule
+        if rule == "m4":
+            raise ValueError(
+                f"{info.name} has the M4 competition's own split (the test file holds the "
+                f"next {info.horizons[0]} values of every series): read both parts with "
+                f"xlstm_ts.datasets.load_m4({info.name!r})"
+            )
         n_rows = info.n_rows if n_rows is None else n_rows
     return _rule_bounds(rule, _check_count("n_rows", n_rows, 1), context_length)
 

@@ -62,7 +62,9 @@ def test_registry_lists_every_benchmark_and_bundled_set():
     assert list_datasets("statsmodels") == ["co2", "sunspots", "elnino", "nile"]
     synthetic = ["MackeyGlass17", "MackeyGlass30", "Lorenz63", "Lorenz96"]
     assert list_datasets("synthetic") == synthetic
-    assert list_datasets() == files + list_datasets("statsmodels") + synthetic
+    m4 = ["M4Yearly", "M4Quarterly", "M4Monthly", "M4Weekly", "M4Daily", "M4Hourly"]
+    assert list_datasets("m4") == m4  # their own loader and split: tests/test_m4.py
+    assert list_datasets() == files + list_datasets("statsmodels") + synthetic + m4
     for name in files:
         info = get_info(name)
         assert info.filename.endswith(".csv") and info.url.startswith("https://")
@@ -450,7 +452,9 @@ def test_registered_systems_take_no_path(tmp_path):
         load("Lorenz63", data_home=tmp_path)
 
 
-@pytest.mark.parametrize("name", [n for n in list_datasets() if get_info(n).horizons])
+@pytest.mark.parametrize(
+    "name", [n for n in list_datasets() if get_info(n).horizons and get_info(n).source != "m4"]
+)
 def test_recommended_settings_fit_the_splits(name):
     info = get_info(name)
     assert info.context_length is not None and list(info.horizons) == sorted(info.horizons)

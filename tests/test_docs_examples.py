@@ -207,6 +207,12 @@ def _check_datasets(ns: dict, folder: Path) -> None:
     assert ns["co2"]["co2"].isna().sum() == 59 and ns["elnino"].index.freqstr == "MS"
     assert ns["l63"].shape == (10_000, 3)
     assert ns["mg"].shape == (12_000, 1)
+    assert (ns["m4"].horizon, ns["m4"].season, len(ns["series"])) == (13, 1, 359)
+    assert ns["actual"].shape == (359, 13)
+
+
+def _check_m4_benchmark(ns: dict, folder: Path) -> None:
+    assert ns["scores"] == pytest.approx({"smape": 15.942, "mase": 5.845, "owa": 7.603}, abs=1e-3)
 
 
 def _check_tuning(ns: dict, folder: Path) -> None:
@@ -229,6 +235,7 @@ CHECKS: dict[str, Callable[[dict, Path], None]] = {
     "docs/datasets.md": _check_datasets,
     "docs/index.md": _check_index,
     "docs/kernels-triton.md": _check_kernels_triton,
+    "docs/m4-benchmark.md": _check_m4_benchmark,
     "docs/network.md": _check_network,
     "docs/quickstart.md": _check_quickstart,
     "docs/sklearn.md": _check_sklearn,

@@ -1,6 +1,8 @@
 """The ``xlstm-ts benchmark`` command: its options and what it runs.
 
 Shared by the command-line interface (:mod:`xlstm_ts.cli`) and ``benchmarks/ltsf.py``.
+The M4 sets (``--dataset M4Weekly``, ...) run the M4 protocol (:mod:`.m4`) instead of
+the long-horizon one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from xlstm_ts.datasets import get_info
+
 from .data import prepare, registry_defaults, resolve_horizons
+from .m4 import M4_MODELS
 from .models import MODELS
 from .report import format_table
 from .run import run_benchmark
@@ -22,7 +27,10 @@ from .run import run_benchmark
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the benchmark's options to ``p``."""
     source = p.add_argument_group("data")
-    source.add_argument("--dataset", help="registered data set, e.g. ETTh1")
+    source.add_argument(
+        "--dataset",
+        help="registered data set, e.g. ETTh1; an M4 set (M4Weekly, ...) runs the M4 protocol",
+    )
     source.add_argument("--csv", help="wide CSV file (time column, one column per series)")
     source.add_argument("--target", nargs="+", help="columns to use (default: all)")
     source.add_argument("--time-col", help="time column of --csv (default: the first)")
@@ -31,23 +39,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--missing", choices=["interpolate", "raise"], default="raise",
         help="inner gaps: refuse them, or interpolate linearly in time (recorded in the JSON)",
     )  # fmt: skip
+    source.add_argument(
+        "--max-series", type=int, metavar="N",
+        help="M4 sets: the first N series only (a quick check, not the benchmark)",
+    )  # fmt: skip
     p.add_argument(
         "--context-length", "--lookback", dest="context_length", type=int,
-        help="context length L (the lookback); default: the registry's for --dataset",
+        help="context length L (the lookback); default: the registry's for --dataset; for "
+        "M4 sets the longest every series allows (at most 96)",
     )  # fmt: skip
     p.add_argument(
         "--horizons", type=int, nargs="+",
         help="forecast horizons; default: the registry's for --dataset "
         "(e.g. 96 192 336 720 for ETTh1)",
     )  # fmt: skip
-    add_model_arguments(p, default_models=list(MODELS))
+    add_model_arguments(p, default_models=None, extra_models=M4_MODELS)
     p.add_argument("--output", help="JSON file to write")
 
 
-def add_model_arguments(p: argparse.ArgumentParser, default_models: Sequence[str]) -> None:
-    """Options shared with ``benchmarks/scientific.py``: models, seeds, parameters, threads."""
-    names = list(MODELS)
-    p.add_argument("--models", nargs="+", default=list(default_models), choices=names)
+def add_model_arguments(
+    p: argparse.ArgumentParser,
+    default_models: Sequence[str] | None,
+    extra_models: Sequence[str] = (),
+) -> None:
+    """Options shared with ``benchmarks/scientific.py``: models, seeds, parameters, threads.
+
+    ``default_models=None`` leaves ``--models`` unset (``None``) unless given, for a
+    command whose default depends on the protocol; ``extra_models`` are accepted beside
+    :data:`MODELS` (the M4 protocol's).
+    """
+    names = list(dict.fromkeys([*MODELS, *extra_models]))
+    p.add_argument(
+        "--models",
+        nargs="+",
+        default=None if default_models is None else list(default_models),
+        choices=names,
+        help=None
+        if default_models is not None
+        else f"default: {' '.join(MODELS)}; for M4 sets {' '.join(M4_MODELS)}",
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument(
         "--param",
@@ -116,8 +146,19 @@ def model_params(args: argparse.Namespace, season: int | None = None) -> dict[st
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the benchmark, print a markdown table and write JSON."""
+    if args.dataset is not None and get_info(args.dataset).source == "m4":
+        return run_m4_command(args, argv)
     if args.dataset is None and args.csv is None:
         raise ValueError("give --dataset NAME or --csv PATH")
+    args.models = list(MODELS) if args.models is None else args.models
+    other = [m for m in args.models if m not in MODELS]
+    if other:
+        raise ValueError(
+            f"models {other} belong to the M4 protocol (--dataset M4Weekly, ...); the "
+            f"long-horizon benchmark runs {list(MODELS)}"
+        )
+    if getattr(args, "max_series", None) is not None:
+        raise ValueError("--max-series applies to the M4 sets only")
     defaults = registry_defaults(args.dataset)
     params = model_params(args, season=defaults["season"])
     horizons = resolve_horizons(args.dataset, args.horizons)
@@ -139,6 +180,49 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     result = run_benchmark(data, horizons, args.models, args.seeds, model_params=params)
     result["config"]["command"] = "xlstm-ts benchmark " + " ".join(argv)
     print(format_table(result))
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"results written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def run_m4_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """The M4 protocol (:func:`xlstm_ts.ltsf.m4.run_m4`) for ``--dataset M4...``."""
+    from xlstm_ts.datasets.m4 import load_m4
+
+    from .m4 import format_m4_table, run_m4
+
+    given = {
+        "--csv": args.csv, "--target": args.target, "--time-col": args.time_col,
+        "--season": args.season, "--model-param": args.model_param,
+    }  # fmt: skip
+    refused = [option for option, value in given.items() if value is not None]
+    if refused:
+        raise ValueError(
+            f"{', '.join(refused)} do not apply to the M4 protocol (the competition's files, "
+            "horizon and seasonal period; xLSTM parameters with --param)"
+        )
+    data = load_m4(args.dataset, data_home=args.data_home)
+    if args.horizons is not None and list(args.horizons) != [data.horizon]:
+        raise ValueError(
+            f"{data.name} is scored at the competition's horizon {data.horizon}; got "
+            f"--horizons {' '.join(map(str, args.horizons))}"
+        )
+    import torch
+
+    torch.set_num_threads(args.threads)
+    params = _parse_params(args.param or [], "--param")
+    params.setdefault("num_threads", args.threads)
+    result = run_m4(
+        data,
+        list(M4_MODELS) if args.models is None else args.models,
+        args.seeds,
+        xlstm_params=params,
+        context_length=args.context_length,
+        max_series=args.max_series,
+    )
+    result["config"]["command"] = "xlstm-ts benchmark " + " ".join(argv)
+    print(format_m4_table(result))
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
         print(f"results written to {args.output}", file=sys.stderr)
