@@ -103,10 +103,10 @@ def test_series_must_share_one_time_index():
 def test_the_other_series_are_learned_from(frame, mixed):
     """Only a model that reads the leader can forecast its followers."""
     blind = XLSTMForecaster(**BASE).fit(frame.iloc[:-HELD_OUT])
-    assert mixed.best_val_loss_ < 0.8 * blind.best_val_loss_
+    assert mixed.best_val_loss_ < 0.85 * blind.best_val_loss_
     err_mixed = held_out_errors(mixed, frame, ["s1", "s2"]).mean()
     err_blind = held_out_errors(blind, frame, ["s1", "s2"]).mean()
-    assert err_mixed < 0.6 * err_blind, (err_mixed, err_blind)
+    assert err_mixed < 0.7 * err_blind, (err_mixed, err_blind)
 
 
 def test_forecast_changes_with_another_series_history(frame, mixed):

@@ -88,9 +88,9 @@ def test_the_decision_sees_each_candidates_validation_forecasts(monkeypatch):
     assert isinstance(scratch, ForecastCombination) and len(scratch.members) == 2
     assert float(ridge.correction_scale) == 0.5  # the blend weight, set on the network
     # what the decision saw is what the kept networks forecast on the validation windows
-    from xlstm_ts.data import scaled, series_scales, train_val_windows
+    from xlstm_ts.data import scaled, train_val_windows
 
-    values = scaled(model.panel_.values, series_scales(model.panel_.values))
+    values = scaled(model.panel_.values, np.array(model.fitted_.units))  # each in its unit
     _, val = train_val_windows(values, model.panel_.ids, 24, 6, [12], model.panel_.covariates, 0)
     np.testing.assert_allclose(forecast_parts(ridge, val, 1)[0], parts["linear"])
     np.testing.assert_allclose(point_forecasts(scratch, val, 1), parts["scratch"], rtol=1e-6)

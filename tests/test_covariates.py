@@ -110,5 +110,7 @@ def test_wide_frame_with_a_shared_past_covariate():
     # predict_contexts takes the past covariates beside each context
     contexts = df[["a", "b"]].to_numpy()[-32:].T
     covariates = np.broadcast_to(df[["temp"]].to_numpy()[-32:], (2, 32, 1))
-    out = model.predict_contexts(contexts, h=5, covariates=covariates)
-    np.testing.assert_allclose(out.T, pred.to_numpy(), rtol=1e-5, atol=1e-6)
+    for k, series in enumerate(["a", "b"]):  # each read in its series' unit
+        out = model.predict_contexts(contexts[k : k + 1], h=5, covariates=covariates[k : k + 1],
+                                     series=series)  # fmt: skip
+        np.testing.assert_allclose(out[0], pred[series].to_numpy(), rtol=1e-5, atol=1e-6)

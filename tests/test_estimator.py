@@ -99,9 +99,12 @@ def test_predict_from_new_history_and_longer_h(fitted_wide, etth1_wide):
 
 def test_predict_contexts_matches_predict(fitted_wide, etth1_wide):
     contexts = etth1_wide.to_numpy().T[:, -48:]
-    np.testing.assert_allclose(
-        fitted_wide.predict_contexts(contexts), fitted_wide.predict().to_numpy().T, rtol=1e-6
-    )
+    expected = fitted_wide.predict().to_numpy().T
+    for k, series in enumerate(fitted_wide.panel_.ids):  # each read in its series' unit
+        got = fitted_wide.predict_contexts(contexts[k : k + 1], series=series)
+        np.testing.assert_allclose(got[0], expected[k], rtol=1e-6)
+    with pytest.raises(ValueError, match="'nope' is not a training series"):
+        fitted_wide.predict_contexts(contexts, series="nope")
     assert fitted_wide.predict_contexts(contexts, h=5, quantiles=True).shape == (2, 5, 3)
     with pytest.raises(ValueError, match=r"shape \(n, 48\)"):
         fitted_wide.predict_contexts(contexts[:, :10])
@@ -328,15 +331,17 @@ def test_frozen_ridge_learns_a_weighted_correction():
     # the linear path is the ridge start, untouched by training
     start = XLSTMForecaster(**{**params, "learning_rate": 0.0, "max_epochs": 1}).fit(df)
     assert torch.equal(net.linear_path.weight, start.model_.network.linear_path.weight)
-    # the forecast is the linear part plus alpha times the correction
-    ctx = torch.tensor(df["y"].to_numpy()[-params["context_length"] :], dtype=torch.float32)
+    # the forecast is the linear part plus alpha times the correction (the network reads
+    # the series in its unit)
+    y = df["y"].to_numpy() / model.fitted_.units[0]
+    ctx = torch.tensor(y[-params["context_length"] :], dtype=torch.float32)
     linear, correction = net.forward_parts(ctx[None])
     full = net(ctx[None])
     torch.testing.assert_close(full, linear[..., None] + alpha * correction)
     # on the validation windows that chose alpha, the blend is no worse than the ridge alone
     from xlstm_ts.data import train_val_windows
 
-    _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
+    _, val = train_val_windows([y], ["y"], 48, 12, [24])
     ctx, *_, target = val.batch(np.arange(len(val)))
     with torch.no_grad():
         linear, correction = net.forward_parts(ctx)
@@ -368,8 +373,10 @@ def test_auto_linear_path_scores_each_candidate_as_if_fitted_alone():
     auto = XLSTMForecaster(**{**TINY, "linear_path": "auto"}).fit(df)
     scores = auto.decision_["scores"]
     assert {"ridge", "none"} <= set(scores)
-    # each score is that candidate's own validation error, refitted on its own
-    _, val = train_val_windows([df["y"].to_numpy()], ["y"], 48, 12, [24])
+    # each score is that candidate's own validation error, refitted on its own (in the
+    # series' unit)
+    y = df["y"].to_numpy() / auto.fitted_.units[0]
+    _, val = train_val_windows([y], ["y"], 48, 12, [24])
     for name in ("ridge", "none"):
         model = XLSTMForecaster(**{**TINY, "linear_path": name}).fit(df)
         error = point_forecasts(model.model_.network, val, model.fitted_.point_index)

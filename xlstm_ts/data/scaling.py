@@ -1,4 +1,8 @@
-"""Series of extreme magnitude brought near 1 by exact powers of two.
+"""Each series' unit, and series of extreme magnitude brought near 1 by exact powers of two.
+
+:func:`unit_scale` is the unit a window forecaster measures each series in: everything
+summed over a panel (training losses, the ridge start and its level term, the validation
+scores that decide) then weighs every series alike, whatever its level.
 
 The networks read float32 windows and normalise each one with a small absolute ``eps``:
 values beyond float32's range (about 3e38; their squares overflow from about 1e19) would
@@ -15,6 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+RESOLUTION = 1e-6
+"""A unit is at least this fraction of the series' mean magnitude, so that a nearly
+constant series is not blown up to values whose spread float32 cannot hold."""
+
 LOW, HIGH = 2.0**-7, 2.0**40
 """Largest magnitudes in ``[LOW, HIGH]`` are read as they are."""
 
@@ -28,6 +36,22 @@ def magnitude_scale(values: np.ndarray) -> float:
     if top == 0.0 or LOW <= top <= HIGH:
         return 1.0
     return float(2.0 ** np.floor(np.log2(top)))
+
+
+def unit_scale(values: np.ndarray) -> float:
+    """A series' unit: the standard deviation of its finite values, at least
+    :data:`RESOLUTION` times their mean magnitude; the mean magnitude of a constant
+    series, 1 for one of zeros or without a finite value. Computed after an exact
+    power-of-two rescaling, so that it neither overflows nor underflows."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 1.0
+    m = magnitude_scale(v)
+    w = v / m
+    level = float(np.abs(w).mean())
+    unit = max(float(w.std()), RESOLUTION * level)
+    return unit * m if unit > 0 else 1.0
 
 
 def series_scales(values: Sequence[np.ndarray]) -> np.ndarray:

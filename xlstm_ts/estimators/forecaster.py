@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from xlstm_ts.data import Panel, scaled, series_scales, train_val_windows
+from xlstm_ts.data import Panel, scaled, train_val_windows, unit_scale
 
 from .base import fit_seed
 from .candidates import TrainingPlan, fit_candidates
@@ -132,8 +134,9 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
     n_epochs_ : list of int
         Epochs trained by each network of the kept model (the ridge start first).
     best_val_loss_ : float or None
-        Validation MSE of the kept model's point forecast (``None`` without validation
-        windows).
+        Validation MSE of the kept model's point forecast, each series measured in its
+        unit (its training part's standard deviation), so that every series weighs alike
+        (``None`` without validation windows).
     quantile_levels_ : list of float
         Quantile levels of the outputs (``quantiles`` with 0.5, sorted).
     linear_path_ : {"ridge", "none", "combined"}
@@ -291,14 +294,16 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         self, X: pd.DataFrame | Panel, levels: list[float], checkpoint_dir: Any
     ) -> ForecasterState:
         panel = self._panel(X)
-        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
-        values = scaled(panel.values, series_scales(panel.values))
+        held = [self._validation_steps(len(v)) for v in panel.values]
+        # each series in its own unit, so that every sum over the panel weighs all alike
+        training_parts = [v[: len(v) - k] for v, k in zip(panel.values, held, strict=True)]
+        units = np.array([unit_scale(v) for v in training_parts])
         train, val = train_val_windows(
-            values,
+            scaled(panel.values, units),
             panel.ids,
             self.context_length,
             self.horizon,
-            [self._validation_steps(len(v)) for v in panel.values],
+            held,
             panel.covariates,
             len(self.future_covariates),
         )
@@ -315,7 +320,8 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
                 checkpoint_key=self._checkpoint_key(panel) if checkpoint_dir else None,
             ),
         )
-        return fit_candidates(plan, self.linear_path, panel, train, val)
+        state = fit_candidates(plan, self.linear_path, panel, train, val)
+        return replace(state, units=units.tolist())
 
 
 def _int_or_none(value: Any) -> int | None:

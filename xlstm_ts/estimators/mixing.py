@@ -31,15 +31,18 @@ class ChannelMixing:
             )
         return with_other_series(panel)
 
-    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
+    def _rollout_series(
+        self, contexts, covariates, future, h: int | None, units: np.ndarray
+    ) -> np.ndarray:
         h = self.horizon if h is None else h
         if not self.channel_mixing or h <= self.horizon or self._covariate_names():
-            return super()._rollout_series(contexts, covariates, future, h)
+            return super()._rollout_series(contexts, covariates, future, h, units)
 
         def step(contexts: np.ndarray, others: np.ndarray) -> np.ndarray:
             return self._rollout(contexts, others, future, self.horizon)
 
-        return joint_rollout(step, contexts, h, self.horizon, self._state().point_index)
+        point = self._state().point_index
+        return joint_rollout(step, contexts, h, self.horizon, point, units, covariates)
 
 
 def joint_rollout(
@@ -48,18 +51,26 @@ def joint_rollout(
     h: int,
     horizon: int,
     point_index: int,
+    units: np.ndarray | None = None,
+    covariates: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantile forecasts (C, h, Q) of the ``C`` series of a panel, ``horizon`` steps at a
     time: each step's medians extend every series' context, and each series reads the
     others' extended contexts in the next step.
 
     ``step(contexts (C, L), covariates (C, L, C − 1))`` forecasts ``horizon`` steps (C,
-    horizon, Q). The covariates are rebuilt from ``contexts``, whose rows may be scaled
-    by powers of two (exactly): each window is normalised on its own anyway.
+    horizon, Q). The covariates are rebuilt from ``contexts``, whose rows are each series
+    divided by its unit (``units``, (C,); 1 when ``None``): the other series are read on
+    the data's scale, as ``fit`` read them. ``covariates``: those of the first step, when
+    the caller has them (then the first step is exactly the forecast within the horizon).
     """
     L, parts = contexts.shape[1], []
-    for _ in range(math.ceil(h / horizon)):
-        out = step(contexts, other_series(contexts))
+    units = np.ones(len(contexts)) if units is None else np.asarray(units, dtype=np.float64)
+    for k in range(math.ceil(h / horizon)):
+        others = covariates if k == 0 and covariates is not None else None
+        if others is None:
+            others = other_series(contexts * units[:, None])
+        out = step(contexts, others)
         parts.append(out)
         contexts = np.concatenate([contexts, out[..., point_index]], axis=1)[:, -L:]
     return np.concatenate(parts, axis=1)[:, :h]

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 

@@ -172,6 +172,7 @@ def save_state(
             "ridge_lambda": state.ridge_lambda,
             "linear_path": state.linear_path,
             "decision": state.decision,
+            "units": [float(u) for u in state.units],
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -252,5 +253,19 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         ridge_lambda=fitted.get("ridge_lambda"),
         linear_path=fitted.get("linear_path"),
         decision=fitted.get("decision"),
+        units=_units(require(fitted, "units", list, where), len(ids), where),
     )
     return name, params, state
+
+
+def _units(units: list[Any], n_series: int, where: str) -> list[float]:
+    """The saved units: one positive finite number per series."""
+    ok = len(units) == n_series and all(
+        isinstance(u, int | float) and not isinstance(u, bool) and 0 < u < float("inf")
+        for u in units
+    )
+    if not ok:
+        raise CorruptModelError(
+            f"{where}: 'units' must hold one positive number per series ({n_series})"
+        )
+    return [float(u) for u in units]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -78,11 +78,16 @@ class ForecasterState(BaseForecasterState):
     decision : dict or None
         The decision on the validation windows (:class:`~xlstm_ts.training.Decision`
         as a dict).
+    units : list of float
+        Each training series' unit (:func:`~xlstm_ts.data.unit_scale` of its training
+        part), in the order of ``panel.ids``: the network reads every series divided
+        by it.
     """
 
     ridge_lambda: float | None = None
     linear_path: str | None = None
     decision: dict[str, Any] | None = None
+    units: list[float] = field(default_factory=list)
 
     SHARED: ClassVar[tuple[str, ...]] = (
         "context_length", "horizon", "quantiles", "n_covariates", "n_future",

@@ -22,7 +22,7 @@ from xlstm_ts.data import (
     future_covariate_values,
     magnitude_scale,
     scaled,
-    series_scales,
+    unit_scale,
 )
 from xlstm_ts.metrics import mse
 from xlstm_ts.nn import rollout
@@ -101,17 +101,29 @@ class BaseWindowForecaster(BaseForecaster):
     ) -> tuple[Panel, np.ndarray]:
         """Quantile forecasts (n_series, h, Q) after the end of ``X`` (or of the training data)."""
         panel = self._history(X)
-        L = self.context_length
-        # extreme magnitudes are read divided by a power of two (exact; see data.scaling)
-        scales = series_scales([v[-L:] for v in panel.values])
-        values = scaled(panel.values, scales)
-        windows = final_windows(values, panel.ids, L, 0, panel.covariates)
+        units = self._units(panel)
+        windows = final_windows(scaled(panel.values, units), panel.ids, self.context_length, 0,
+                                panel.covariates)  # fmt: skip
         contexts, covariates, _, _ = windows.arrays()
-        out = self._rollout_series(contexts, covariates, self._future(panel, X_future), h)
-        return panel, out * scales[:, None, None]
+        future = self._future(panel, X_future)
+        out = self._rollout_series(contexts, covariates, future, h, units)
+        return panel, out * units[:, None, None]
 
-    def _rollout_series(self, contexts, covariates, future, h: int | None) -> np.ndarray:
-        """:meth:`_rollout` from the last windows of a panel's series, in its order."""
+    def _units(self, panel: Panel) -> np.ndarray:
+        """Each series' unit: the training series' own, and for a series ``fit`` did not
+        see, :func:`~xlstm_ts.data.unit_scale` of the history given."""
+        state = self._state()
+        known = dict(zip(state.panel.ids, state.units, strict=True))
+        return np.array([
+            _within_range(known[k] if k in known else unit_scale(v), v)
+            for k, v in zip(panel.ids, panel.values, strict=True)
+        ])  # fmt: skip
+
+    def _rollout_series(
+        self, contexts, covariates, future, h: int | None, units: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`_rollout` from the last windows of a panel's series, in its order (each
+        divided by its unit, ``units``)."""
         return self._rollout(contexts, covariates, future, h)
 
     def predict_contexts(
@@ -120,6 +132,7 @@ class BaseWindowForecaster(BaseForecaster):
         h: int | None = None,
         quantiles: bool = False,
         covariates: np.ndarray | None = None,
+        series: Any = None,
     ) -> np.ndarray:
         """Forecasts from raw context windows, for evaluating many windows at once.
 
@@ -136,6 +149,10 @@ class BaseWindowForecaster(BaseForecaster):
             ``channel_mixing`` the other series first, in the order of
             :func:`~xlstm_ts.data.with_other_series`. Models with future covariates
             forecast with :meth:`predict` only.
+        series : hashable, optional
+            The training series the contexts come from: they are read in its unit.
+            ``None``: the unit of the one training series, or, for a model fitted on
+            several, each context's own (:func:`~xlstm_ts.data.unit_scale`).
         """
         state = self._state()
         n_cov = state.network_config.get("n_covariates", 0)
@@ -160,11 +177,25 @@ class BaseWindowForecaster(BaseForecaster):
             raise ValueError(
                 f"covariates must have shape {(*contexts.shape, n_cov)}, got {covariates.shape}"
             )
-        scales = np.array([magnitude_scale(c) for c in contexts]).reshape(-1, 1)
+        scales = self._context_units(contexts, series).reshape(-1, 1)
         empty = np.zeros((len(contexts), self.horizon, 0), dtype=np.float32)
         out = self._rollout((contexts / scales).astype(np.float32), covariates, empty, h)
         out = out * scales[..., None]
         return out if quantiles else out[..., state.point_index]
+
+    def _context_units(self, contexts: np.ndarray, series: Any) -> np.ndarray:
+        """The unit of each context of :meth:`predict_contexts`."""
+        state = self._state()
+        ids, units = list(state.panel.ids), state.units
+        if series is not None:
+            if series not in ids:
+                raise ValueError(f"series={series!r} is not a training series; known: {ids[:10]}")
+            unit = units[ids.index(series)]
+        elif len(units) == 1:
+            unit = units[0]
+        else:
+            return np.array([unit_scale(c) for c in contexts])
+        return np.array([_within_range(unit, c) for c in contexts])
 
     def predict(
         self,
@@ -220,7 +251,7 @@ class BaseWindowForecaster(BaseForecaster):
         """
         panel = self._history(X)
         L, H = self.context_length, self.horizon
-        scales = series_scales([v[len(v) - L - H : len(v) - H] for v in panel.values])
+        scales = self._units(panel)
         windows = final_windows(
             scaled(panel.values, scales),
             panel.ids,
@@ -241,3 +272,10 @@ class BaseWindowForecaster(BaseForecaster):
         from . import persistence
 
         return persistence
+
+
+def _within_range(unit: float, values: np.ndarray) -> float:
+    """``unit``, times the power of two that brings ``values / unit`` within the range the
+    network reads (1 unless the history lies many orders of magnitude from the series'
+    training part; see :func:`~xlstm_ts.data.magnitude_scale`)."""
+    return unit * magnitude_scale(np.asarray(values, dtype=np.float64) / unit)

@@ -212,7 +212,7 @@ class XLSTMModel:
             rows = np.asarray(origins)[:, None] + np.arange(-self.model.context_length, 0)
             others = relative_order(len(self.values))[channel]
             covariates = np.moveaxis(self.values[others][:, rows], 0, -1)
-        return self.model.predict_contexts(contexts, covariates=covariates)
+        return self.model.predict_contexts(contexts, covariates=covariates, series=channel)
 
 
 STATEFUL_PARAMS: dict[str, Any] = {
