@@ -48,7 +48,7 @@ class BlendMonitor(Callback):
     ) -> None:
         *inputs, target = batch
         linear, correction = module.network.forward_parts(*inputs)
-        residual = (target.double() - linear.double()).cpu().numpy()
+        residual = (target - linear).double().cpu().numpy()  # as the network's float32
         self._sums += residual_sums(residual, correction[..., self.point].cpu().numpy()).sum(0)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
