@@ -7,7 +7,7 @@ from .csv import read_csv
 from .frames import Panel, forecasts_to_frame, frame_to_panel, future_covariate_values
 from .frequency import future_index, infer_freq, same_freq
 from .mixing import other_series, relative_order, with_other_series
-from .scaling import magnitude_scale, scaled, series_scales, unit_scale
+from .scaling import magnitude_scale, scaled, unit_scale
 from .windows import Windows, final_windows, split_starts, train_val_windows
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "relative_order",
     "same_freq",
     "scaled",
-    "series_scales",
     "unit_scale",
     "split_starts",
     "train_val_windows",

@@ -7,7 +7,7 @@ scores that decide) then weighs every series alike, whatever its level.
 The networks read float32 windows and normalise each one with a small absolute ``eps``:
 values beyond float32's range (about 3e38; their squares overflow from about 1e19) would
 become infinite, and series whose spread is far below ``sqrt(eps)`` (about 3e-3) would be
-forecast on the scale of ``eps`` instead of their own. :func:`series_scales` gives each
+forecast on the scale of ``eps`` instead of their own. :func:`magnitude_scale` gives a
 series a factor ``2**k`` that brings its largest magnitude into ``[1, 2)`` when it lies
 outside ``[2**-7, 2**40]`` (and 1 otherwise, so that ordinary data is read unchanged).
 Dividing by a power of two is exact: no digit of the data is changed.
@@ -52,11 +52,6 @@ def unit_scale(values: np.ndarray) -> float:
     level = float(np.abs(w).mean())
     unit = max(float(w.std()), RESOLUTION * level)
     return unit * m if unit > 0 else 1.0
-
-
-def series_scales(values: Sequence[np.ndarray]) -> np.ndarray:
-    """:func:`magnitude_scale` of each series: shape ``(n_series,)``."""
-    return np.array([magnitude_scale(v) for v in values], dtype=np.float64)
 
 
 def scaled(values: Sequence[np.ndarray], scales: np.ndarray) -> list[np.ndarray]:
