@@ -22,6 +22,18 @@ def test_later_half_splits_each_series_by_origin():
     assert later_half(w).tolist() == [False] * 5 + [True] * 5 + [False] * 3 + [True] * 2
 
 
+def test_later_half_puts_series_with_one_window_in_the_two_halves_in_turn():
+    # four series with one validation window each (the M4 protocol), one with four
+    w = Windows([np.zeros(6)] * 4 + [np.zeros(9)], [(3, 3)] * 4 + [(2, 5)], 2, 0)
+    later = later_half(w).tolist()
+    assert later[:4] == [False, True, False, True]
+    assert later[4:] == [False, False, True, True]
+    # so a weight's cross-fitted check has windows on both sides
+    target = RNG.normal(size=(4, H))
+    d = decide(target, np.array(later[:4]), linear=np.zeros((4, H)), correction=target)
+    assert d.blend.accepted and d.blend.alpha == pytest.approx(1.0)
+
+
 def test_a_correction_that_helps_on_both_halves_is_kept_with_the_in_sample_weight():
     d = decide(TARGET, LATER, linear=ZERO, correction=0.5 * TARGET, alpha_max=3.0)
     assert d.kept == "ridge" and d.blend.accepted

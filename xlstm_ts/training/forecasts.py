@@ -10,9 +10,19 @@ from xlstm_ts.data import Windows
 
 
 def later_half(windows: Windows) -> np.ndarray:
-    """For each window, whether its origin lies in the later half of its series' windows."""
+    """For each window, whether it belongs to the later half of the validation windows.
+
+    A series with several windows is cut at the middle of its origins. A series with one
+    window (M4's protocol: the last ``horizon`` steps of each series) cannot be cut: such
+    series go to the two halves in turn, so that the check of a weight is then a check
+    across series, not an empty half that refuses every weight.
+    """
     k, start = windows.locate(np.arange(len(windows)))
-    return 2 * (start - windows.first[k]) >= windows.counts[k]
+    single = windows.counts == 1
+    turn = np.zeros(len(windows.counts), dtype=bool)
+    turn[single] = np.arange(int(single.sum())) % 2 == 1
+    by_origin = 2 * (start - windows.first[k]) >= windows.counts[k]
+    return np.where(single[k], turn[k], by_origin)
 
 
 def targets(windows: Windows, batch_size: int = 1024) -> np.ndarray:
