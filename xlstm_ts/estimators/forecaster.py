@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from xlstm_ts.data import Panel, scaled, train_val_windows, unit_scale
+from xlstm_ts.data.static import StaticEncoding, static_table
 
 from .base import fit_seed
 from .candidates import TrainingPlan, fit_candidates
@@ -50,6 +51,20 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         Columns also known over the horizon (calendar features, planned values): the
         model sees them over the context and the horizon; ``predict`` then needs their
         future values in ``X_future``. With covariates, ``h`` is at most ``horizon``.
+    static_covariates : sequence of str
+        Columns of a long frame that hold one value per series (a store's type or size):
+        numeric columns are read as numbers, text, category and bool columns as one
+        indicator per category seen in ``fit`` (an embedding of the category; one not
+        seen reads as none). The network and the linear path read them at every step.
+        ``predict`` with a new history needs the same columns; a table of attributes
+        kept apart joins on first: ``X.merge(static_df, on="unique_id")``.
+    calendar_features : sequence of str
+        Calendar covariates built from the timestamps, known over any horizon:
+        ``"hour"``, ``"dayofweek"``, ``"dayofmonth"``, ``"month"`` (one indicator per
+        value) and ``"dayofyear"`` (an annual sine and cosine). Datetime series only.
+    holidays : sequence of date-like, optional
+        Dates to flag: a ``holiday`` covariate is 1 on every step of those days (e.g.
+        ``pandas.tseries.holiday.USFederalHolidayCalendar().holidays(start, end)``).
     quantiles : sequence of float
         Quantile levels to learn; 0.5 is added if missing.
     loss : {"quantile", "mse"}
@@ -89,7 +104,11 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
     max_epochs, batch_size, learning_rate, weight_decay : training
         Training settings of each network (AdamW).
     windows_per_epoch : int, optional
-        Training windows drawn at random per epoch; all windows when ``None``.
+        Training windows drawn at random (without replacement) per epoch; all windows
+        when ``None``. With the default, an epoch is at most 128 optimiser steps at the
+        default batch size, so the cost of a fit is bounded by ``max_epochs ×
+        windows_per_epoch / batch_size`` steps per network whatever the size of the
+        panel; a panel with fewer windows reads each of them once per epoch.
     early_stopping_patience : int, optional
         Epochs without improvement of the validation loss before stopping; ``None`` trains
         ``max_epochs`` epochs. The best epoch's weights are restored at the end of ``fit``.
@@ -173,6 +192,9 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         freq: str | int | None = None,
         past_covariates: Sequence[str] = (),
         future_covariates: Sequence[str] = (),
+        static_covariates: Sequence[str] = (),
+        calendar_features: Sequence[str] = (),
+        holidays: Sequence[Any] | None = None,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         loss: Literal["quantile", "mse"] = "quantile",
         allow_missing: bool = False,
@@ -188,7 +210,7 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
-        windows_per_epoch: int | None = None,
+        windows_per_epoch: int | None = 8192,
         early_stopping_patience: int | None = 5,
         validation_size: int | float = 0.1,
         random_state: int | None = None,
@@ -204,6 +226,9 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         self.freq = freq
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates
+        self.static_covariates = static_covariates
+        self.calendar_features = calendar_features
+        self.holidays = holidays
         self.quantiles = quantiles
         self.loss = loss
         self.allow_missing = allow_missing
@@ -235,8 +260,11 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         steps = int(round(v * n)) if isinstance(v, float) else int(v)
         return max(steps, self.horizon)
 
-    def _network_config(self, quantile_levels: list[float], n_series: int) -> dict[str, Any]:
-        """Keyword arguments of :class:`~xlstm_ts.nn.XLSTMForecastNet` but ``linear_path``."""
+    def _network_config(
+        self, quantile_levels: list[float], n_series: int, n_known: int = 0
+    ) -> dict[str, Any]:
+        """Keyword arguments of :class:`~xlstm_ts.nn.XLSTMForecastNet` but ``linear_path``;
+        ``n_known``: the covariates the model builds (static and calendar columns)."""
         mixed = n_series - 1 if self.channel_mixing else 0  # the other series' columns
         # plain ints (a numpy integer passes the checks but not every torch call)
         return dict(
@@ -249,8 +277,8 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
             slstm_at=[int(p) for p in self.slstm_at],
             num_heads=int(self.num_heads),
             dropout=float(self.dropout),
-            n_covariates=mixed + len(self._covariate_names()),
-            n_future=len(self.future_covariates),
+            n_covariates=mixed + len(self._covariate_names()) + n_known,
+            n_future=len(self.future_covariates) + n_known,
             n_mixed=mixed,
         )
 
@@ -293,7 +321,11 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
     def _fit(
         self, X: pd.DataFrame | Panel, levels: list[float], checkpoint_dir: Any
     ) -> ForecasterState:
-        panel = self._panel(X)
+        static = None
+        if self.static_covariates:  # the categories seen in training
+            static = StaticEncoding.learn(static_table(X, self.id_col, self.static_covariates))
+        panel = self._panel(X, static=static)
+        n_known = len(self._known_names(static))
         held = [self._validation_steps(len(v)) for v in panel.values]
         # each series in its own unit, so that every sum over the panel weighs all alike
         training_parts = [v[: len(v) - k] for v, k in zip(panel.values, held, strict=True)]
@@ -305,10 +337,10 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
             self.horizon,
             held,
             panel.covariates,
-            len(self.future_covariates),
+            len(self.future_covariates) + n_known,
         )
         plan = TrainingPlan(
-            network=self._network_config(levels, len(panel.values)),
+            network=self._network_config(levels, len(panel.values), n_known),
             loss=self.loss,
             learning_rate=self.learning_rate,
             weight_decay=self.weight_decay,
@@ -321,7 +353,7 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
             ),
         )
         state = fit_candidates(plan, self.linear_path, panel, train, val)
-        return replace(state, units=units.tolist())
+        return replace(state, units=units.tolist(), static=static.to_dict() if static else None)
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -19,8 +19,8 @@ class ChannelMixing:
     ``fit`` only for the series the model was trained on, in that order; and forecasts
     beyond the horizon continue all series together (:func:`joint_rollout`)."""
 
-    def _panel(self, X: Any) -> Panel:
-        panel = super()._panel(X)
+    def _panel(self, X: Any, **kwargs: Any) -> Panel:
+        panel = super()._panel(X, **kwargs)
         if not self.channel_mixing:
             return panel
         trained = getattr(self, "fitted_", None)

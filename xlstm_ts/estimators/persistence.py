@@ -173,6 +173,7 @@ def save_state(
             "linear_path": state.linear_path,
             "decision": state.decision,
             "units": [float(u) for u in state.units],
+            "static": state.static,
         },
     }
     tensors = {f"{_NETWORK}{k}": v.contiguous() for k, v in state.network.state_dict().items()}
@@ -254,8 +255,28 @@ def load_state(folder: Path) -> tuple[str, dict[str, Any], ForecasterState]:
         linear_path=fitted.get("linear_path"),
         decision=fitted.get("decision"),
         units=_units(require(fitted, "units", list, where), len(ids), where),
+        static=_static(fitted.get("static"), where),
     )
     return name, params, state
+
+
+def _static(static: Any, where: str) -> dict[str, Any] | None:
+    """The saved encoding of the static covariates (``None`` when the model has none)."""
+    if static is None:
+        return None
+    ok = (
+        isinstance(static, dict)
+        and isinstance(static.get("columns"), list)
+        and isinstance(static.get("categories"), dict)
+        and all(isinstance(v, list) for v in static["categories"].values())
+        and set(static["categories"]) <= set(static["columns"])
+    )
+    if not ok:
+        raise CorruptModelError(
+            f"{where}: 'static' must hold 'columns' (a list) and 'categories' (a list per "
+            "categorical column)"
+        )
+    return static
 
 
 def _units(units: list[Any], n_series: int, where: str) -> list[float]:

@@ -82,12 +82,16 @@ class ForecasterState(BaseForecasterState):
         Each training series' unit (:func:`~xlstm_ts.data.unit_scale` of its training
         part), in the order of ``panel.ids``: the network reads every series divided
         by it.
+    static : dict or None
+        The static covariates' encoding (:class:`~xlstm_ts.data.static.StaticEncoding`
+        as a dict), when the model has static covariates.
     """
 
     ridge_lambda: float | None = None
     linear_path: str | None = None
     decision: dict[str, Any] | None = None
     units: list[float] = field(default_factory=list)
+    static: dict[str, Any] | None = None
 
     SHARED: ClassVar[tuple[str, ...]] = (
         "context_length", "horizon", "quantiles", "n_covariates", "n_future",

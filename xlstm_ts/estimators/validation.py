@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from xlstm_ts.data.calendar import check_calendar_features, holiday_dates
+
 
 def _positive_int() -> Interval:
     return Interval(Integral, 1, None, closed="left")
@@ -28,6 +30,9 @@ FORECASTER_CONSTRAINTS: dict[str, list[Any]] = {
     "freq": [str, _positive_int(), None],
     "past_covariates": [list, tuple],
     "future_covariates": [list, tuple],
+    "static_covariates": [list, tuple],
+    "calendar_features": [list, tuple],
+    "holidays": ["array-like", None],
     "quantiles": ["array-like"],
     "loss": [StrOptions({"quantile", "mse"})],
     "allow_missing": ["boolean"],
@@ -68,11 +73,20 @@ def check_forecaster_params(est: Any) -> list[float]:
     refuse_bools(est)
     levels = quantile_levels(est.quantiles)
     check_network_params(est)
-    overlap = set(est.past_covariates) & set(est.future_covariates)
-    if overlap:
-        raise ValueError(
-            f"columns {sorted(overlap)} are in both past_covariates and future_covariates"
-        )
+    roles = {
+        "past_covariates": est.past_covariates,
+        "future_covariates": est.future_covariates,
+        "static_covariates": est.static_covariates,
+    }
+    seen: dict[str, str] = {}
+    for role, columns in roles.items():
+        for column in columns:
+            if column in seen:
+                raise ValueError(f"column {column!r} is in both {seen[column]} and {role}")
+            seen[column] = role
+    check_calendar_features(est.calendar_features)
+    if est.holidays is not None:
+        holiday_dates(est.holidays)
     return levels
 
 

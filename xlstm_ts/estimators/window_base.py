@@ -11,6 +11,7 @@ parameters ``context_length``, ``past_covariates`` and ``future_covariates``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,10 +21,19 @@ from xlstm_ts.data import (
     Panel,
     final_windows,
     future_covariate_values,
+    future_index,
     magnitude_scale,
     scaled,
     unit_scale,
 )
+from xlstm_ts.data.calendar import (
+    calendar_names,
+    calendar_values,
+    check_calendar_features,
+    holiday_dates,
+    series_times,
+)
+from xlstm_ts.data.static import StaticEncoding, static_table
 from xlstm_ts.metrics import mse
 from xlstm_ts.nn import rollout
 
@@ -63,22 +73,94 @@ class BaseWindowForecaster(BaseForecaster):
         """Covariate columns, the future-known ones last."""
         return [*self.past_covariates, *self.future_covariates]
 
-    def _panel(self, X: Any) -> Panel:
-        return self._read_panel(X, self._covariate_names())
+    def _panel(self, X: Any, static: StaticEncoding | None = None) -> Panel:
+        """The series of ``X`` with their covariates, the generated ones last (see
+        :meth:`_with_known_columns`); ``static``: the static covariates' encoding (default:
+        the fitted one)."""
+        panel = self._read_panel(X, self._covariate_names())
+        return self._with_known_columns(panel, X, static)
+
+    # ------------------------------------------------------------------ generated covariates
+    def _static_encoding(self) -> StaticEncoding | None:
+        fitted = self._state().static
+        return None if fitted is None else StaticEncoding.from_dict(fitted)
+
+    def _calendar(self) -> tuple[list[str], pd.DatetimeIndex | None]:
+        features = check_calendar_features(getattr(self, "calendar_features", ()))
+        holidays = getattr(self, "holidays", None)
+        return features, None if holidays is None else holiday_dates(holidays)
+
+    def _known_names(self, static: StaticEncoding | None = None) -> list[str]:
+        """Names of the covariates the model builds itself, known at every step: the
+        static covariates' columns, then the calendar's."""
+        if static is None and getattr(self, "static_covariates", ()):
+            static = self._static_encoding()
+        features, holidays = self._calendar()
+        return [*(static.names if static else []), *calendar_names(features, holidays is not None)]
+
+    def _n_future(self) -> int:
+        """Covariates known over the horizon: the user's future covariates, then the
+        generated ones."""
+        return int(self._state().network_config.get("n_future", 0))
+
+    def _with_known_columns(self, panel: Panel, X: Any, static: StaticEncoding | None) -> Panel:
+        """``panel`` with the static and calendar columns after its covariates."""
+        statics = list(getattr(self, "static_covariates", ()))
+        features, holidays = self._calendar()
+        if not statics and not features and holidays is None:
+            return panel
+        if statics:
+            if panel.layout != "long" or isinstance(X, Panel):
+                raise ValueError(
+                    f"static_covariates {statics} are read from a long frame (id, time, "
+                    "target and the static columns, one value per series)"
+                )
+            static = static if static is not None else self._static_encoding()
+            table = static_table(X, self.id_col, statics).loc[panel.ids]
+            static_values = static.values(table)
+        covariates = []
+        for k, (values, cov) in enumerate(zip(panel.values, panel.covariates, strict=True)):
+            parts = [cov]
+            if statics:
+                parts.append(np.repeat(static_values[k : k + 1], len(values), axis=0))
+            if features or holidays is not None:
+                times = series_times(panel.last_times[k], panel.freq, len(values))
+                parts.append(calendar_values(times, features, holidays))
+            covariates.append(np.concatenate(parts, axis=1))
+        return replace(panel, covariates=covariates)
+
+    def _known_future(self, panel: Panel, h: int) -> np.ndarray:
+        """The generated covariates over the ``h`` steps after each series' end (n, h,
+        n_generated): the static columns repeated, the calendar at the future timestamps."""
+        statics = getattr(self, "static_covariates", ())
+        n_static = len(self._static_encoding().names) if statics else 0
+        features, holidays = self._calendar()
+        out = []
+        for k, cov in enumerate(panel.covariates):
+            n_known = n_static + len(calendar_names(features, holidays is not None))
+            start = cov.shape[1] - n_known
+            parts = [np.repeat(cov[-1:, start : start + n_static], h, axis=0)]
+            if features or holidays is not None:
+                times = future_index(panel.last_times[k], panel.freq, h)
+                parts.append(calendar_values(times, features, holidays))
+            out.append(np.concatenate(parts, axis=1))
+        return np.stack(out) if out else np.zeros((0, h, 0))
 
     # ------------------------------------------------------------------ predicting
     def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> np.ndarray:
         """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
         names = list(self.future_covariates)
+        known = self._known_future(panel, self.horizon)
         if not names:
-            return np.zeros((len(panel.values), self.horizon, 0))
+            return known
         if X_future is None:
             raise ValueError(
                 f"this model uses future covariates {names}: pass their values for the "
                 f"{self.horizon} steps after each series' end as X_future"
             )
         kw = dict(id_col=self.id_col, time_col=self.time_col)
-        return np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
+        given = np.stack(future_covariate_values(X_future, panel, names, self.horizon, **kw))
+        return np.concatenate([given, known], axis=2)
 
     def _rollout(self, contexts, covariates, future, h: int | None) -> np.ndarray:
         from xlstm_ts.training import torch_threads
@@ -159,7 +241,8 @@ class BaseWindowForecaster(BaseForecaster):
         if state.network_config.get("n_future", 0):
             raise ValueError(
                 "predict_contexts takes past inputs only, but this model uses future "
-                f"covariates {list(self.future_covariates)}; use predict(X, X_future=...)"
+                f"covariates {[*self.future_covariates, *self._known_names()]}; use "
+                "predict(X, X_future=...)"
             )
         contexts = np.asarray(contexts, dtype=np.float64)
         if contexts.ndim != 2 or contexts.shape[1] != self.context_length:
@@ -221,6 +304,7 @@ class BaseWindowForecaster(BaseForecaster):
         Returns
         -------
         DataFrame
+            The point columns of the forecast frame (:mod:`xlstm_ts.data.forecast_frame`).
             Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
             future timestamps as index, one column per series.
         """
@@ -233,11 +317,14 @@ class BaseWindowForecaster(BaseForecaster):
         quantiles: Sequence[float] | None = None,
         X_future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
-        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
+        """The forecast frame: the point forecast (the median) and one column per quantile.
 
         ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
-        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
-        gives columns ``(series, "q…")``. ``X``, ``h`` and ``X_future`` as in :meth:`predict`.
+        by default. Long input gives the columns ``id_col``, ``time_col``, the target (the
+        median), ``q0.1``, ``q0.5``, …; wide input the future timestamps as index and,
+        per series, a column named as the series (the median), ``<series>_q0.1``, … (see
+        :mod:`xlstm_ts.data.forecast_frame`). ``X``, ``h`` and ``X_future`` as in
+        :meth:`predict`.
         """
         levels = self._levels(quantiles)
         return self._quantile_frame(*self._forecast(X, h, X_future), levels)
@@ -258,7 +345,7 @@ class BaseWindowForecaster(BaseForecaster):
             L,
             H,
             panel.covariates,
-            len(self.future_covariates),
+            self._n_future(),
         )
         contexts, covariates, future, actual = windows.arrays()
         pred = self._rollout(contexts, covariates, future, None)[..., self._state().point_index]

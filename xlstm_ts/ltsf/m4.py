@@ -46,13 +46,6 @@ M4_MODELS = ("xlstm", "naive", "seasonal_naive", "naive2", "theta", "autoets")
 STATSFORECAST_MODELS = ("theta", "autoets")
 """The models taken from statsforecast (the optional extra ``m4``)."""
 
-M4_PROTOCOL_PARAMS: dict[str, Any] = {"windows_per_epoch": 16384}
-"""The training budget the protocol sets beside the estimator's defaults (``--param``
-overrides it): epochs of 16,384 windows drawn at random from all series' training
-windows instead of all of them (M4 Weekly has about 340,000 at a context of 54). With
-the estimator's 20 epochs at most per network and its four networks, a fit on M4 Weekly
-stays within about ten minutes on two shared CPU cores (an epoch takes about 6.5 s)."""
-
 DEFAULT_CONTEXT = 96
 """The estimator's default context length: the longest the automatic choice takes."""
 
@@ -109,7 +102,7 @@ class XLSTMM4:
     context_length : int, optional
         Context of the estimator; default :func:`choose_context`'s.
     **params
-        Estimator parameters; :data:`M4_PROTOCOL_PARAMS` complete its defaults.
+        Estimator parameters beside its defaults (the protocol measures the default).
         ``horizon``, ``context_length``, ``validation_size`` and ``random_state`` are set
         by the protocol.
     """
@@ -122,7 +115,7 @@ class XLSTMM4:
                 "part, seed; the context with --context-length); leave them out"
             )
         self.context_length = context_length
-        self.params = {**QUIET, **M4_PROTOCOL_PARAMS, **params}
+        self.params = {**QUIET, **params}
 
     def forecast(
         self, data: M4Data, series: list[np.ndarray], seed: int
