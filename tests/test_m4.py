@@ -257,7 +257,7 @@ def test_short_series_are_forecast_with_naive_and_named(monkeypatch):
     naive2_run = next(r for r in result["runs"] if r["model"] == "naive2")
     assert naive2_run["owa"] == pytest.approx(1.0) and naive["owa"] == pytest.approx(1.0)
     table = protocol.format_m4_table(result)
-    assert "| theta | – | – | – | – |" in table
+    assert "| theta |" + " – |" * 8 in table
     assert "1 series too short for its windows forecast with Naive (S0)" in table
     assert "theta skipped: statsforecast is not installed" in table
     # by default the context fits the shortest series: every series is fitted
@@ -298,7 +298,10 @@ def test_benchmark_command_on_five_weekly_series(shared_datasets, tmp_path, caps
     assert main(argv) == 0
     table = capsys.readouterr().out
     lines = table.splitlines()
-    assert lines[0] == "| model | sMAPE | MASE | OWA | fit (s) |"
+    assert lines[0] == (
+        "| model | sMAPE | MASE | OWA | 10–90 % coverage | width | scaled pinball | "
+        "largest ratio | fit (s) |"
+    )
     assert [line.split("|")[1].strip() for line in lines[2:6]] == [
         "xlstm", "naive", "seasonal_naive", "naive2",
     ]  # fmt: skip
@@ -308,6 +311,9 @@ def test_benchmark_command_on_five_weekly_series(shared_datasets, tmp_path, caps
     assert result["data"]["n_series"] == 5 and result["config"]["horizon"] == 13
     xlstm = result["runs"][0]
     assert xlstm["info"]["params"]["max_epochs"] == 1 and np.isfinite(xlstm["smape"])
+    assert 0 <= xlstm["coverage"] <= 1 and xlstm["interval_series"] == 5
+    assert "coverage" not in result["runs"][1]  # the naive forecast has no interval
+
     n2 = next(r for r in result["runs"] if r["model"] == "naive2")
     assert n2["owa"] == pytest.approx(1.0)
     # options of the long-horizon benchmark that do not apply are refused
@@ -318,3 +324,20 @@ def test_benchmark_command_on_five_weekly_series(shared_datasets, tmp_path, caps
     assert "horizon 13" in capsys.readouterr().err
     assert main(["benchmark", "--dataset", "ETTh1", "--models", "naive2"]) == 2
     assert "belong to the M4 protocol" in capsys.readouterr().err
+
+
+def test_interval_scores_count_the_band_and_scale_the_pinball_loss():
+    series = [np.array([1.0, 3.0, 5.0]), np.array([10.0, 10.0, 12.0])]  # scales 2 and 1
+    actual = np.array([[2.0, 6.0], [10.0, 10.0]])
+    q = np.stack([actual - 1, actual, actual + 1], axis=-1)  # every value inside, median exact
+    q[0, 1] = [7.0, 7.5, 8.0]  # one value below its band
+    scores = protocol.interval_scores(actual, q, series)
+    assert scores["coverage"] == pytest.approx(3 / 4) and scores["interval_series"] == 2
+    # widths (2 + 1)/2 over mean |actual| 4, and 2 over 10
+    assert scores["width"] == pytest.approx((1.5 / 4 + 2 / 10) / 2)
+    loss0 = np.mean([0.1, 0, 0.1, 0.9 * 1, 0.5 * 1.5, 0.1 * 2]) / 2  # pinball of series 0
+    loss1 = np.mean([0.1, 0, 0.1] * 2) / 1
+    assert scores["scaled_pinball"] == pytest.approx((loss0 + loss1) / 2)
+    no_band = np.full_like(q, np.nan)
+    assert protocol.interval_scores(actual, no_band, series) == {}
+    assert protocol.largest_ratio(q[..., 1], series) == pytest.approx(7.5 / 5)

@@ -77,21 +77,67 @@ def _naive(series: list[np.ndarray], h: int, m: int = 1) -> np.ndarray:
     return np.stack([seasonal_naive(y, m, h) for y in series])
 
 
-def _statsforecast(name: str, series: list[np.ndarray], h: int, m: int) -> tuple[np.ndarray, dict]:
-    """Theta or AutoETS per series; a series where the model fails gets Naive (counted)."""
+BAND = (0.1, 0.9)
+"""The quantiles of the interval the protocol scores (the estimator's default band)."""
+
+
+def _statsforecast(
+    name: str, series: list[np.ndarray], h: int, m: int
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Theta or AutoETS per series, with its 80 % interval as the (0.1, 0.5, 0.9)
+    quantiles; a series where the model fails gets Naive and no interval (counted)."""
     from statsforecast.models import AutoETS, Theta
 
     make = {"theta": lambda: Theta(season_length=m), "autoets": lambda: AutoETS(season_length=m)}
     out, failed = np.empty((len(series), h)), {}
+    quantiles = np.full((len(series), h, 3), np.nan)
     for k, y in enumerate(series):
         try:
-            out[k] = np.asarray(make[name]().forecast(y=y.astype(np.float64), h=h)["mean"])
+            fc = make[name]().forecast(y=y.astype(np.float64), h=h, level=[80])
+            out[k] = np.asarray(fc["mean"])
             if not np.isfinite(out[k]).all():
                 raise ValueError("non-finite forecast")
+            quantiles[k] = np.stack([fc["lo-80"], fc["mean"], fc["hi-80"]], axis=1)
         except Exception as exc:  # noqa: BLE001 - any failure of the library's fit
             failed[k] = f"{type(exc).__name__}: {exc}"
             out[k] = y[-1]
-    return out, {"failed_series": failed, "season_length": m}
+    return out, quantiles, {"failed_series": failed, "season_length": m}
+
+
+def interval_scores(
+    actual: np.ndarray, quantiles: np.ndarray, series: list[np.ndarray]
+) -> dict[str, float]:
+    """What a user of the (0.1, 0.5, 0.9) quantiles sees, series where they exist only.
+
+    ``coverage``: the share of test values within the 10–90 % band (80 % when
+    calibrated); ``width``: the band's mean width over the mean absolute test value of
+    its series, averaged; ``scaled_pinball``: the mean pinball loss of the three
+    quantiles over the series' in-sample mean absolute difference (MASE's scale), averaged.
+    """
+    from xlstm_ts.metrics import coverage, pinball
+
+    known = [k for k in range(len(series)) if np.isfinite(quantiles[k]).all()]
+    if not known:
+        return {}
+    lo, hi = quantiles[known, :, 0], quantiles[known, :, 2]
+    widths, losses = [], []
+    for k in known:
+        a = actual[k]
+        widths.append(np.mean(quantiles[k, :, 2] - quantiles[k, :, 0]) / np.mean(np.abs(a)))
+        scale = np.mean(np.abs(np.diff(series[k])))
+        losses.append(pinball(a, quantiles[k], (BAND[0], 0.5, BAND[1])) / scale)
+    return {
+        "coverage": coverage(actual[known], lo, hi),
+        "width": float(np.mean(widths)),
+        "scaled_pinball": float(np.mean(losses)),
+        "interval_series": len(known),
+    }
+
+
+def largest_ratio(pred: np.ndarray, series: list[np.ndarray]) -> float:
+    """The largest forecast over the largest training value of its series, over all
+    series (series of positive values)."""
+    return float(max(np.max(p) / np.max(y) for p, y in zip(pred, series, strict=True)))
 
 
 class XLSTMM4:
@@ -119,8 +165,10 @@ class XLSTMM4:
 
     def forecast(
         self, data: M4Data, series: list[np.ndarray], seed: int
-    ) -> tuple[np.ndarray, dict]:
-        """Fit on the training parts, forecast after them; Naive for the left-out series."""
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Fit on the training parts, forecast after them: the point forecasts, the
+        (0.1, 0.5, 0.9) quantiles and what the fit chose; Naive for the left-out series
+        (without quantiles: NaN)."""
         h = data.horizon
         lengths = [len(y) for y in series]
         L = choose_context(lengths, h, self.context_length)
@@ -139,23 +187,40 @@ class XLSTMM4:
         model = XLSTMForecaster(
             horizon=h, context_length=L, validation_size=h, random_state=seed, **self.params
         ).fit(frame)
+        levels = model.quantile_levels_
+        q = (
+            model.predict_quantiles(quantiles=[BAND[0], 0.5, BAND[1]])
+            if (BAND[0] in levels and BAND[1] in levels)
+            else None
+        )
         pred = model.predict()
         out = _naive(series, h)
+        quantiles = np.full((len(series), h, 3), np.nan)
         by_id = {uid: g["y"].to_numpy() for uid, g in pred.groupby("unique_id", sort=False)}
+        columns = [f"q{level:g}" for level in (BAND[0], 0.5, BAND[1])]
+        q_by_id = {} if q is None else {
+            uid: g[columns].to_numpy() for uid, g in q.groupby("unique_id", sort=False)
+        }  # fmt: skip
         for k in kept:
             out[k] = by_id[ids[k]]
-        return out, {
-            "context_length": L,
-            "validation_steps": h,
-            "series_fitted": len(kept),
-            "series_left_out": left_out,
-            "left_out_forecast": "naive",
-            "epochs": model.n_epochs_,
-            "best_val_loss": model.best_val_loss_,
-            "linear_path": model.linear_path_,
-            "decision": model.decision_,
-            "params": {k: v for k, v in self.params.items() if k != "trainer_kwargs"},
-        }
+            if q_by_id:
+                quantiles[k] = q_by_id[ids[k]]
+        return (
+            out,
+            quantiles,
+            {
+                "context_length": L,
+                "validation_steps": h,
+                "series_fitted": len(kept),
+                "series_left_out": left_out,
+                "left_out_forecast": "naive",
+                "epochs": model.n_epochs_,
+                "best_val_loss": model.best_val_loss_,
+                "linear_path": model.linear_path_,
+                "decision": model.decision_,
+                "params": {k: v for k, v in self.params.items() if k != "trainer_kwargs"},
+            },
+        )
 
 
 def run_m4(
@@ -192,7 +257,8 @@ def run_m4(
     dict
         JSON-ready: ``config``, ``data`` (series, their lengths), ``versions``,
         ``skipped`` (model: reason) and ``runs`` (one per model and seed: ``smape``,
-        ``mase``, ``owa``, ``fit_seconds``, ``info``).
+        ``mase``, ``owa``, ``largest_ratio`` (:func:`largest_ratio`), for the models with
+        quantiles those of :func:`interval_scores`, ``fit_seconds``, ``info``).
     """
     unknown = [m for m in models if m not in M4_MODELS]
     if unknown:
@@ -230,10 +296,11 @@ def run_m4(
             tag = name + ("" if seed is None else f" seed={seed}")
             say(f"[m4] {data.name} ({len(series)} series, h={h}, m={m}) {tag}: fitting")
             t0 = time.perf_counter()
+            quantiles = None
             if name == "xlstm":
-                pred, info = xlstm.forecast(data, series, seed)
+                pred, quantiles, info = xlstm.forecast(data, series, seed)
             elif name in STATSFORECAST_MODELS:
-                pred, info = _statsforecast(name, series, h, m)
+                pred, quantiles, info = _statsforecast(name, series, h, m)
             elif name == "naive2":
                 pred, info = reference, {"season": m}
             else:
@@ -241,6 +308,9 @@ def run_m4(
                 info = {"season": m if name == "seasonal_naive" else 1}
             seconds = time.perf_counter() - t0
             scores = m4_scores(actual, pred, series, m, reference=reference)
+            scores["largest_ratio"] = largest_ratio(pred, series)
+            if quantiles is not None:
+                scores.update(interval_scores(actual, quantiles, series))
             say(
                 f"[m4] {tag}: sMAPE {scores['smape']:.3f} MASE {scores['mase']:.3f} "
                 f"OWA {scores['owa']:.3f} ({seconds:.1f} s)"
@@ -291,15 +361,24 @@ def _statsforecast_version() -> str | None:
 def format_m4_table(result: Mapping[str, Any], digits: int = 3) -> str:
     """Markdown table: one row per model (``mean±std`` over the xLSTM's seeds), then notes
     on skipped models and series forecast with Naive instead of the xLSTM."""
-    lines = ["| model | sMAPE | MASE | OWA | fit (s) |", "|---|---:|---:|---:|---:|"]
+    keys = ("smape", "mase", "owa", "coverage", "width", "scaled_pinball", "largest_ratio",
+            "fit_seconds")  # fmt: skip
+    lines = [
+        "| model | sMAPE | MASE | OWA | 10–90 % coverage | width | scaled pinball | "
+        "largest ratio | fit (s) |",
+        "|---|" + "---:|" * len(keys),
+    ]
     notes = []
     for name in result["config"]["models"]:
         runs = [r for r in result["runs"] if r["model"] == name]
         if not runs:
-            lines.append(f"| {name} | – | – | – | – |")
+            lines.append(f"| {name} |" + " – |" * len(keys))
             continue
         cells = []
-        for key in ("smape", "mase", "owa", "fit_seconds"):
+        for key in keys:
+            if key not in runs[0]:
+                cells.append("–")
+                continue
             v = np.array([r[key] for r in runs])
             d = 0 if key == "fit_seconds" else digits
             spread = f"±{v.std(ddof=1):.{d}f}" if len(v) > 1 else ""
