@@ -40,8 +40,21 @@ def cat_states(states: Sequence[Any]) -> Any:
 
 
 def split_state(state: Any, batch: int) -> list[Any]:
-    """A batched state split into ``batch`` states of one series each."""
-    return [map_state(lambda t, k=k: t[k : k + 1], state) for k in range(batch)]
+    """A batched state split into ``batch`` states of one series each (views)."""
+    # one split per tensor and one pass per level of the structure, not a walk of the
+    # structure per series: for a thousand series, several times faster
+    leaves = iter([leaf.split(1) for leaf in flatten_state(state)[0]])
+    return _split(state, leaves, batch)
+
+
+def _split(state: Any, leaves: Any, batch: int) -> list[Any]:
+    if state is None:
+        return [None] * batch
+    if isinstance(state, list | tuple):
+        parts = [_split(s, leaves, batch) for s in state]
+        kind = type(state)
+        return [kind(p) for p in zip(*parts, strict=True)]
+    return list(next(leaves))
 
 
 def flatten_state(state: Any) -> tuple[list[Tensor], Any]:

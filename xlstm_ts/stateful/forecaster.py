@@ -30,10 +30,13 @@ from xlstm_ts.estimators.validation import (
 
 from . import inference
 from .fitted import StatefulForecasterState, fit_normalisation, normalised
+from .frames import forecast_frame
+from .rows import append_rows, cached_codes, read_array, read_frame
 from .update import check_update, new_steps, take_in
 
 _WINDOW_ONLY = {"context_length", "past_covariates", "future_covariates", "linear_path",
-                "windows_per_epoch", "channel_mixing"}  # fmt: skip
+                "windows_per_epoch", "channel_mixing", "static_covariates",
+                "calendar_features", "holidays"}  # fmt: skip
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 
@@ -278,7 +281,7 @@ class XLSTMStatefulForecaster(BaseForecaster):
         )
 
     # ------------------------------------------------------------------ updating
-    def update(self, X_new: pd.DataFrame | Panel) -> XLSTMStatefulForecaster:
+    def update(self, X_new: pd.DataFrame | Panel | np.ndarray) -> XLSTMStatefulForecaster:
         """Take in new observations without refitting, in O(new steps).
 
         Each series of ``X_new`` must start right after the last step the model has seen
@@ -287,6 +290,19 @@ class XLSTMStatefulForecaster(BaseForecaster):
         at least ``patch_len`` steps). A wide frame must hold every series of the model.
         On error the model is left as it was.
 
+        New rows for many series are read in one pass (one conversion of the frame,
+        not one per series), and the series that complete a patch are encoded in one
+        network call; a long frame may hold rows of any subset of the series.
+
+        Parameters
+        ----------
+        X_new : DataFrame, Panel or ndarray
+            The new rows, shaped like the training frame (long or wide), or an array
+            of shape ``(n_series,)`` (one new step of every series) or
+            ``(steps, n_series)``, its columns in the order of ``panel_.ids``: each
+            series moves on by that many steps of the model's frequency. An array is
+            the fastest form (no frame to read).
+
         Returns
         -------
         self
@@ -294,12 +310,33 @@ class XLSTMStatefulForecaster(BaseForecaster):
         from xlstm_ts.training import torch_threads
 
         state = self._state()
+        if isinstance(X_new, np.ndarray):
+            rows = read_array(X_new, state, allow_missing=self.allow_missing)
+        elif isinstance(X_new, Panel):
+            rows = None
+        else:
+            rows = read_frame(
+                X_new,
+                state,
+                id_col=self.id_col,
+                time_col=self.time_col,
+                target=self.target,
+                allow_missing=self.allow_missing,
+            )
         kw = dict(id_col=self.id_col, time_col=self.time_col, target=self.target)
-        new = new_steps(X_new, state, allow_missing=self.allow_missing, **kw)
-        wide = state.panel.layout == "wide" and not isinstance(X_new, Panel)
-        check_update(state, new, self.patch_len, every_series=wide)
+        if rows is None:  # series by series: the checks that name what is wrong
+            new = new_steps(X_new, state, allow_missing=self.allow_missing, **kw)
+            wide = state.panel.layout == "wide" and not isinstance(X_new, Panel)
+            check_update(state, new, self.patch_len, every_series=wide)
+        elif rows.added is not None:  # series the model does not know, read one by one
+            new = new_steps(rows.added, state, allow_missing=self.allow_missing, **kw)
+            check_update(state, new, self.patch_len, every_series=False)
+        else:
+            new = None
         with torch_threads(self.num_threads):
-            self.fitted_ = take_in(state, new)
+            if rows is not None:
+                state = append_rows(state, rows)
+            self.fitted_ = state if new is None else take_in(state, new)
         return self
 
     # ------------------------------------------------------------------ predicting
@@ -320,6 +357,13 @@ class XLSTMStatefulForecaster(BaseForecaster):
                 state.network, states, lengths, panel.values, mean, scale, h, state.point_index
             )
         return panel, out
+
+    def _build_frame(self, panel: Panel, values: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        state = self._state()
+        codes = cached_codes(state) if panel is state.panel else None
+        return forecast_frame(
+            panel, values, columns, id_col=self.id_col, time_col=self.time_col, last_codes=codes
+        )
 
     def score(self, X: pd.DataFrame, y: None = None) -> float:
         """Negative mean squared error of the forecast of the last ``horizon`` steps of

@@ -51,22 +51,41 @@ def advance(
     Series ``k`` has seen ``lengths[k]`` steps, the last of which are ``recents[k]``, and
     is in state ``states[k]`` (``None`` before any patch). Its tail (the steps after its
     last complete patch) and the new steps make complete patches, which are encoded in
-    blocks of :data:`ENCODE_BLOCK`; what is left becomes the new tail. Series whose
-    sequences have the same length are encoded together.
+    blocks of :data:`ENCODE_BLOCK`; what is left becomes the new tail. Only the series
+    that complete a patch are encoded, those whose sequences have the same length
+    together, in one network call.
     """
     P = network.patch_len
-    if all(n % P + len(new) < P for n, new in zip(lengths, news, strict=True)):
+    todo = [
+        k for k, (n, new) in enumerate(zip(lengths, news, strict=True)) if n % P + len(new) >= P
+    ]
+    if not todo:
         return list(states)  # no patch completed (most one-step updates): the states stay
     sequences = []
-    for n, recent, new, m, s in zip(lengths, recents, news, mean, scale, strict=True):
-        tail = np.asarray(recent)[len(recent) - n % P :] if n % P else np.zeros(0)
-        sequences.append(normalised(np.concatenate([tail, new]), m, s))
+    for k in todo:
+        n, recent, new = lengths[k], recents[k], news[k]
+        tail = n % P
+        sequences.append(np.concatenate([recent[len(recent) - tail :], new]) if tail else new)
     with torch.inference_mode():
-        return _encode(network, states, sequences)
+        moved = _encode(
+            network, [states[k] for k in todo], sequences, np.asarray(mean)[todo],
+            np.asarray(scale)[todo],
+        )  # fmt: skip
+    out = list(states)
+    for k, s in zip(todo, moved, strict=True):
+        out[k] = s
+    return out
 
 
-def _encode(network: StatefulForecastNet, states: Sequence[Any], sequences: list) -> list[Any]:
-    """The states after the complete patches of each normalised sequence."""
+def _encode(
+    network: StatefulForecastNet,
+    states: Sequence[Any],
+    sequences: list,
+    mean: np.ndarray,
+    scale: np.ndarray,
+) -> list[Any]:
+    """The states after the complete patches of each sequence (on the series' scale,
+    normalised here with ``mean`` and ``scale``)."""
     P = network.patch_len
     groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for k, seq in enumerate(sequences):
@@ -75,9 +94,11 @@ def _encode(network: StatefulForecastNet, states: Sequence[Any], sequences: list
     for (count, fresh), members in groups.items():
         if count == 0:
             continue
-        # NumPy shapes the patches: a few of its calls cost less than torch's
-        patches = np.stack([sequences[k][: count * P] for k in members])
-        patches = torch.from_numpy(patches.reshape(len(members), count, P))
+        # NumPy shapes and normalises the patches of the group at once: a few of its
+        # calls cost less than torch's, or than one call per series
+        raw = np.stack([np.asarray(sequences[k][: count * P], dtype=np.float64) for k in members])
+        z = normalised(raw, mean[members, None], scale[members, None])
+        patches = torch.from_numpy(z.reshape(len(members), count, P))
         state = None if fresh else _batched([states[k] for k in members])
         if count <= ENCODE_BLOCK:
             state = network.advance(patches, state)
@@ -113,7 +134,8 @@ def forecast(
             ]
         )
     tails = np.array([lengths[0] % P] if one else [n % P for n in lengths], dtype=np.int64)
-    state = _batched(states)
+    # the head reads the encodings only: the rest of the states is not batched
+    state = states[0] if one else (None, torch.cat([s[1] for s in states]))
     if state[1].device.type == "cpu":  # NumPy or C: no torch operation, no inference mode
         return network.forecast_values(values, tails, state[1], mean, scale)
     windows = ((values - mean[:, None]) / scale[:, None]).astype(np.float32)

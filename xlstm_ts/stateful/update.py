@@ -88,7 +88,7 @@ def _check_scale(state: StatefulForecasterState, k: int, series: Any, values: np
     if bad.any():
         pos = int(bad.argmax())
         raise ValueError(
-            f"X_new's value {values[pos]!r} for series {series!r} (step {pos}) is "
+            f"X_new's value {float(values[pos])!r} for series {series!r} (step {pos}) is "
             f"{abs(z[pos]):.3g} times the series' scale {state.scale[k]:.3g} from its mean "
             f"{state.mean[k]:.3g}: too far for the network (fitted on the series' first "
             "steps); fit again on data that includes such values"
