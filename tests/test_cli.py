@@ -37,7 +37,8 @@ def test_forecast_writes_median_and_quantiles_for_a_wide_csv(tmp_path, capsys):
     )
     assert code == 0
     result = pd.read_csv(out, parse_dates=["time"])
-    assert list(result.columns) == ["time", "load", "load_q0.1", "load_q0.9"]
+    assert list(result.columns) == ["time", "load", "load_q0.1", "load_q0.5", "load_q0.9"]
+    np.testing.assert_allclose(result["load"], result["load_q0.5"])  # the point is the median
     assert result["time"].iloc[0] == pd.Timestamp("2024-01-13 12:00")
     assert len(result) == 12 and np.isfinite(result[["load"]].to_numpy()).all()
     assert (result["load_q0.1"] <= result["load"]).all()
@@ -77,7 +78,7 @@ def test_forecast_long_csv(tmp_path):
         ]
     )
     result = pd.read_csv(out)
-    assert list(result.columns) == ["id", "day", "sales", "q0.1", "q0.9"]
+    assert list(result.columns) == ["id", "day", "sales", "q0.1", "q0.5", "q0.9"]
     assert sorted(result["id"].unique()) == ["a", "b"] and len(result) == 14
 
 
@@ -116,7 +117,7 @@ def test_long_csv_with_the_usual_names_anywhere_and_a_saved_model(tmp_path, caps
     assert code == 0
     out = capsys.readouterr().out
     result = pd.read_csv(io.StringIO(out))
-    assert list(result.columns) == ["unique_id", "ds", "y", "q0.1", "q0.9"]
+    assert list(result.columns) == ["unique_id", "ds", "y", "q0.1", "q0.5", "q0.9"]
     assert len(result) == 28 and result["ds"].iloc[0] == "2021-06-10"
     # tidy numbers: at most 7 significant digits (forecasts are float32)
     digits = out.splitlines()[1].split(",")[2].replace("-", "").replace(".", "").lstrip("0")
@@ -125,14 +126,18 @@ def test_long_csv_with_the_usual_names_anywhere_and_a_saved_model(tmp_path, caps
     assert main(["forecast", str(data), "--model", str(saved)]) == 0
     again = pd.read_csv(io.StringIO(capsys.readouterr().out))
     pd.testing.assert_frame_equal(again, result)
+    # the command line writes the frame predict_quantiles returns in Python
+    python = XLSTMForecaster.load(saved).predict_quantiles()
+    assert list(python.columns) == list(result.columns)
+    np.testing.assert_allclose(python[["y", "q0.1", "q0.9"]], result[["y", "q0.1", "q0.9"]], 1e-6)
 
 
 @pytest.mark.parametrize(
     "argv,message",
     [
         (["--horizon", "7", "--quantiles", "0.5", "1.5"], "strictly between 0 and 1"),
-        (["--horizon", "7", "--target", "sales"], "missing column(s) ['sales']"),
-        (["--horizon", "7", "--id-col", "store"], "id column 'store' is not in"),
+        (["--horizon", "7", "--target", "sales"], "no target column 'sales'"),
+        (["--horizon", "7", "--id-col", "store"], "no id column 'store'"),
     ],
 )
 def test_mistakes_give_one_line_and_status_2(tmp_path, capsys, argv, message):

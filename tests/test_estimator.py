@@ -113,9 +113,10 @@ def test_predict_contexts_matches_predict(fitted_wide, etth1_wide):
 def test_quantiles_are_ordered_and_median_is_the_point_forecast(fitted_wide):
     q = fitted_wide.predict_quantiles()
     for series in ("OT", "HUFL"):
-        lo, mid, hi = (q[(series, f"q{level}")].to_numpy() for level in (0.1, 0.5, 0.9))
+        lo, mid, hi = (q[f"{series}_q{level}"].to_numpy() for level in (0.1, 0.5, 0.9))
         assert (lo <= mid).all() and (mid <= hi).all()
         np.testing.assert_allclose(mid, fitted_wide.predict()[series].to_numpy())
+        np.testing.assert_allclose(q[series], mid)  # the point column is the median
     with pytest.raises(ValueError, match="were not trained"):
         fitted_wide.predict_quantiles(quantiles=[0.25])
 

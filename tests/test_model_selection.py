@@ -131,7 +131,12 @@ def test_scorers_compare_the_last_horizon_with_its_forecast(fitted):
     )
     assert custom(model, wide) == pytest.approx(-np.abs(actual - pred).to_numpy().max())
     q = model.predict_quantiles(wide.iloc[:-6])
-    inside = (q.xs("q0.1", axis=1, level=1) <= actual) & (actual <= q.xs("q0.9", axis=1, level=1))
+    assert list(q.columns) == ["a", "a_q0.1", "a_q0.5", "a_q0.9", "b", "b_q0.1", "b_q0.5", "b_q0.9"]
+    lo, hi = (
+        q[[f"{c}_q{level}" for c in actual]].set_axis(actual.columns, axis=1)
+        for level in (0.1, 0.9)
+    )
+    inside = (lo <= actual) & (actual <= hi)
     assert get_forecast_scorer("coverage")(model, wide) == pytest.approx(inside.to_numpy().mean())
     with pytest.raises(ValueError, match="unknown forecast scorer 'r2'"):
         get_forecast_scorer("r2")
@@ -187,14 +192,12 @@ class DriftQuantiles(BaseEstimator):
         h = h or self.horizon
         point = self.slope * np.arange(1, h + 1)
         index = pd.RangeIndex(X.index[-1] + 1, X.index[-1] + 1 + h)
-        return pd.DataFrame(
-            {
-                (c, f"q{level}"): X[c].iloc[-1] + point + shift
-                for c in X.columns
-                for level, shift in ((0.1, -1.0), (0.5, 0.0), (0.9, 1.0))
-            },
-            index=index,
-        )
+        columns = {}
+        for c in X.columns:  # the forecast frame of a wide input
+            columns[c] = X[c].iloc[-1] + point
+            for level, shift in ((0.1, -1.0), (0.5, 0.0), (0.9, 1.0)):
+                columns[f"{c}_q{level}"] = X[c].iloc[-1] + point + shift
+        return pd.DataFrame(columns, index=index)
 
 
 def ramps(n: int = 40) -> pd.DataFrame:
@@ -315,7 +318,7 @@ def test_conformal_radius_is_the_conformal_quantile_of_held_out_errors():
     np.testing.assert_allclose(bounds[("a", "upper")] - point["a"], model.radius_)
     np.testing.assert_allclose(point["a"] - bounds[("a", "lower")], model.radius_)
     # the model's own quantiles stay available beside the intervals
-    assert model.predict_quantiles().shape == (6, 2 * 3)
+    assert model.predict_quantiles().shape == (6, 2 * 4)  # per series: the median, 3 levels
 
 
 def test_conformal_intervals_cover_about_their_level_on_held_out_windows():

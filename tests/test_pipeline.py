@@ -91,7 +91,7 @@ def test_future_covariates_through_the_pipeline():
     # no history given: after the training data, which is the same history here
     pd.testing.assert_frame_equal(forecast(pipe, X_future=future), pred)
     quantiles = forecast(pipe, frame.iloc[:-6], X_future=future, quantiles=True)
-    np.testing.assert_allclose(quantiles[("load", "q0.5")], pred["load"])
+    np.testing.assert_allclose(quantiles["load_q0.5"], pred["load"])
     with pytest.raises(ValueError, match="pass their values"):
         pipe.predict(frame.iloc[:-6])  # Pipeline.predict alone has no future rows
     # the backtest and the scorers hand the pipeline its future rows the same way
@@ -151,7 +151,8 @@ def test_a_transformed_target_comes_back_on_its_own_scale():
     )
     assert abs(pred["load"].mean() - 1000) < 150 and pred.index[0] > frame.index[-1]
     q = model.predict_quantiles(history)
-    np.testing.assert_allclose(q[("load", "q0.5")], pred["load"])
+    np.testing.assert_allclose(q["load_q0.5"], pred["load"])
+    np.testing.assert_allclose(q["load"], pred["load"])
     assert clone(pipe).get_params()["transformedtargetforecaster__transformer"] is not None
 
     # a decreasing transform: the quantiles are mapped back and put in order again
@@ -161,8 +162,9 @@ def test_a_transformed_target_comes_back_on_its_own_scale():
     ).fit(frame[["load"]])
     q = flipped.predict_quantiles()
     inner_q = flipped.forecaster_.predict_quantiles()
-    np.testing.assert_allclose(q[("load", "q0.1")], -inner_q[("load", "q0.9")])
-    assert (q[("load", "q0.1")] <= q[("load", "q0.9")]).all()
+    np.testing.assert_allclose(q["load_q0.1"], -inner_q["load_q0.9"])
+    np.testing.assert_allclose(q["load"], -inner_q["load"])
+    assert (q["load_q0.1"] <= q["load_q0.9"]).all()
     # the backtest and the scorers compare on the user's scale too
     result = backtest(pipe, frame, n_windows=2)
     assert abs(result.forecasts["q0.5"].mean() - 1000) < 150
@@ -186,7 +188,10 @@ def test_a_logged_target_of_a_long_frame():
     assert list(pred.columns) == ["unique_id", "ds", "y"]
     np.testing.assert_allclose(pred["y"], np.expm1(inner["y"]))
     q = model.predict_quantiles()
-    np.testing.assert_allclose(q["q0.9"], np.expm1(model.forecaster_.predict_quantiles()["q0.9"]))
+    inner_q = model.forecaster_.predict_quantiles()
+    assert list(q.columns) == ["unique_id", "ds", "y", "q0.1", "q0.5", "q0.9"]
+    np.testing.assert_allclose(q["q0.9"], np.expm1(inner_q["q0.9"]))
+    np.testing.assert_allclose(q["y"], pred["y"])  # the point column is mapped back too
 
 
 def test_a_pipeline_that_renames_the_target_is_named_when_scored():

@@ -207,7 +207,7 @@ def test_fit_predict_wide(fitted, data):
     assert np.isfinite(fitted.best_val_loss_) and fitted.n_epochs_ == [1]
     q = fitted.predict_quantiles(h=9)
     assert len(q) == 9
-    lo, mid, hi = (q[("a", f"q{level}")].to_numpy() for level in (0.1, 0.5, 0.9))
+    lo, mid, hi = (q[f"a_q{level}"].to_numpy() for level in (0.1, 0.5, 0.9))
     assert (lo <= mid).all() and (mid <= hi).all()
     np.testing.assert_allclose(mid[:6], pred["a"].to_numpy())
 

@@ -406,7 +406,7 @@ def test_search_on_a_tiny_forecaster_refits_a_best_estimator_that_predicts():
     assert pred.index[0] == df.index[-1] + pd.Timedelta(hours=1)
     assert list(pred.columns) == ["load", "temp"] and np.isfinite(pred.to_numpy()).all()
     q = search.predict_quantiles()
-    assert ("load", "q0.9") in q.columns
+    assert "load_q0.9" in q.columns and "load" in q.columns
     # the fold error is the MSE of the refitted configuration's forecast of each test block
     assert all(f["horizon"] == 12 for f in search.study_.best_trial.user_attrs["folds"])
 

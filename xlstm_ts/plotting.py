@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlstm_ts.data import Panel
+from xlstm_ts.data import Panel, quantile_column
 from xlstm_ts.metrics import mae, mse
 
 
@@ -77,7 +77,7 @@ def plot_forecast(
         q = {lev: rows[f"q{lev:g}"].to_numpy() for lev in levels}
     else:
         index = frame.index
-        q = {lev: frame[(name, f"q{lev:g}")].to_numpy() for lev in levels}
+        q = {lev: frame[quantile_column(lev, name)].to_numpy() for lev in levels}
     past = _history(panel, k)
     shown = 4 * len(index) if history is None else history
     past = past.iloc[-shown:]

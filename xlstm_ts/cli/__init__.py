@@ -33,10 +33,22 @@ COMMANDS = {
 """Each command's module (with ``add_arguments(parser)`` and ``run(args, words)``) and help."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds ``(default: …)`` to an option's help only where the help does not speak of its
+    default already and there is one to show (not ``None``, an empty list or a switch's
+    ``False``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        nothing = action.default is None or action.default is False or action.default == []
+        if nothing or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     from xlstm_ts import __version__
 
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = HelpFormatter
     parser = argparse.ArgumentParser(
         prog="xlstm-ts", description="xLSTM time-series forecasting", formatter_class=formatter
     )

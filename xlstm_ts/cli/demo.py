@@ -6,7 +6,12 @@ import argparse
 
 import numpy as np
 
+from xlstm_ts.estimators.options import add_param_argument
+
 from .forecast import positive_int
+
+FLAGS = {"max_epochs": "--epochs", "num_threads": "--threads"}
+"""The estimator parameters that have an option of their own (refused in ``--param``)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", default="xlstm_ts_demo.png", help="PNG file to write")
     p.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
+    add_param_argument(p, "d_model=16")
 
 
 def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
@@ -27,9 +33,14 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
     from xlstm_ts import XLSTMForecaster
     from xlstm_ts.baselines import seasonal_naive
     from xlstm_ts.datasets import load
+    from xlstm_ts.estimators.options import parse_params
     from xlstm_ts.metrics import mae, mse
     from xlstm_ts.plotting import plot_forecast
     from xlstm_ts.training import EpochSummary
+
+    fixed = {"horizon", "trainer_kwargs"}  # the held-out part and the epoch lines
+    allowed = [k for k in XLSTMForecaster().get_params() if k not in fixed]
+    given = parse_params(args.param, allowed, FLAGS)
 
     df = load("elnino")  # monthly, 1950-2010, ships with statsmodels
     h = 24
@@ -40,7 +51,7 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
         flush=True,
     )
     epochs = EpochSummary()  # prints a line per epoch and keeps the epoch times
-    model = XLSTMForecaster(
+    params = dict(
         horizon=h,
         context_length=120,
         patch_len=12,
@@ -57,6 +68,7 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
         num_threads=args.threads,
         trainer_kwargs={"callbacks": [epochs], "enable_progress_bar": args.progress},
     )
+    model = XLSTMForecaster(**{**params, **given})
     model.fit(train)
     forecast = model.predict()["sst"].to_numpy()
     naive = seasonal_naive(train["sst"].to_numpy(), 12, h)

@@ -1,14 +1,43 @@
-"""``xlstm-ts forecast``: fit on a CSV file (or load a saved model) and forecast."""
+"""``xlstm-ts forecast``: fit on a CSV file (or load a saved model) and forecast.
+
+Everything given is checked before training starts: the options, the estimator's
+parameters, the file's columns and values, and the future covariates over the horizon.
+The output is the forecast frame of ``predict_quantiles`` (see
+:func:`xlstm_ts.data.forecasts_to_frame`), a wide frame's time index as its first column.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from xlstm_ts.estimators.options import add_param_argument, add_table_arguments
+
 FLOAT_FORMAT = "%.7g"  # forecasts are float32: more digits would be noise
+
+FLAGS = {
+    "horizon": "--horizon",
+    "context_length": "--context-length",
+    "id_col": "--id-col",
+    "time_col": "--time-col",
+    "target": "--target",
+    "quantiles": "--quantiles",
+    "d_model": "--d-model",
+    "num_blocks": "--num-blocks",
+    "patch_len": "--patch-len",
+    "windows_per_epoch": "--windows-per-epoch",
+    "past_covariates": "--past-covariates",
+    "future_covariates": "--future-covariates",
+    "allow_missing": "--allow-missing",
+    "channel_mixing": "--channel-mixing",
+    "max_epochs": "--epochs",
+    "random_state": "--seed",
+    "num_threads": "--threads",
+}
+"""The estimator parameters that have an option of their own (refused in ``--param``)."""
 
 
 def positive_int(text: str) -> int:
@@ -22,34 +51,43 @@ def positive_int(text: str) -> int:
     return value
 
 
+def windows_count(text: str) -> int | str:
+    """An argparse type: a positive whole number, or ``"all"`` (every window)."""
+    return "all" if text.strip().lower() == "all" else positive_int(text)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The forecast command's options."""
-    p.add_argument(
-        "file",
-        help="CSV file: wide (a time column, then one column per series) or long (columns "
-        "unique_id, ds, y, or as named by --id-col, --time-col, --target)",
-    )
+    add_table_arguments(p)
     p.add_argument(
         "--horizon", type=positive_int, help="steps to forecast (required unless --model)"
     )
     p.add_argument(
-        "--target", nargs="+", help="column(s) to forecast (default: y for long files, "
-        "all numeric columns for wide ones)",
-    )  # fmt: skip
-    p.add_argument("--id-col", help="series-id column; default unique_id if the file has one")
-    p.add_argument("--time-col", help="time column (default: ds if present, else the first)")
-    p.add_argument(
         "--context-length", type=positive_int, help="steps of history (default: 4 × horizon)"
     )
-    p.add_argument("--quantiles", type=float, nargs="+", default=[0.1, 0.5, 0.9])
+    p.add_argument(
+        "--quantiles", type=float, nargs="+", default=[0.1, 0.5, 0.9],
+        help="quantile levels to forecast (0.5, the point forecast, is always added)",
+    )  # fmt: skip
     p.add_argument("--d-model", type=positive_int, default=64, help="width of the encoder")
     p.add_argument("--num-blocks", type=positive_int, default=2, help="xLSTM blocks")
+    p.add_argument(
+        "--patch-len", type=positive_int,
+        help="steps per patch the encoder reads (default: 16; at most the context length)",
+    )  # fmt: skip
+    p.add_argument(
+        "--windows-per-epoch", type=windows_count, metavar="N",
+        help="training windows per epoch, or 'all' (default: 8192)",
+    )  # fmt: skip
     p.add_argument("--past-covariates", nargs="+", default=[], help="observed covariates")
     p.add_argument(
         "--future-covariates", nargs="+", default=[],
         help="covariates known ahead; their future values come from --future-file",
     )  # fmt: skip
-    p.add_argument("--future-file", help="CSV with the future covariates over the horizon")
+    p.add_argument(
+        "--future-file",
+        help="CSV with the future covariates over the horizon (id and time columns as FILE)",
+    )
     p.add_argument(
         "--allow-missing", action="store_true", help="train around missing (empty) values"
     )
@@ -59,43 +97,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--epochs", type=positive_int, default=20, help="most training epochs")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    add_param_argument(p, "linear_path=ridge")
     p.add_argument("--save", help="folder to save the fitted model in")
     p.add_argument("--model", help="a saved model's folder: forecast with it, no training")
     p.add_argument("--output", help="CSV file to write (default: standard output)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads")
 
 
-def _layout(path: str, id_col: str | None, time_col: str | None) -> tuple[str | None, str]:
-    """The id and time columns of the file: long files are recognised by their id column."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no file at {path}")
-    columns = list(pd.read_csv(path, nrows=0).columns)
-    if id_col is None and "unique_id" in columns:
-        id_col = "unique_id"
-    if id_col is not None and id_col not in columns:
-        raise ValueError(f"id column {id_col!r} is not in {path} (columns: {columns})")
-    if time_col is None:
-        rest = [c for c in columns if c != id_col]
-        time_col = "ds" if "ds" in columns else rest[0] if rest else columns[0]
-    return id_col, time_col
-
-
-def _model(args: argparse.Namespace, id_col: str | None, time_col: str):
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator's parameters from the options (the columns aside)."""
     from xlstm_ts import XLSTMForecaster
+    from xlstm_ts.estimators.options import parse_params
 
-    if args.model:
-        return XLSTMForecaster.load(args.model)
     if args.horizon is None:
         raise ValueError("--horizon is required to train a model (or give --model FOLDER)")
-    target = args.target
-    if id_col is not None:
-        target = (target or ["y"])[0]
-    return XLSTMForecaster(
+    windows = args.windows_per_epoch
+    optional = {
+        "patch_len": args.patch_len,
+        "windows_per_epoch": None if windows == "all" else windows,
+    }
+    params = dict(
         horizon=args.horizon,
         context_length=args.context_length or 4 * args.horizon,
-        id_col=id_col or "unique_id",
-        time_col=time_col,
-        target=target,
         quantiles=tuple(args.quantiles),
         d_model=args.d_model,
         num_blocks=args.num_blocks,
@@ -106,32 +129,74 @@ def _model(args: argparse.Namespace, id_col: str | None, time_col: str):
         max_epochs=args.epochs,
         random_state=args.seed,
         num_threads=args.threads,
+        # options left out keep the estimator's defaults
+        **{k: v for k, v in optional.items() if getattr(args, k) is not None},
     )
+    given = parse_params(args.param, XLSTMForecaster().get_params(), FLAGS)
+    return {**params, **given}
+
+
+def _new_model(args: argparse.Namespace):
+    """An unfitted forecaster (its columns still to be set), its parameters checked."""
+    from xlstm_ts import XLSTMForecaster
+    from xlstm_ts.estimators.validation import check_forecaster_params
+
+    model = XLSTMForecaster(**_params(args))
+    model._validate_params()
+    check_forecaster_params(model)
+    return model
+
+
+def _saved_roles(args: argparse.Namespace, model) -> dict[str, Any]:
+    """The column roles of the file for a saved model: the options, else the model's."""
+    panel = model.panel_
+    if panel.layout == "long":
+        defaults = dict(id_col=model.id_col, time_col=model.time_col, target=panel.target)
+    else:
+        defaults = dict(id_col=None, time_col=panel.index_name, target=model.target)
+    given = dict(id_col=args.id_col, time_col=args.time_col, target=args.target)
+    return {k: given[k] if given[k] is not None else defaults[k] for k in defaults}
+
+
+def _as_model_reads(frame: pd.DataFrame | None, table, model) -> pd.DataFrame | None:
+    """A long ``frame`` with the file's columns renamed to those the saved model reads."""
+    if frame is None or table.id_col is None:
+        return frame
+    names = {table.id_col: model.id_col, table.time_col: model.time_col}
+    return frame.rename(columns={**names, table.target: model.panel_.target})
 
 
 def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
-    """Fit (or load), forecast, and write the median and quantiles as CSV."""
-    from xlstm_ts.data import read_csv
+    """Check everything, fit (or load), forecast, and write the forecast frame as CSV."""
+    from xlstm_ts import XLSTMForecaster
+    from xlstm_ts.data import FLAG_NAMES, read_table
 
-    id_col, time_col = _layout(args.file, args.id_col, args.time_col)
-    df, time_col = read_csv(args.file, time_col)
-    data = df if id_col is not None else df.set_index(time_col)
-    if id_col is None and args.target is None:
-        data = data.drop(columns=args.past_covariates + args.future_covariates)
-        data = data.select_dtypes("number")
-    future = None
-    if args.future_file:
-        future, _ = read_csv(args.future_file, time_col)
-        future = future if id_col is not None else future.set_index(time_col)
-    model = _model(args, id_col, time_col)
-    if args.model:
-        out = model.predict_quantiles(data, X_future=future)
+    saved = XLSTMForecaster.load(args.model) if args.model else None
+    if saved is not None and args.param:
+        raise ValueError("--param sets how a model is trained; --model forecasts without training")
+    if saved is not None:
+        model, roles = saved, _saved_roles(args, saved)
+    else:  # a wrong option or --param is named before the file is read
+        model = _new_model(args)
+        roles = dict(id_col=args.id_col, time_col=args.time_col, target=args.target)
+    covariates = [*model.past_covariates, *model.future_covariates]
+    table = read_table(args.file, **roles, covariates=covariates, names=FLAG_NAMES)
+    if saved is None:
+        model.set_params(**table.columns)
+    data = _as_model_reads(table.frame, table, model) if saved is not None else table.frame
+    panel = model.to_panel(data)  # the data's own errors (frequency, gaps) before training
+    h = args.horizon if saved is not None and args.horizon else model.horizon
+    future = _future(args, table, panel, model, h)
+    if saved is not None:
+        future = _as_model_reads(future, table, model)
+        out = model.predict_quantiles(data, h=h, X_future=future)
     else:
         out = model.fit(data).predict_quantiles(X_future=future)
         if args.save:
             model.save(args.save)
             print(f"model saved to {args.save}", file=sys.stderr)
-    out = _tidy(out, model)
+    if panel.layout == "wide":
+        out = out.rename_axis(out.index.name or table.time_col).reset_index()
     if args.output:
         out.to_csv(args.output, index=False, float_format=FLOAT_FORMAT)
         print(f"forecast of {len(out)} rows written to {args.output}", file=sys.stderr)
@@ -140,20 +205,29 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
     return 0
 
 
-def _tidy(q: pd.DataFrame, model) -> pd.DataFrame:
-    """Long: id, time, target (the median), q…; wide: time, series, series_q…."""
-    if model.panel_.layout == "long":
-        target = model.panel_.target
-        q.insert(2, target, q.pop("q0.5"))
-        return q
-    out = pd.DataFrame(index=q.index)
-    for series in model.panel_.ids:
-        out[series] = q[(series, "q0.5")]
-        for level in model.quantile_levels_:
-            if level != 0.5:
-                out[f"{series}_q{level:g}"] = q[(series, f"q{level:g}")]
-    out.index.name = model.time_col if out.index.name is None else out.index.name
-    return out.reset_index()
+def _future(args: argparse.Namespace, table, panel, model, h: int) -> pd.DataFrame | None:
+    """The future covariates of ``--future-file``, checked to cover ``h`` steps."""
+    from xlstm_ts.data import FLAG_NAMES, check_future, read_future
+
+    names = list(model.future_covariates)
+    if names and not args.future_file:
+        whose = "--future-covariates"
+        if args.model:
+            whose = f"the model in {args.model} uses future covariates"
+        raise ValueError(
+            f"{whose} {' '.join(names)}: give their values over the {h} steps after each "
+            "series' end with --future-file FILE"
+        )
+    if not names:
+        if args.future_file:
+            raise ValueError(
+                "--future-file is read only for future covariates: name its columns with "
+                "--future-covariates"
+            )
+        return None
+    future = read_future(args.future_file, table, names, FLAG_NAMES)
+    check_future(future, table, panel, names, h, args.future_file, FLAG_NAMES)
+    return future
 
 
 __all__ = ["add_arguments", "run"]

@@ -1,4 +1,4 @@
-"""Pandas frames in, per-series arrays out, and forecasts back into frames.
+"""Pandas frames in, per-series arrays out (forecasts go back by :mod:`.forecast_frame`).
 
 Two input shapes are understood:
 
@@ -309,37 +309,3 @@ def _check_future_index(index: pd.Index, wanted: pd.Index, series: Hashable) -> 
     dup = index[index.duplicated() & index.isin(wanted)]
     if len(dup):
         raise ValueError(f"X_future has duplicate rows for series {series!r} at {dup[0]}")
-
-
-def forecasts_to_frame(
-    panel: Panel,
-    forecasts: np.ndarray,
-    columns: Sequence[str],
-    *,
-    id_col: str,
-    time_col: str,
-) -> pd.DataFrame:
-    """Turn ``forecasts`` (n_series, h, len(columns)) into a frame shaped like the input.
-
-    Long input gives long output (id, time, one column per entry of ``columns``); wide
-    input gives a wide frame indexed by the future timestamps with one column per series
-    (or per (series, column) when there are several columns).
-    """
-    h = forecasts.shape[1]
-    if panel.layout == "long":
-        parts = []
-        for k, series in enumerate(panel.ids):
-            part = pd.DataFrame(forecasts[k], columns=list(columns))
-            part.insert(0, time_col, future_index(panel.last_times[k], panel.freq, h))
-            part.insert(0, id_col, series)
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
-    index = future_index(panel.last_times[0], panel.freq, h)
-    if isinstance(index, pd.DatetimeIndex):
-        index.freq = panel.freq
-    index.name = panel.index_name
-    if len(columns) == 1:
-        return pd.DataFrame(forecasts[:, :, 0].T, index=index, columns=list(panel.ids))
-    cols = pd.MultiIndex.from_product([panel.ids, list(columns)])
-    data = forecasts.transpose(1, 0, 2).reshape(h, -1)
-    return pd.DataFrame(data, index=index, columns=cols)

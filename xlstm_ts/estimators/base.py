@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from xlstm_ts.data import Panel, forecasts_to_frame, frame_to_panel, same_freq
+from xlstm_ts.data import Panel, forecast_columns, forecasts_to_frame, frame_to_panel, same_freq
 
 from .state import BaseForecasterState
 from .validation import requested_levels
@@ -149,15 +149,8 @@ class BaseForecaster(BaseEstimator, ABC):
         ``horizon``."""
 
     def _point_frame(self, panel: Panel, forecasts: np.ndarray) -> pd.DataFrame:
-        """The point forecasts (the median) of ``forecasts`` as a frame shaped like the input."""
-        point = self._state().point_index
-        return forecasts_to_frame(
-            panel,
-            forecasts[..., point : point + 1],
-            [panel.target],
-            id_col=self.id_col,
-            time_col=self.time_col,
-        )
+        """The point forecasts of ``forecasts`` as the forecast frame (``predict``)."""
+        return self._quantile_frame(panel, forecasts, [])
 
     def _levels(self, quantiles: Sequence[float] | None) -> list[float]:
         """The levels asked of :meth:`predict_quantiles`, checked against those trained."""
@@ -171,14 +164,17 @@ class BaseForecaster(BaseEstimator, ABC):
     def _quantile_frame(
         self, panel: Panel, forecasts: np.ndarray, levels: list[float]
     ) -> pd.DataFrame:
-        """The quantile forecasts ``levels`` of ``forecasts`` as a frame, one column each."""
-        trained = self._state().quantile_levels
+        """The forecast frame of ``forecasts`` (n_series, h, Q): the point forecast (the
+        median), then the quantiles ``levels`` (see :mod:`xlstm_ts.data.forecast_frame`)."""
+        state = self._state()
+        picked = [state.point_index, *(state.quantile_levels.index(q) for q in levels)]
+        columns = forecast_columns(panel.target, levels)
+        return self._build_frame(panel, forecasts[..., picked], columns)
+
+    def _build_frame(self, panel: Panel, values: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """:func:`~xlstm_ts.data.forecasts_to_frame` with this model's column names."""
         return forecasts_to_frame(
-            panel,
-            forecasts[..., [trained.index(q) for q in levels]],
-            [f"q{q:g}" for q in levels],
-            id_col=self.id_col,
-            time_col=self.time_col,
+            panel, values, columns, id_col=self.id_col, time_col=self.time_col
         )
 
     def predict(self, X: pd.DataFrame | None = None, h: int | None = None) -> pd.DataFrame:
@@ -196,6 +192,7 @@ class BaseForecaster(BaseEstimator, ABC):
         Returns
         -------
         DataFrame
+            The point columns of the forecast frame (:mod:`xlstm_ts.data.forecast_frame`).
             Long input: columns ``id_col``, ``time_col`` and the target. Wide input: the
             future timestamps as index, one column per series.
         """
@@ -207,11 +204,13 @@ class BaseForecaster(BaseEstimator, ABC):
         h: int | None = None,
         quantiles: Sequence[float] | None = None,
     ) -> pd.DataFrame:
-        """Quantile forecasts, one column per level (named ``"q0.1"``, ``"q0.5"``, ...).
+        """The forecast frame: the point forecast (the median) and one column per quantile.
 
         ``quantiles`` must be among the levels trained (``quantile_levels_``); all of them
-        by default. Long input gives columns ``id_col``, ``time_col``, ``q…``; wide input
-        gives columns ``(series, "q…")``. ``X`` and ``h`` as in :meth:`predict`.
+        by default. Long input gives the columns ``id_col``, ``time_col``, the target (the
+        median), ``q0.1``, ``q0.5``, …; wide input the future timestamps as index and,
+        per series, a column named as the series (the median), ``<series>_q0.1``, … (see
+        :mod:`xlstm_ts.data.forecast_frame`). ``X`` and ``h`` as in :meth:`predict`.
         """
         levels = self._levels(quantiles)
         return self._quantile_frame(*self._forecast(X, h), levels)

@@ -123,7 +123,10 @@ def model_params(args: argparse.Namespace, season: int | None = None) -> dict[st
     ``--threads``; ``season`` (the registry's) applies where ``--season`` is not given."""
     model_params: dict[str, dict[str, Any]] = {}
     if args.param:
-        model_params["xlstm"] = _parse_params(args.param, "--param")
+        from xlstm_ts.estimators import XLSTMForecaster
+        from xlstm_ts.estimators.options import parse_params
+
+        model_params["xlstm"] = parse_params(args.param, XLSTMForecaster().get_params())
     for item in args.model_param or []:
         model, sep, rest = item.partition(":")
         if not sep or model not in MODELS:

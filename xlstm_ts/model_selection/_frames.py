@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from xlstm_ts.data import forecast_to_long
+
 
 def final_step(estimator: Any) -> Any:
     """The forecaster inside a pipeline or a wrapper (its fitted ``forecaster_`` if there
@@ -189,18 +191,17 @@ def quantile_forecast(
 
 
 def tidy(pred: pd.DataFrame, roles: Roles) -> pd.DataFrame:
-    """A forecast frame (long, or wide with one column or (series, column) per series) as
-    a long frame ``(id, time, columns…)``."""
-    if roles.id_col in pred.columns:
-        return pred.reset_index(drop=True)
-    if isinstance(pred.columns, pd.MultiIndex):
+    """A forecast frame (:mod:`xlstm_ts.data.forecast_frame`), or an interval frame, as
+    a long frame ``(id, time, columns…)`` without the point column (``q0.5`` is the
+    median)."""
+    if isinstance(pred.columns, pd.MultiIndex):  # wide intervals: (series, "lower"), …
         out = pred.stack(level=0, future_stack=True)
         out.index.names = [roles.time_col, roles.id_col]
         out = out.reset_index()
         out.columns.name = None
         return out[[roles.id_col, roles.time_col, *pred.columns.get_level_values(1).unique()]]
-    # one column per series: a single quantile level
-    return _columns_to_long(pred, roles.id_col, roles.time_col, "q0.5")
+    point = roles.target if isinstance(roles.target, str) else "y"
+    return forecast_to_long(pred, id_col=roles.id_col, time_col=roles.time_col, point=point)
 
 
 def cut(X: pd.DataFrame, times: np.ndarray, origin: Any, end: Any) -> tuple[pd.DataFrame, ...]:

@@ -11,6 +11,8 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
+from xlstm_ts.data import frame_levels, quantile_column
+
 from ._frames import Roles, final_step, predict_with
 
 
@@ -101,33 +103,26 @@ class TransformedTargetForecaster(BaseEstimator):
         self.forecaster_ = clone(self.forecaster).fit(self._forward(X))
         return self
 
-    def _inverse(self, pred: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-        """``pred`` with ``columns`` (point or quantile forecasts) mapped back."""
+    def _inverse(self, pred: pd.DataFrame, levels: list[float] | None) -> pd.DataFrame:
+        """``pred`` (a forecast frame) with its point forecasts and the quantile columns
+        of ``levels`` (``None``: point forecasts only) mapped back."""
         out = pred.copy()
         long = Roles.of(self).id_col in pred.columns
-        blocks = []
-        for c in columns:
-            if long:  # one target column: each forecast column is one block
-                values = out[[c]].to_numpy(dtype=float)
-                blocks.append(self.transformer_.inverse_transform(values)[:, 0])
-            else:  # the series side by side, in the order the transformer was fitted
-                multi = isinstance(out.columns, pd.MultiIndex)
-                frame = out.xs(c, axis=1, level=1) if multi else out
-                values = frame[self.target_columns_].to_numpy(dtype=float)
-                blocks.append(self.transformer_.inverse_transform(values))
-        quantile_columns = [c for c in columns if isinstance(c, str) and c.startswith("q")]
-        levels = [float(c[1:]) for c in quantile_columns]
-        if len(levels) == len(columns) > 1 and levels == sorted(levels):
+        if long:  # one target column: each forecast column is one block
+            target = final_step(self).panel_.target
+            blocks = [[target], *([quantile_column(q)] for q in levels or [])]
+        else:  # the series side by side, in the order the transformer was fitted
+            series = self.target_columns_
+            blocks = [series, *([quantile_column(q, s) for s in series] for q in levels or [])]
+        values = [
+            self.transformer_.inverse_transform(out[names].to_numpy(dtype=float))
+            for names in blocks
+        ]
+        if levels and len(levels) > 1 and levels == sorted(levels):
             # a decreasing transform reverses the quantiles: sort them back into place
-            blocks = list(np.moveaxis(np.sort(np.stack(blocks, axis=-1), axis=-1), -1, 0))
-        for c, values in zip(columns, blocks, strict=True):
-            if long:
-                out[c] = values
-            elif isinstance(out.columns, pd.MultiIndex):
-                for k, series in enumerate(self.target_columns_):
-                    out[(series, c)] = values[:, k]
-            else:
-                out[self.target_columns_] = values
+            values[1:] = list(np.moveaxis(np.sort(np.stack(values[1:], axis=-1), axis=-1), -1, 0))
+        for names, block in zip(blocks, values, strict=True):
+            out[names] = block
         return out
 
     def predict(
@@ -136,8 +131,7 @@ class TransformedTargetForecaster(BaseEstimator):
         """Point forecasts on the target's scale (see ``XLSTMForecaster.predict``)."""
         check_is_fitted(self, "forecaster_")
         pred = predict_with(self.forecaster_, "predict", self._forward(X), X_future, h)
-        long = Roles.of(self).id_col in pred.columns
-        return self._inverse(pred, [final_step(self).panel_.target] if long else [None])
+        return self._inverse(pred, None)
 
     def predict_quantiles(
         self,
@@ -157,13 +151,9 @@ class TransformedTargetForecaster(BaseEstimator):
             h,
             quantiles=quantiles,
         )
-        if Roles.of(self).id_col in pred.columns:
-            columns = [c for c in pred.columns if isinstance(c, str) and c.startswith("q")]
-        elif isinstance(pred.columns, pd.MultiIndex):
-            columns = list(pred.columns.get_level_values(1).unique())
-        else:
-            columns = [None]
-        return self._inverse(pred, columns)
+        long = Roles.of(self).id_col in pred.columns
+        levels = frame_levels(pred, None if long else self.target_columns_[0])
+        return self._inverse(pred, levels)
 
     def score(self, X: pd.DataFrame, y: None = None) -> float:
         """Negative MSE, on the target's scale, of the forecast of the last ``horizon``

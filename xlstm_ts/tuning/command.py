@@ -8,7 +8,6 @@ several times, on one machine or many, against the same database to search in pa
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 import time
@@ -19,34 +18,32 @@ from typing import Any
 from optuna.pruners import NopPruner
 from optuna.trial import TrialState
 
+from xlstm_ts.estimators.options import add_param_argument, add_table_arguments
+
 from .scoring import SCORERS
 from .storage import redact
+
+FLAGS = {
+    "horizon": "--horizon",
+    "context_length": "--context-length",
+    "id_col": "--id-col",
+    "time_col": "--time-col",
+    "target": "--target",
+    "num_threads": "--threads",
+}
+"""The estimator parameters that have an option of their own (refused in ``--param``)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the tune command's options to ``p``."""
-    data = p.add_argument_group("data")
-    data.add_argument(
-        "file",
-        help="CSV with a time column and one column per series (wide), "
-        "or id, time and target columns (long, with --id-col)",
-    )
-    data.add_argument("--target", nargs="+", required=True, help="column(s) to forecast")
-    data.add_argument("--time-col", help="time column (default: the first)")
-    data.add_argument("--id-col", help="series-id column of a long file")
+    add_table_arguments(p.add_argument_group("data"))
     p.add_argument("--horizon", type=int, required=True, help="steps forecast and scored")
     p.add_argument(
         "--context-length",
         type=int,
         help="fixed context length (default: searched, from 4 × horizon)",
     )
-    p.add_argument(
-        "--param",
-        action="append",
-        metavar="KEY=VALUE",
-        help="fixed XLSTMForecaster parameter, not searched (repeatable), e.g. "
-        "--param max_epochs=5",
-    )
+    add_param_argument(p, "max_epochs=5")
     search = p.add_argument_group("search")
     search.add_argument(
         "--trials",
@@ -100,19 +97,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--save-model", help="refit the best configuration and save it here")
 
 
-def _parse_params(items: Sequence[str] | None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--param expects key=value; got {item!r}")
-        try:
-            params[key.strip()] = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            params[key.strip()] = text.strip()
-    return params
-
-
 def _trials(args: argparse.Namespace) -> int | None:
     """Trials of this worker: ``--trials``, else 10, else none when a total is given."""
     if args.trials is not None:
@@ -129,16 +113,29 @@ def _budget(total: int | None) -> list[Any] | None:
     return [MaxTrialsCallback(total, states=(TrialState.COMPLETE, TrialState.PRUNED))]
 
 
-def _data(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The frame to search on and the column parameters of the estimator."""
-    from xlstm_ts.data import read_csv
+def _data(args: argparse.Namespace, params: dict[str, Any]) -> Any:
+    """The file's series, their columns found as by every command (see
+    :func:`xlstm_ts.data.read_table`), with the covariates named in ``params``."""
+    from xlstm_ts.data import FLAG_NAMES, read_table
 
-    df, time_col = read_csv(args.file, args.time_col)
-    if args.id_col:
-        if len(args.target) != 1:
-            raise ValueError(f"a long file has one target column; got --target {args.target}")
-        return df, dict(id_col=args.id_col, time_col=time_col, target=args.target[0])
-    return df.set_index(time_col), dict(target=list(args.target))
+    covariates = [*params.get("past_covariates", ()), *params.get("future_covariates", ())]
+    return read_table(
+        args.file,
+        id_col=args.id_col,
+        time_col=args.time_col,
+        target=args.target,
+        covariates=covariates,
+        names=FLAG_NAMES,
+    )
+
+
+def _checked(estimator: Any, frame: Any) -> None:
+    """Refuse parameters and data the estimator would refuse, before any trial trains."""
+    from xlstm_ts.estimators.validation import check_forecaster_params
+
+    estimator._validate_params()
+    check_forecaster_params(estimator)
+    estimator.to_panel(frame)
 
 
 def summary(study: Any, scoring: str) -> dict[str, Any]:
@@ -172,6 +169,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     matplotlib.use("Agg")  # pictures without a display
 
     from xlstm_ts.estimators import XLSTMForecaster
+    from xlstm_ts.estimators.options import parse_params
 
     from .folds import RollingOrigin
     from .search import XLSTMSearchCV
@@ -179,9 +177,12 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     if args.study_name and not args.storage:
         raise ValueError("--study-name needs --storage (an in-memory study is not kept)")
+    given = parse_params(args.param, XLSTMForecaster().get_params(), FLAGS)
+    table = _data(args, given)
+    targets = [table.target] if isinstance(table.target, str) else table.target
     study_name = args.study_name
     if args.storage and not study_name:
-        study_name = f"{Path(args.file).stem}-{'-'.join(args.target)}-h{args.horizon}"
+        study_name = f"{Path(args.file).stem}-{'-'.join(targets)}-h{args.horizon}"
     fixed = dict(
         horizon=args.horizon,
         context_length=args.context_length or 4 * args.horizon,
@@ -189,9 +190,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         trainer_kwargs={"enable_progress_bar": False},
     )
     start = time.perf_counter()
-    frame, columns = _data(args)
-    given = _parse_params(args.param)
-    estimator = XLSTMForecaster(**{**fixed, **columns, **given})
+    estimator = XLSTMForecaster(**{**fixed, **table.columns, **given})
+    _checked(estimator, table.frame)
     # what the user fixed is not searched
     exclude = [*given, *(["context_length"] if args.context_length else [])]
     search = XLSTMSearchCV(
@@ -208,7 +208,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         refit=bool(args.save_model),
         heartbeat_interval=args.heartbeat_interval,
         callbacks=_budget(args.total_trials),
-    ).fit(frame)
+    ).fit(table.frame)
     result = summary(search.study_, args.scoring)
     from xlstm_ts.jsonable import jsonable
 

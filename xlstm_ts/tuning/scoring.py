@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xlstm_ts.data import Panel
+from xlstm_ts.data import Panel, frame_to_forecasts
 from xlstm_ts.metrics import mae, mse, naive_scale, pinball
 
 from .folds import Fold
@@ -139,21 +139,14 @@ def quantile_arrays(
 ) -> tuple[list[float], np.ndarray]:
     """Levels and forecasts (n_series, horizon, Q) of ``predict_quantiles``.
 
-    Levels come from the column names (``"q0.1"``, ...); a wide frame of one level has one
-    column per series, whose level is ``levels_hint[0]``.
+    Levels come from the quantile columns of the forecast frame
+    (:func:`xlstm_ts.data.frame_to_forecasts`); a frame without any gives its point
+    forecasts as the level ``levels_hint[0]``.
     """
-    if panel.layout == "long":
-        names = [c for c in frame.columns if c not in (id_col, time_col)]
-        rows = [_rows(frame, s, id_col, time_col)[names].to_numpy() for s in panel.ids]
-    elif isinstance(frame.columns, pd.MultiIndex):
-        names = list(dict.fromkeys(frame.columns.get_level_values(1)))
-        rows = [frame[s][names].to_numpy() for s in panel.ids]
-    else:
-        return [float(levels_hint[0])], point_arrays(frame, panel, id_col, time_col, horizon)[
-            ..., None
-        ]
-    levels = [float(str(name).removeprefix("q")) for name in names]
-    return levels, _stack(rows, horizon)
+    point, levels, values = frame_to_forecasts(frame, panel, id_col=id_col, time_col=time_col)
+    if not levels:
+        return [float(levels_hint[0])], _stack(list(point), horizon)[..., None]
+    return levels, _stack(list(values), horizon)
 
 
 def _stack(rows: list[np.ndarray], horizon: int) -> np.ndarray:
