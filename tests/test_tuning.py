@@ -203,18 +203,155 @@ def test_default_space_follows_the_data_and_gives_valid_forecasters():
     d = space.distributions(params, shortest=100)
     # validation 10% of 100 -> 12 steps (at least a horizon); 2 horizons of windows
     assert d["context_length"].choices == (24, 48)
-    assert d["patch_len"].choices == (4, 8)  # at least two patches of the shortest context
+    # patch_len as a number of patches of at least two steps each of the shortest context
+    assert d["patches"].choices == (4, 8)
     assert set(d) == {
-        "learning_rate", "d_model", "num_blocks", "slstm_at", "patch_len", "dropout",
+        "learning_rate", "d_model", "num_blocks", "slstm_at", "patches", "dropout",
         "context_length",
     }  # fmt: skip
     assert "d_model" not in DefaultSearchSpace(exclude=["d_model"]).distributions(params)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     suggest = space.bind(params, shortest=100)
     for _ in range(30):
-        values = suggest(study.ask())
+        trial = study.ask()
+        values = suggest(trial)
         check_forecaster_params(XLSTMForecaster(**{**params, **values}))
+        # the blocks read 4 or 8 patches whatever the context
+        patches = -(-values["context_length"] // values["patch_len"])
+        assert patches == trial.params["patches"] and "patches" not in values
     assert slstm_positions("alternate", 4) == (1, 3) and slstm_positions("last", 3) == (2,)
+
+
+class Recorder(BaseEstimator):
+    """A drift forecaster with the training parameters of XLSTMForecaster; every fit
+    records its parameters."""
+
+    fits: list[dict] = []
+
+    def __init__(
+        self,
+        horizon: int = 4,
+        context_length: int = 16,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_blocks: int = 2,
+        learning_rate: float = 1e-3,
+        max_epochs: int = 20,
+        windows_per_epoch: int | None = 8192,
+        linear_path: str = "auto",
+        verbose: bool = False,
+    ) -> None:
+        self.horizon, self.context_length, self.d_model = horizon, context_length, d_model
+        self.num_heads, self.num_blocks, self.learning_rate = num_heads, num_blocks, learning_rate
+        self.max_epochs, self.windows_per_epoch = max_epochs, windows_per_epoch
+        self.linear_path, self.verbose = linear_path, verbose
+
+    def fit(self, X, y=None):
+        Recorder.fits.append(self.get_params())
+        self.last_ = float(X["y"].iloc[-1])
+        self.n_ = len(X)
+        return self
+
+    def predict(self, X=None, h=None):
+        steps = np.arange(1, self.horizon + 1)
+        return pd.DataFrame(
+            {"y": self.last_ + 2.0 * steps}, index=pd.RangeIndex(self.n_, self.n_ + self.horizon)
+        )
+
+
+def test_what_the_user_set_is_not_searched_unless_named():
+    from xlstm_ts.tuning.space import explicit_params
+
+    Recorder.fits = []
+    user = Recorder(d_model=16, context_length=12, max_epochs=2)
+    assert sorted(explicit_params(user)) == ["context_length", "d_model", "max_epochs"]
+    # a list and a tuple of the same values are not a user's setting
+    assert explicit_params(XLSTMForecaster(quantiles=[0.1, 0.5, 0.9])) == []
+    search = XLSTMSearchCV(user, n_trials=3, cv=2, random_state=0).fit(ramp())
+    searched = {name for p in search.cv_results_["params"] for name in p}
+    assert searched == {"learning_rate", "num_blocks"}  # d_model, context_length kept
+    assert {f["d_model"] for f in Recorder.fits} == {16}
+    assert {f["context_length"] for f in Recorder.fits} == {12}
+    # named in search_space, a parameter is searched though set: built-in distribution
+    # ("default", or a list of names) or the user's own
+    for space in (["d_model"], {"d_model": "default"}):
+        search = XLSTMSearchCV(user, space, n_trials=4, cv=2, random_state=0).fit(ramp())
+        tried = {p["d_model"] for p in search.cv_results_["params"]}
+        assert set(search.best_params_) == {"d_model"} and tried <= {16, 32, 64, 128}
+        assert len(tried) > 1
+    space = {"d_model": "default", "learning_rate": FloatDistribution(0.5, 0.6)}
+    search = XLSTMSearchCV(user, space, n_trials=2, cv=2, random_state=0).fit(ramp())
+    assert 0.5 <= search.best_params_["learning_rate"] <= 0.6
+    with pytest.raises(ValueError, match=r"no built-in distribution for \['horizon'\]"):
+        XLSTMSearchCV(user, {"horizon": "default"}).fit(ramp())
+    with pytest.raises(ValueError, match=r"sets \['context_length', 'd_model'"):
+        everything = dict(learning_rate=0.01, num_blocks=3, d_model=16, context_length=12)
+        XLSTMSearchCV(Recorder(**everything)).fit(ramp())
+
+
+def test_trials_train_on_the_budget_and_the_user_setting_wins():
+    Recorder.fits = []
+    space = {"learning_rate": FloatDistribution(1e-3, 1e-2)}
+    search = XLSTMSearchCV(Recorder(max_epochs=2), space, n_trials=2, cv=2).fit(ramp())
+    trials, refit = Recorder.fits[:-1], Recorder.fits[-1]
+    assert len(trials) == 4  # two trials of two folds
+    # the budget's training, but the user's explicit max_epochs
+    assert {(f["max_epochs"], f["windows_per_epoch"], f["linear_path"]) for f in trials} == {
+        (2, 1024, "ridge")
+    }
+    assert search.trial_budget_ == {"windows_per_epoch": 1024, "linear_path": "ridge"}
+    assert search.study_.trials[0].user_attrs["budget"] == search.trial_budget_
+    # the best configuration is refitted as the estimator says
+    assert (refit["max_epochs"], refit["windows_per_epoch"], refit["linear_path"]) == (
+        2, 8192, "auto",
+    )  # fmt: skip
+    # a budget of one's own, or none; a searched parameter is the search's
+    Recorder.fits = []
+    own = {"max_epochs": 1, "windows_per_epoch": 64, "no_such_parameter": 1}
+    space = {"windows_per_epoch": CategoricalDistribution([128, 256])}
+    search = XLSTMSearchCV(Recorder(), space, n_trials=2, cv=1, refit=False, trial_budget=own)
+    search.fit(ramp())
+    assert {f["max_epochs"] for f in Recorder.fits} == {1}
+    assert {f["windows_per_epoch"] for f in Recorder.fits} <= {128, 256}
+    Recorder.fits = []
+    XLSTMSearchCV(Recorder(), space, n_trials=1, cv=1, refit=False, trial_budget=None).fit(ramp())
+    assert Recorder.fits[0]["max_epochs"] == 20
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_optuna_logs_under_verbose_and_its_level_is_restored(verbose, caplog):
+    seen = []
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    optuna.logging.enable_propagation()
+    try:
+        with caplog.at_level("DEBUG", logger="optuna"):
+            XLSTMSearchCV(
+                Recorder(),
+                {"learning_rate": FloatDistribution(1e-3, 1e-2)},
+                n_trials=1,
+                cv=1,
+                refit=False,
+                verbose=verbose,
+                callbacks=[lambda study, trial: seen.append(optuna.logging.get_verbosity())],
+            ).fit(ramp())
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG  # restored
+    finally:
+        optuna.logging.disable_propagation()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    assert seen == [optuna.logging.INFO if verbose else optuna.logging.WARNING]
+    finished = [r for r in caplog.records if "Trial 0 finished" in r.getMessage()]
+    assert bool(finished) == verbose
+    # None: the estimator's own verbose decides
+    search = XLSTMSearchCV(
+        Recorder(verbose=True),
+        {"learning_rate": FloatDistribution(0, 1)},
+        n_trials=1,
+        cv=1,
+        refit=False,
+        callbacks=[lambda study, trial: seen.append(optuna.logging.get_verbosity())],
+    )
+    search.fit(ramp())
+    assert seen[-1] == optuna.logging.INFO
 
 
 @pytest.mark.parametrize(
@@ -468,6 +605,49 @@ def test_lightning_pruning_stops_a_hopeless_learning_rate_after_one_epoch():
     assert list(trials[1].intermediate_values) == [0]  # pruned after its first epoch
     assert list(search.cv_results_["state"]) == ["COMPLETE", "PRUNED", "COMPLETE"]
     assert search.best_params_["learning_rate"] == 1e-2
+
+
+def test_each_network_of_each_fold_reports_its_own_steps_and_no_warning():
+    # linear_path="auto" trains four networks per fold (the ridge start and three from
+    # scratch), each reporting its epochs: no step may be reported twice
+    import warnings
+
+    params = {**TINY, "max_epochs": 2}
+    search = XLSTMSearchCV(
+        XLSTMForecaster(**params),
+        {"learning_rate": FloatDistribution(1e-3, 1e-2, log=True)},
+        n_trials=1,
+        cv=2,
+        refit=False,
+        trial_budget=None,  # keep "auto"
+        pruner=optuna.pruners.NopPruner(),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(hourly())
+    assert not [w for w in caught if "already reported" in str(w.message)]
+    steps = sorted(search.study_.trials[0].intermediate_values)
+    assert steps == [
+        fold * 10_000 + network * 1_000 + epoch
+        for fold in range(2)
+        for network in range(4)
+        for epoch in range(2)
+    ]
+
+
+def test_the_default_budget_trains_one_network_a_few_epochs_per_fold():
+    params = {k: v for k, v in TINY.items() if k not in ("max_epochs", "early_stopping_patience")}
+    search = XLSTMSearchCV(
+        XLSTMForecaster(**params),
+        {"learning_rate": FloatDistribution(1e-3, 1e-2, log=True)},
+        n_trials=1,
+        cv=1,
+        refit=False,
+        pruner=optuna.pruners.NopPruner(),
+    ).fit(hourly())
+    # the ridge-started network only, at most 3 epochs (windows_per_epoch=64 is the user's)
+    assert search.trial_budget_ == {"max_epochs": 3, "linear_path": "ridge"}
+    assert set(search.study_.trials[0].intermediate_values) <= {0, 1, 2}
 
 
 # ---------------------------------------------------------------------------- command line
