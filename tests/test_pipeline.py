@@ -205,3 +205,38 @@ def test_a_pipeline_that_renames_the_target_is_named_when_scored():
 
     with pytest.raises(ValueError, match=r"no column for series \['remainder__load'\]"):
         get_forecast_scorer("neg_mean_absolute_error")(pipe, frame)
+
+
+def test_conformal_intervals_of_a_pipeline_from_future_rows_alone():
+    # a long frame whose pipeline scales a price known in advance; the future rows hold
+    # the prices only: the target is unknown there and may be left out
+    from xlstm_ts.model_selection import ConformalForecaster
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for shop in ("north", "south"):
+        ds = pd.date_range("2024-01-01", periods=126, freq="h")
+        price = rng.normal(size=126)
+        parts.append(pd.DataFrame({"unique_id": shop, "ds": ds, "price": price, "y": 3 * price}))
+    long = pd.concat(parts, ignore_index=True)
+    train = long.groupby("unique_id").head(120)
+    future = long.groupby("unique_id").tail(6).drop(columns="y")
+    scaler = ColumnTransformer(
+        [("price", StandardScaler(), ["price"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+    forecaster = XLSTMForecaster(future_covariates=["price"], **{**TINY, "linear_path": "ridge"})
+    pipe = make_pipeline(scaler, forecaster).set_output(transform="pandas")
+    model = ConformalForecaster(pipe, calibration_windows=5).fit(train)
+    bounds = model.predict_interval(X_future=future)
+    assert list(bounds.columns) == ["unique_id", "ds", "lower", "upper"]
+    assert bounds["ds"].min() == train["ds"].max() + pd.Timedelta(hours=1)
+    # the same as with the target given as missing values, or with the history given
+    pd.testing.assert_frame_equal(model.predict_interval(X_future=future.assign(y=np.nan)), bounds)
+    pd.testing.assert_frame_equal(model.predict_interval(train, X_future=future), bounds)
+    quantiles = model.predict_quantiles(X_future=future)
+    np.testing.assert_allclose(quantiles["q0.5"], (bounds["lower"] + bounds["upper"]) / 2)
+    # a covariate left out is named, with what to pass
+    with pytest.raises(ValueError, match=r"X_future lacks the columns \['price'\].*target"):
+        model.predict_interval(X_future=future.drop(columns="price"))

@@ -26,6 +26,7 @@ def plot_forecast(
     model: Any,
     X: pd.DataFrame | pd.Series | None = None,
     *,
+    X_future: pd.DataFrame | None = None,
     series: Hashable | None = None,
     actual: pd.Series | None = None,
     h: int | None = None,
@@ -43,6 +44,10 @@ def plot_forecast(
         ``panel_`` (e.g. :class:`~xlstm_ts.XLSTMForecaster`).
     X : DataFrame or Series, optional
         History to forecast from; the training data when ``None``.
+    X_future : DataFrame, optional
+        The future covariates' values over the forecast (rows after the end of ``X``,
+        or of the training data), as ``predict`` takes them; needed by a model with
+        ``future_covariates``.
     series : hashable, optional
         Which series (an id of a long frame or a column of a wide one); the first if
         ``None``.
@@ -70,7 +75,10 @@ def plot_forecast(
         raise ValueError(f"series {name!r} is not among the series {ids}")
     k = ids.index(name)
     levels = list(model.quantile_levels_)
-    frame = model.predict_quantiles(X, h=h)
+    if X_future is None:
+        frame = model.predict_quantiles(X, h=h)
+    else:  # only models with future covariates take it (a stateful one does not)
+        frame = model.predict_quantiles(X, h=h, X_future=X_future)
     if panel.layout == "long":
         rows = frame[frame[model.id_col] == name]
         index = pd.Index(rows[model.time_col])

@@ -52,6 +52,9 @@ class ConformalForecaster(BaseEstimator):
         Calibration errors counted at each step.
     calibration_ : DataFrame
         The calibration forecasts, tidy, as :func:`backtest` gives them.
+    history_ : DataFrame
+        The frame given to ``fit`` (not a copy): forecasts without ``X`` start after its
+        end, not after the rows ``forecaster_`` was fitted on.
     """
 
     _parameter_constraints: dict[str, list[Any]] = {
@@ -110,6 +113,7 @@ class ConformalForecaster(BaseEstimator):
             if rank <= len(e):
                 radius[int(s) - 1] = e[rank - 1]
         self.radius_, self.n_calibration_, self.calibration_ = radius, counts, calibration
+        self.history_ = X
         return self
 
     def score(self, X: pd.DataFrame, y: None = None) -> float:
@@ -123,9 +127,11 @@ class ConformalForecaster(BaseEstimator):
     def predict(
         self, X: pd.DataFrame | None = None, h: int | None = None, X_future: Any = None
     ) -> pd.DataFrame:
-        """The forecaster's point forecast (see ``XLSTMForecaster.predict``)."""
+        """The forecaster's point forecast (see ``XLSTMForecaster.predict``); without ``X``
+        after the end of the data given to ``fit``."""
         check_is_fitted(self, "radius_")
-        return predict_with(self.forecaster_, "predict", X, X_future, h)
+        history = self.history_ if X is None else X
+        return predict_with(self.forecaster_, "predict", history, self._future(X_future), h)
 
     def predict_quantiles(
         self,
@@ -134,14 +140,46 @@ class ConformalForecaster(BaseEstimator):
         quantiles: Any = None,
         X_future: Any = None,
     ) -> pd.DataFrame:
-        """The forecaster's own quantiles (see ``XLSTMForecaster.predict_quantiles``)."""
+        """The forecaster's own quantiles (see ``XLSTMForecaster.predict_quantiles``);
+        without ``X`` after the end of the data given to ``fit``."""
         check_is_fitted(self, "radius_")
+        history, future = self.history_ if X is None else X, self._future(X_future)
         return predict_with(
-            self.forecaster_, "predict_quantiles", X, X_future, h, quantiles=quantiles
+            self.forecaster_, "predict_quantiles", history, future, h, quantiles=quantiles
         )
+
+    def _future(self, X_future: Any) -> Any:
+        """``X_future`` with the columns a pipeline's first step was fitted with.
+
+        The future rows pass through the pipeline's transformers, which refuse a frame
+        without a column they were fitted with. The target is unknown there: its columns
+        are added as missing values. Other missing columns are an error that names them.
+        """
+        expected = getattr(self.forecaster_, "feature_names_in_", None)
+        if X_future is None or expected is None or not hasattr(self.forecaster_, "steps"):
+            return X_future  # a forecaster on its own reads its covariates by name
+        missing = [c for c in expected if c not in X_future.columns]
+        if not missing:
+            return X_future
+        panel = final_step(self).panel_
+        targets = [panel.target] if panel.layout == "long" else list(panel.ids)
+        other = [c for c in missing if c not in targets]
+        if other:
+            raise ValueError(
+                f"X_future lacks the columns {other} that the pipeline was fitted with: pass "
+                f"X_future with every column of the training frame ({list(expected)}), the "
+                f"target {targets} as NaN or left out"
+            )
+        out = X_future.copy()
+        for column in missing:  # in the fitted order: transformers may read by position
+            out[column] = np.nan
+        return out[[*expected, *(c for c in X_future.columns if c not in set(expected))]]
 
     def predict_interval(self, X: pd.DataFrame | None = None, X_future: Any = None) -> pd.DataFrame:
         """Conformal intervals over the ``horizon`` steps after ``X`` (or the training data).
+
+        ``X_future`` holds the future covariates' rows when the forecaster has any; given
+        without ``X``, it may leave out the target (a pipeline gets it as missing values).
 
         Returns
         -------
