@@ -38,9 +38,7 @@ TRIAL_BUDGET: dict[str, Any] = {
 """The training of each trial with ``trial_budget="default"``: at most 3 epochs of 1,024
 windows (48 optimiser steps at the default batch size of 64) and one network, the
 ridge-started one, instead of the four that ``linear_path="auto"`` trains. Of these,
-only the parameters the estimator has and the user left at its defaults are set. On two
-CPU cores a first 10-trial, 3-fold search of 50 daily series then takes about five
-minutes."""
+only the parameters the estimator has and the user left at its defaults are set."""
 
 
 class XLSTMSearchCV(BaseEstimator):

@@ -128,7 +128,8 @@ class DefaultSearchSpace:
         self, params: Mapping[str, Any], shortest: int | None = None
     ) -> dict[str, BaseDistribution]:
         """The distributions for an estimator with ``params``, when the shortest training
-        series of any fold has ``shortest`` steps (``None``: no bound on the context)."""
+        series of any fold has ``shortest`` steps (``None``: no bound on the context),
+        by Optuna parameter name (``patches`` for ``patch_len``, see :meth:`bind`)."""
         have = set(params) & set(BUILT_IN if self.names is None else self.names)
         have -= set(self.exclude)
         contexts = _contexts(params, shortest) if "context_length" in have else []
