@@ -239,12 +239,14 @@ class Recorder(BaseEstimator):
         max_epochs: int = 20,
         windows_per_epoch: int | None = 8192,
         linear_path: str = "auto",
+        validation_size: int | float = 0.1,
         verbose: bool = False,
     ) -> None:
         self.horizon, self.context_length, self.d_model = horizon, context_length, d_model
         self.num_heads, self.num_blocks, self.learning_rate = num_heads, num_blocks, learning_rate
         self.max_epochs, self.windows_per_epoch = max_epochs, windows_per_epoch
         self.linear_path, self.verbose = linear_path, verbose
+        self.validation_size = validation_size
 
     def fit(self, X, y=None):
         Recorder.fits.append(self.get_params())
@@ -296,15 +298,18 @@ def test_trials_train_on_the_budget_and_the_user_setting_wins():
     trials, refit = Recorder.fits[:-1], Recorder.fits[-1]
     assert len(trials) == 4  # two trials of two folds
     # the budget's training, but the user's explicit max_epochs
-    assert {(f["max_epochs"], f["windows_per_epoch"], f["linear_path"]) for f in trials} == {
-        (2, 1024, "ridge")
-    }
-    assert search.trial_budget_ == {"windows_per_epoch": 1024, "linear_path": "ridge"}
+    budget = {(f["max_epochs"], f["windows_per_epoch"], f["linear_path"], f["validation_size"])
+              for f in trials}  # fmt: skip
+    assert budget == {(2, 1024, "ridge", 1)}  # validation: the last horizon steps
+    assert search.trial_budget_ == {
+        "windows_per_epoch": 1024, "linear_path": "ridge", "validation_size": 1,
+    }  # fmt: skip
     assert search.study_.trials[0].user_attrs["budget"] == search.trial_budget_
     # the best configuration is refitted as the estimator says
     assert (refit["max_epochs"], refit["windows_per_epoch"], refit["linear_path"]) == (
         2, 8192, "auto",
     )  # fmt: skip
+    assert refit["validation_size"] == 0.1
     # a budget of one's own, or none; a searched parameter is the search's
     Recorder.fits = []
     own = {"max_epochs": 1, "windows_per_epoch": 64, "no_such_parameter": 1}
@@ -687,6 +692,24 @@ def test_tune_command_end_to_end_and_resume(tmp_path, capsys):
     # a second start resumes the study, and stops when the study holds 3 trials
     assert main([*args, "--total-trials", "3", "--output", str(out)]) == 0
     assert json.loads(out.read_text())["n_trials"] == 3
+
+
+def test_tune_command_passes_the_trial_budget_and_verbose(tmp_path, monkeypatch):
+    from xlstm_ts.tuning.search import XLSTMSearchCV as Search
+
+    seen = []
+
+    def record(self, X, y=None):
+        seen.append((self.trial_budget, self.verbose))
+        raise KeyboardInterrupt  # stop before any training
+
+    monkeypatch.setattr(Search, "fit", record)
+    csv = write_csv(tmp_path / "data.csv")
+    base = ["tune", str(csv), "--target", "load", "--horizon", "12", *TINY_ARGS]
+    for extra in ([], ["--trial-budget", "none", "--verbose"]):
+        with pytest.raises(KeyboardInterrupt):
+            main([*base, *extra])
+    assert seen == [("default", False), (None, True)]
 
 
 # ---------------------------------------------------------------------------- workers

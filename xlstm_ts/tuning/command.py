@@ -71,6 +71,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="median",
         help="stop poor trials early: Optuna's median pruner, or none (default: median)",
     )
+    search.add_argument(
+        "--trial-budget",
+        choices=["default", "none"],
+        default="default",
+        help="train each trial on the search's budget (3 epochs of 1,024 windows, the "
+        "ridge-started network, the last horizon steps as validation; what --param sets "
+        "wins) or as the estimator says (default: default)",
+    )
+    search.add_argument(
+        "--verbose", action="store_true", help="Optuna's line per trial and the fits' progress"
+    )
     search.add_argument("--seed", type=int, help="sampler seed (give each worker its own)")
     search.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     store = p.add_argument_group("storage")
@@ -208,6 +219,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         refit=bool(args.save_model),
         heartbeat_interval=args.heartbeat_interval,
         callbacks=_budget(args.total_trials),
+        trial_budget=None if args.trial_budget == "none" else "default",
+        verbose=args.verbose,
     ).fit(table.frame)
     result = summary(search.study_, args.scoring)
     from xlstm_ts.jsonable import jsonable
