@@ -211,6 +211,15 @@ def _check_datasets(ns: dict, folder: Path) -> None:
     assert ns["actual"].shape == (359, 13)
 
 
+def _check_covariates(ns: dict, folder: Path) -> None:
+    # the shrinking stores read as growing: their forecast rises (by about 4 at the truth)
+    shift = (ns["as_growing"].y - ns["as_is"].y).groupby(ns["as_is"].unique_id).mean()
+    assert (shift[["store_0", "store_2", "store_4", "store_6"]] > 1.0).all()
+    assert (shift[["store_1", "store_3", "store_5", "store_7"]] == 0.0).all()
+    # hour (24) and day of week (7) indicators and the holiday flag
+    assert ns["model"].fitted_.network_config["n_future"] == 24 + 7 + 1
+
+
 def _check_m4_benchmark(ns: dict, folder: Path) -> None:
     assert ns["scores"] == pytest.approx({"smape": 15.942, "mase": 5.845, "owa": 7.603}, abs=1e-3)
 
@@ -232,6 +241,7 @@ CHECKS: dict[str, Callable[[dict, Path], None]] = {
     "README.md": _check_readme,
     "docs/architecture.md": _check_architecture,
     "docs/cells.md": _check_cells,
+    "docs/covariates.md": _check_covariates,
     "docs/datasets.md": _check_datasets,
     "docs/index.md": _check_index,
     "docs/kernels-triton.md": _check_kernels_triton,
