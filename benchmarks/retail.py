@@ -32,7 +32,7 @@ table goes to standard output and everything to a JSON file with the command lin
 
 Run::
 
-    python benchmarks/retail.py --epochs 5 --windows-per-epoch 4096 --out retail.json
+    python benchmarks/retail.py --out retail.json
     python benchmarks/retail.py --series 4 --days 200 --epochs 1 --out tiny.json
     python benchmarks/retail.py --param d_model=32 --param linear_path='"ridge"'
 """
@@ -72,7 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-seed", type=int, default=0, help="XLSTMForecaster's random_state")
     p.add_argument("--epochs", type=int, default=None, help="max_epochs (default: the estimator's)")
     p.add_argument(
-        "--windows-per-epoch", type=int, default=None, help="windows_per_epoch (default: all)"
+        "--windows-per-epoch",
+        type=int,
+        default=None,
+        help="windows_per_epoch (default: the estimator's)",
     )
     p.add_argument(
         "--param",
