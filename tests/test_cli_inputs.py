@@ -278,3 +278,50 @@ def test_demo_takes_param_too(capsys):
     assert "--param max_epochs: set it with --epochs" in _error(
         capsys, ["demo", "--param", "max_epochs=1"]
     )
+
+
+# ---------------------------------------------------------------------------- attributes
+
+
+def test_static_covariates_and_calendar_options_reach_the_estimator(tmp_path, no_training):
+    frame = pd.read_csv(_long_csv(tmp_path / "long.csv"))
+    frame["store_type"] = np.where(frame.unique_id == "store_00", "small", "large")
+    frame.to_csv(tmp_path / "typed.csv", index=False)
+    argv = ["forecast", str(tmp_path / "typed.csv"), "--horizon", "7"]
+    argv += ["--static-covariates", "store_type", "--calendar-features", "dayofweek", "month"]
+    with pytest.raises(Trained):
+        main([*argv, "--holidays", "2021-01-01", "2021-04-05"])
+    assert no_training["static_covariates"] == ("store_type",)
+    assert no_training["calendar_features"] == ("dayofweek", "month")
+    assert no_training["holidays"] == ("2021-01-01", "2021-04-05")
+
+
+def test_static_and_calendar_mistakes_are_named_as_options(tmp_path, capsys, no_training):
+    data = str(_long_csv(tmp_path / "long.csv"))
+    base = ["forecast", data, "--horizon", "7"]
+    err = _error(capsys, [*base, "--static-covariates", "shop"])
+    assert "has no static covariate column 'shop'" in err and "--static-covariates" in err
+    assert "--holidays: 'soon' is not a date" in _error(capsys, [*base, "--holidays", "soon"])
+    with pytest.raises(SystemExit):  # argparse's own check of the choices
+        main([*base, "--calendar-features", "weekday"])
+    assert "--calendar-features: invalid choice: 'weekday'" in capsys.readouterr().err
+    wide = tmp_path / "wide.csv"
+    pd.DataFrame({"ds": pd.date_range("2021", periods=40), "a": np.arange(40.0)}).to_csv(
+        wide, index=False
+    )
+    err = _error(capsys, ["forecast", str(wide), "--horizon", "7", "--static-covariates", "a"])
+    assert "is wide (no id column): static covariates a need a long file" in err
+
+
+def test_a_forecast_with_a_store_type_and_calendar_runs_end_to_end(tmp_path, capsys):
+    frame = pd.read_csv(_long_csv(tmp_path / "long.csv", promo=False))
+    frame["store_type"] = np.where(frame.unique_id == "store_00", "small", "large")
+    frame.to_csv(tmp_path / "typed.csv", index=False)
+    argv = ["forecast", str(tmp_path / "typed.csv"), "--horizon", "7", *TINY]
+    argv += ["--static-covariates", "store_type", "--calendar-features", "dayofweek"]
+    assert main([*argv, "--save", str(tmp_path / "m")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "unique_id,ds,y,q0.1,q0.5,q0.9"
+    assert len(out.strip().splitlines()) == 1 + 2 * 7
+    assert main(["forecast", str(tmp_path / "typed.csv"), "--model", str(tmp_path / "m")]) == 0
+    assert capsys.readouterr().out == out  # the saved model reads the same columns

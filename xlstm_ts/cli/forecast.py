@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from xlstm_ts.data.calendar import CALENDAR_FEATURES, holiday_dates
 from xlstm_ts.estimators.options import add_param_argument, add_table_arguments
 
 FLOAT_FORMAT = "%.7g"  # forecasts are float32: more digits would be noise
@@ -31,6 +32,9 @@ FLAGS = {
     "windows_per_epoch": "--windows-per-epoch",
     "past_covariates": "--past-covariates",
     "future_covariates": "--future-covariates",
+    "static_covariates": "--static-covariates",
+    "calendar_features": "--calendar-features",
+    "holidays": "--holidays",
     "allow_missing": "--allow-missing",
     "channel_mixing": "--channel-mixing",
     "max_epochs": "--epochs",
@@ -85,6 +89,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="covariates known ahead; their future values come from --future-file",
     )  # fmt: skip
     p.add_argument(
+        "--static-covariates", nargs="+", default=[], metavar="COLUMN",
+        help="columns of a long file with one value per series (numbers or categories)",
+    )  # fmt: skip
+    p.add_argument(
+        "--calendar-features", nargs="+", default=[], choices=CALENDAR_FEATURES,
+        metavar="FEATURE",
+        help=f"calendar covariates built from the times: {', '.join(CALENDAR_FEATURES)}",
+    )  # fmt: skip
+    p.add_argument(
+        "--holidays", nargs="+", default=None, metavar="DATE",
+        help="dates flagged by a holiday covariate, e.g. 2024-12-25 2024-12-26",
+    )  # fmt: skip
+    p.add_argument(
         "--future-file",
         help="CSV with the future covariates over the horizon (id and time columns as FILE)",
     )
@@ -124,6 +141,9 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         num_blocks=args.num_blocks,
         past_covariates=tuple(args.past_covariates),
         future_covariates=tuple(args.future_covariates),
+        static_covariates=tuple(args.static_covariates),
+        calendar_features=tuple(args.calendar_features),
+        holidays=None if args.holidays is None else tuple(args.holidays),
         allow_missing=args.allow_missing,
         channel_mixing=args.channel_mixing,
         max_epochs=args.epochs,
@@ -133,6 +153,11 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         **{k: v for k, v in optional.items() if getattr(args, k) is not None},
     )
     given = parse_params(args.param, XLSTMForecaster().get_params(), FLAGS)
+    if args.holidays is not None:  # checked here to be named as the option
+        try:
+            holiday_dates(args.holidays)
+        except ValueError as err:
+            raise ValueError(f"--{err}") from None
     return {**params, **given}
 
 
@@ -180,7 +205,8 @@ def run(args: argparse.Namespace, words: list[str] | None = None) -> int:
         model = _new_model(args)
         roles = dict(id_col=args.id_col, time_col=args.time_col, target=args.target)
     covariates = [*model.past_covariates, *model.future_covariates]
-    table = read_table(args.file, **roles, covariates=covariates, names=FLAG_NAMES)
+    static = list(model.static_covariates)
+    table = read_table(args.file, **roles, covariates=covariates, static=static, names=FLAG_NAMES)
     if saved is None:
         model.set_params(**table.columns)
     data = _as_model_reads(table.frame, table, model) if saved is not None else table.frame

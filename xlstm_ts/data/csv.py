@@ -37,6 +37,7 @@ ARGUMENT_NAMES: Mapping[str, str] = {
     "time_col": "time_col=",
     "target": "target=",
     "future": "X_future",
+    "static": "static_covariates=",
 }
 """How Python callers name the settings (the default words of messages)."""
 
@@ -45,6 +46,7 @@ FLAG_NAMES: Mapping[str, str] = {
     "time_col": "--time-col",
     "target": "--target",
     "future": "--future-file",
+    "static": "--static-covariates",
 }
 """How the command line names them."""
 
@@ -138,6 +140,7 @@ def read_table(
     time_col: str | None = None,
     target: str | Sequence[str] | None = None,
     covariates: Sequence[str] = (),
+    static: Sequence[str] = (),
     names: Mapping[str, str] = ARGUMENT_NAMES,
 ) -> Table:
     """Read the series of a long or wide CSV file and check its columns.
@@ -151,6 +154,9 @@ def read_table(
     covariates : sequence of str
         Covariate columns: they must exist and hold numbers (``True``/``False`` are read
         as 1 and 0); in a wide file they are not forecast.
+    static : sequence of str
+        Static covariate columns of a long file (one value per series, numbers or
+        categories): they must exist; a wide file has none.
     names : mapping
         How the caller names ``id_col``, ``time_col``, ``target`` and ``future`` in
         messages (:data:`ARGUMENT_NAMES`, :data:`FLAG_NAMES`).
@@ -172,6 +178,13 @@ def read_table(
     frame, time_col = read_csv(path, time_col, names=names)
     covariates = list(covariates)
     _require(path, columns, covariates, "covariate")
+    _require(path, columns, list(static), "static covariate", names.get("static"))
+    if static and id_col is None:
+        raise ValueError(
+            f"{path} is wide (no id column): static covariates {', '.join(static)} need a "
+            f"long file, one row per series and time with the id column named by "
+            f"{names['id_col']}"
+        )
     targets = _targets(path, columns, id_col, time_col, target, covariates, names)
     for column in targets:
         check_numbers(frame, column, path, "target", names["target"])

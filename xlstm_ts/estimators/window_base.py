@@ -115,8 +115,10 @@ class BaseWindowForecaster(BaseForecaster):
                     f"static_covariates {statics} are read from a long frame (id, time, "
                     "target and the static columns, one value per series)"
                 )
-            static = static if static is not None else self._static_encoding()
             table = static_table(X, self.id_col, statics).loc[panel.ids]
+            if static is None:  # the fitted categories; before fit (to_panel), X's own
+                fitted = "fitted_" in self.__dict__
+                static = self._static_encoding() if fitted else StaticEncoding.learn(table)
             static_values = static.values(table)
         covariates = []
         for k, (values, cov) in enumerate(zip(panel.values, panel.covariates, strict=True)):
