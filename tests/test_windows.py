@@ -54,3 +54,19 @@ def test_final_windows_end_at_the_series_end():
     np.testing.assert_array_equal(targets, [[28, 29], [118, 119]])
     with pytest.raises(ValueError, match="series 'b' has 20 steps; forecasting needs"):
         final_windows(_series(), ["a", "b"], 25)
+
+
+def test_validation_reads_at_most_windows_per_epoch_evenly_spaced_windows():
+    from xlstm_ts.training import WindowDataModule
+
+    series = [np.arange(60.0), np.arange(100.0, 140.0)]
+    val = Windows(series, [(0, 55), (0, 35)], 4, 1)  # 56 + 36 windows
+    seen = []
+    for cap in (10, 10, None, 1000):
+        data = WindowDataModule(val, val, batch_size=4, windows_per_epoch=cap, seed=0)
+        targets = torch.cat([batch[-1].flatten() for batch in data.val_dataloader()])
+        seen.append(targets.tolist())
+    assert len(seen[0]) == 10 and seen[0] == seen[1]  # the same windows every epoch
+    assert seen[2] == seen[3] and len(seen[2]) == 92  # all of them under the cap
+    assert seen[0][0] == 4.0 and seen[0][-1] == 139.0  # spread from the first to the last
+    assert sum(t >= 100 for t in seen[0]) == 4  # both series, in proportion (36 of 92)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import lightning as L
+import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
@@ -14,7 +17,10 @@ class WindowDataModule(L.LightningDataModule):
 
     Training windows are shuffled with a seeded generator; ``windows_per_epoch`` caps an
     epoch at that many windows drawn at random without replacement (all windows when
-    ``None``). Validation windows are read in order. Each batch is cut from the series
+    ``None``). Validation windows are read in order; ``windows_per_epoch`` also caps
+    them, at that many evenly spaced windows, the same every epoch, so that neither part
+    of an epoch grows with the panel (the estimator's decision reads every validation
+    window once, after training). Each batch is cut from the series
     in one vectorised step (:meth:`Windows.batch`), not window by window.
     """
 
@@ -45,7 +51,11 @@ class WindowDataModule(L.LightningDataModule):
     def val_dataloader(self) -> DataLoader | list:
         if not self.has_validation:
             return []
-        order = range(len(self.val))
+        order: Sequence[int] = range(len(self.val))
+        cap = self.windows_per_epoch
+        if cap is not None and len(self.val) > cap:  # every series, in proportion
+            order = np.unique(np.linspace(0, len(self.val) - 1, cap).round().astype(np.int64))
+            order = order.tolist()
         return _batched(self.val, BatchSampler(order, 2 * self.batch_size, drop_last=False))
 
 
