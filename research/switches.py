@@ -72,9 +72,11 @@ class ResearchForecaster(XLSTMForecaster):
         # the estimator's parameters (passed on through **params) and the switches
         return sorted({*XLSTMForecaster._get_param_names(), *SWITCHES})
 
-    def _network_config(self, quantile_levels: list[float], n_series: int) -> dict[str, Any]:
+    def _network_config(
+        self, quantile_levels: list[float], n_series: int, n_known: int = 0
+    ) -> dict[str, Any]:
         return {
-            **super()._network_config(quantile_levels, n_series),
+            **super()._network_config(quantile_levels, n_series, n_known),
             "head": self.head,
             "encoder_context": self.encoder_context,
             "input_noise": float(self.input_noise),
