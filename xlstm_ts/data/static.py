@@ -120,4 +120,5 @@ class StaticEncoding:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StaticEncoding:
+        """The encoding :meth:`to_dict` wrote."""
         return cls(list(data["columns"]), {k: list(v) for k, v in data["categories"].items()})
