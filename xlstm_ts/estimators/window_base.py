@@ -136,11 +136,11 @@ class BaseWindowForecaster(BaseForecaster):
         n_generated): the static columns repeated, the calendar at the future timestamps."""
         statics = getattr(self, "static_covariates", ())
         n_static = len(self._static_encoding().names) if statics else 0
+        n_known = len(self._known_names())
         features, holidays = self._calendar()
         out = []
         for k, cov in enumerate(panel.covariates):
-            n_known = n_static + len(calendar_names(features, holidays is not None))
-            start = cov.shape[1] - n_known
+            start = cov.shape[1] - n_known  # the generated columns come last
             parts = [np.repeat(cov[-1:, start : start + n_static], h, axis=0)]
             if features or holidays is not None:
                 times = future_index(panel.last_times[k], panel.freq, h)

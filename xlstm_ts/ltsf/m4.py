@@ -35,7 +35,7 @@ from xlstm_ts.baselines import seasonal_naive
 from xlstm_ts.datasets.m4 import M4Data
 from xlstm_ts.estimators import XLSTMForecaster
 from xlstm_ts.jsonable import jsonable
-from xlstm_ts.metrics.m4 import m4_scores, naive2
+from xlstm_ts.metrics.m4 import interval_scores, largest_ratio, m4_scores, naive2
 
 from .models import QUIET
 from .report import versions
@@ -102,42 +102,6 @@ def _statsforecast(
             failed[k] = f"{type(exc).__name__}: {exc}"
             out[k] = y[-1]
     return out, quantiles, {"failed_series": failed, "season_length": m}
-
-
-def interval_scores(
-    actual: np.ndarray, quantiles: np.ndarray, series: list[np.ndarray]
-) -> dict[str, float]:
-    """What a user of the (0.1, 0.5, 0.9) quantiles sees, series where they exist only.
-
-    ``coverage``: the share of test values within the 10–90 % band (80 % when
-    calibrated); ``width``: the band's mean width over the mean absolute test value of
-    its series, averaged; ``scaled_pinball``: the mean pinball loss of the three
-    quantiles over the series' in-sample mean absolute difference (MASE's scale), averaged.
-    """
-    from xlstm_ts.metrics import coverage, pinball
-
-    known = [k for k in range(len(series)) if np.isfinite(quantiles[k]).all()]
-    if not known:
-        return {}
-    lo, hi = quantiles[known, :, 0], quantiles[known, :, 2]
-    widths, losses = [], []
-    for k in known:
-        a = actual[k]
-        widths.append(np.mean(quantiles[k, :, 2] - quantiles[k, :, 0]) / np.mean(np.abs(a)))
-        scale = np.mean(np.abs(np.diff(series[k])))
-        losses.append(pinball(a, quantiles[k], (BAND[0], 0.5, BAND[1])) / scale)
-    return {
-        "coverage": coverage(actual[known], lo, hi),
-        "width": float(np.mean(widths)),
-        "scaled_pinball": float(np.mean(losses)),
-        "interval_series": len(known),
-    }
-
-
-def largest_ratio(pred: np.ndarray, series: list[np.ndarray]) -> float:
-    """The largest forecast over the largest training value of its series, over all
-    series (series of positive values)."""
-    return float(max(np.max(p) / np.max(y) for p, y in zip(pred, series, strict=True)))
 
 
 class XLSTMM4:

@@ -25,9 +25,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .point import mase, smape
+from .probabilistic import coverage, pinball
 
 __all__ = [
     "acf",
+    "interval_scores",
+    "largest_ratio",
     "m4_scores",
     "mean_mase",
     "mean_smape",
@@ -303,3 +306,37 @@ def m4_scores(
     s, q = mean_smape(y_true, y_pred), mean_mase(y_true, y_pred, y_train, m)
     s2, q2 = mean_smape(y_true, reference), mean_mase(y_true, reference, y_train, m)
     return {"smape": s, "mase": q, "owa": owa(s, q, s2, q2)}
+
+
+def interval_scores(
+    actual: np.ndarray, quantiles: np.ndarray, series: list[np.ndarray]
+) -> dict[str, float]:
+    """What a user of the (0.1, 0.5, 0.9) quantiles sees, series where they exist only.
+
+    ``coverage``: the share of test values within the 10–90 % band (80 % when
+    calibrated); ``width``: the band's mean width over the mean absolute test value of
+    its series, averaged; ``scaled_pinball``: the mean pinball loss of the three
+    quantiles over the series' in-sample mean absolute difference (MASE's scale), averaged.
+    """
+    known = [k for k in range(len(series)) if np.isfinite(quantiles[k]).all()]
+    if not known:
+        return {}
+    lo, hi = quantiles[known, :, 0], quantiles[known, :, 2]
+    widths, losses = [], []
+    for k in known:
+        a = actual[k]
+        widths.append(np.mean(quantiles[k, :, 2] - quantiles[k, :, 0]) / np.mean(np.abs(a)))
+        scale = np.mean(np.abs(np.diff(series[k])))
+        losses.append(pinball(a, quantiles[k], (0.1, 0.5, 0.9)) / scale)
+    return {
+        "coverage": coverage(actual[known], lo, hi),
+        "width": float(np.mean(widths)),
+        "scaled_pinball": float(np.mean(losses)),
+        "interval_series": len(known),
+    }
+
+
+def largest_ratio(pred: np.ndarray, series: list[np.ndarray]) -> float:
+    """The largest forecast over the largest training value of its series, over all
+    series (series of positive values)."""
+    return float(max(np.max(p) / np.max(y) for p, y in zip(pred, series, strict=True)))

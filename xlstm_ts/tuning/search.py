@@ -24,26 +24,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOp
 from xlstm_ts.data import Panel
 from xlstm_ts.jsonable import jsonable
 
+from .budget import trial_budget
 from .folds import Fold, RollingOrigin, read_series
 from .results import cv_results, trial_params
 from .scoring import SCORERS, Scorer, fold_error, scoring_name
 from .space import DefaultSearchSpace, SearchSpace, explicit_params, resolve_space
 from .storage import open_storage, worker_id
-
-TRIAL_BUDGET: dict[str, Any] = {
-    "max_epochs": 3,
-    "windows_per_epoch": 1024,
-    "linear_path": "ridge",
-    "validation_size": 1,
-}
-"""The training of each trial with ``trial_budget="default"``: at most 3 epochs of 1,024
-windows (48 optimiser steps at the default batch size of 64), one network, the
-ridge-started one, instead of the four that ``linear_path="auto"`` trains, and its
-validation part (early stopping, the ridge penalty) the last ``horizon`` steps of each
-series, one window per series, instead of a tenth of each series (a validation pass
-over thousands of windows each epoch cost more than the training). Trials are ranked
-by the search's folds, not by this validation. Of these, only the parameters the
-estimator has and the user left at its defaults are set."""
 
 
 class XLSTMSearchCV(BaseEstimator):
@@ -119,9 +105,9 @@ class XLSTMSearchCV(BaseEstimator):
         study once it holds 100 finished trials.
     trial_budget : "default", mapping or None
         Estimator parameters that bound each trial's training. ``"default"``:
-        :data:`TRIAL_BUDGET` (3 epochs of 1,024 windows, the ridge-started network
-        only, validated on the last ``horizon`` steps of each series); a mapping: those
-        parameters; ``None``: trials train as ``estimator`` says.
+        :data:`~xlstm_ts.tuning.budget.TRIAL_BUDGET` (3 epochs of 1,024 windows, the
+        ridge-started network only, validated on the last ``horizon`` steps of each
+        series); a mapping: those parameters; ``None``: trials train as ``estimator`` says.
         Only parameters the estimator has are set, and none the user set on
         ``estimator`` (an explicit ``max_epochs`` wins) or that the trial searches. The
         refit of the best configuration trains as ``estimator`` says.
@@ -330,10 +316,7 @@ class XLSTMSearchCV(BaseEstimator):
 
     def _budget(self, params: Mapping[str, Any], explicit: Sequence[str]) -> dict[str, Any]:
         """The budget's parameters that the estimator has and the user left alone."""
-        if self.trial_budget is None:
-            return {}
-        budget = TRIAL_BUDGET if self.trial_budget == "default" else self.trial_budget
-        return {k: v for k, v in budget.items() if k in params and k not in explicit}
+        return trial_budget(self.trial_budget, params, explicit)
 
     # ------------------------------------------------------------------ using the best
     def _best(self) -> Any:
