@@ -15,16 +15,12 @@ from typing import Any
 import pandas as pd
 
 from xlstm_ts.data.calendar import CALENDAR_FEATURES, holiday_dates
-from xlstm_ts.estimators.options import add_param_argument, add_table_arguments
+from xlstm_ts.estimators.options import SHARED_FLAGS, add_param_argument, add_table_arguments
 
 FLOAT_FORMAT = "%.7g"  # forecasts are float32: more digits would be noise
 
 FLAGS = {
-    "horizon": "--horizon",
-    "context_length": "--context-length",
-    "id_col": "--id-col",
-    "time_col": "--time-col",
-    "target": "--target",
+    **SHARED_FLAGS,
     "quantiles": "--quantiles",
     "d_model": "--d-model",
     "num_blocks": "--num-blocks",
@@ -39,7 +35,6 @@ FLAGS = {
     "channel_mixing": "--channel-mixing",
     "max_epochs": "--epochs",
     "random_state": "--seed",
-    "num_threads": "--threads",
 }
 """The estimator parameters that have an option of their own (refused in ``--param``)."""
 

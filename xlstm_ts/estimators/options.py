@@ -12,6 +12,16 @@ import ast
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+SHARED_FLAGS: dict[str, str] = {
+    "horizon": "--horizon",
+    "context_length": "--context-length",
+    "id_col": "--id-col",
+    "time_col": "--time-col",
+    "target": "--target",
+    "num_threads": "--threads",
+}
+"""The estimator parameters every fitting command sets with an option of its own."""
+
 
 def add_table_arguments(p: argparse.ArgumentParser | Any) -> None:
     """Add the CSV file and the options naming its columns to the parser (or group) ``p``."""

@@ -18,19 +18,12 @@ from typing import Any
 from optuna.pruners import NopPruner
 from optuna.trial import TrialState
 
-from xlstm_ts.estimators.options import add_param_argument, add_table_arguments
+from xlstm_ts.estimators.options import SHARED_FLAGS, add_param_argument, add_table_arguments
 
 from .scoring import SCORERS
 from .storage import redact
 
-FLAGS = {
-    "horizon": "--horizon",
-    "context_length": "--context-length",
-    "id_col": "--id-col",
-    "time_col": "--time-col",
-    "target": "--target",
-    "num_threads": "--threads",
-}
+FLAGS = SHARED_FLAGS
 """The estimator parameters that have an option of their own (refused in ``--param``)."""
 
 
