@@ -207,8 +207,12 @@ def test_mlstm_gradcheck_hand_written_backward():
 
 def test_torch_backend_uses_the_hand_written_forms():
     args, _ = mlstm_leaves(1, 1, 5, 2, 2, state=False)
-    h, _ = mlstm(*args, backend="torch")
+    h, state = mlstm(*args, chunk_size=2, backend="torch")
     assert "MLSTMChunkFn" in type(h.grad_fn).__name__
+    # one chunk is the parallel form (plain autograd), with the same result
+    h1, state1 = mlstm(*args, chunk_size=5, backend="torch")
+    assert "MLSTMChunkFn" not in type(h1.grad_fn).__name__
+    assert_all_close([h1, *state1], [h, *state], MLSTM_NAMES[:4], 1e-5)
     gates, R, _ = slstm_leaves(1, 3, 1, 2, state=False)
     h, _ = slstm(gates, R, backend="torch")
     assert "SLSTMFusedFn" in type(h.grad_fn).__name__

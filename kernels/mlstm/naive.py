@@ -55,7 +55,6 @@ def mlstm_parallel(
     Row ``t`` is stabilised by ``m_t``, the maximum of its log decay weights, which equals
     the recurrent stabiliser exactly. Shapes as in :func:`xlstm_ts.kernels.mlstm`.
     """
-    C0, n0, m0 = empty_state(q, v) if state is None else state
     dtype = state_dtype(q.dtype)
     S = q.shape[2]
     scale = 1.0 / math.sqrt(q.shape[-1])
@@ -66,20 +65,26 @@ def mlstm_parallel(
     causal = torch.ones(S, S, dtype=torch.bool, device=q.device).tril()
     log_d = logf_cum[..., :, None] - logf_cum[..., None, :] + i[..., None, :]
     log_d = log_d.masked_fill(~causal, float("-inf"))
-    log_init = logf_cum + m0[..., None]  # log weight of the initial state at step t
-    m = torch.maximum(log_d.amax(-1), log_init)
+    m = log_d.amax(-1)
+    if state is not None:  # the initial memory enters step t with log weight F_t + m_0
+        C0, n0, m0 = state
+        log_init = logf_cum + m0[..., None]
+        m = torch.maximum(m, log_init)
 
     weights = torch.exp(log_d - m[..., None]) * (q @ k.transpose(-1, -2))
-    w_init = torch.exp(log_init - m)
-    num = weights @ v + w_init[..., None] * (q @ C0)
-    nq = weights.sum(-1) + w_init * (q @ n0[..., None]).squeeze(-1)
+    num, nq = weights @ v, weights.sum(-1)
+    if state is not None:
+        w_init = torch.exp(log_init - m)
+        num = num + w_init[..., None] * (q @ C0)
+        nq = nq + w_init * (q @ n0[..., None]).squeeze(-1)
     h = num / denominator(nq, m)[..., None]
 
     # final state: the last row of the same decay weights, applied to k vᵀ and k
-    w_last = torch.exp(log_d[..., -1, :] - m[..., -1:])
-    w0_last = torch.exp(log_init[..., -1] - m[..., -1])
-    C = torch.einsum("bhs,bhsd,bhsv->bhdv", w_last, k, v) + w0_last[..., None, None] * C0
-    n = torch.einsum("bhs,bhsd->bhd", w_last, k) + w0_last[..., None] * n0
+    wk = torch.exp(log_d[..., -1, :] - m[..., -1:])[..., None] * k
+    C, n = wk.transpose(-1, -2) @ v, wk.sum(-2)
+    if state is not None:
+        w0_last = torch.exp(log_init[..., -1] - m[..., -1])
+        C, n = C + w0_last[..., None, None] * C0, n + w0_last[..., None] * n0
     return h, (C, n, m[..., -1])
 
 

@@ -7,6 +7,7 @@ from :class:`Windows`; nothing else slices contexts out of series.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -19,9 +20,10 @@ class Windows(Dataset):
 
     Window ``j`` of series ``k`` has its context at ``[s, s + L)`` and its target at
     ``[s + L, s + L + H)`` with ``s = starts[k][0] + j``; windows are numbered series
-    after series. No window is materialised: items are sliced on demand and blocks are
-    copied from views (:func:`numpy.lib.stride_tricks.sliding_window_view`), so memory is
-    that of the series themselves.
+    after series. No window is materialised: batches are gathered on demand from the
+    series laid end to end (one copy, made on first use) and blocks are copied from views
+    (:func:`numpy.lib.stride_tricks.sliding_window_view`), so memory is about twice that
+    of the series themselves.
 
     Parameters
     ----------
@@ -89,8 +91,8 @@ class Windows(Dataset):
         (n, L, n_cov), future covariates (n, H, n_future) and targets (n, H), float32,
         copied from views in one vectorised step per series."""
         L = self.context_length
-        values = self._gather(self.series, idx, np.float32)
-        cov = self._gather(self.covariates, idx, np.float32)  # (n, L + H, n_cov)
+        values = self._gather(self._joined_series, idx, np.float32)
+        cov = self._gather(self._joined_covariates, idx, np.float32)  # (n, L + H, n_cov)
         future = cov[:, L:, cov.shape[2] - self.n_future :]
         parts = (values[:, :L], cov[:, :L], future, values[:, L:])
         return tuple(torch.from_numpy(np.ascontiguousarray(p)) for p in parts)
@@ -108,20 +110,29 @@ class Windows(Dataset):
 
     def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Copies ``(contexts (n, L), targets (n, H))`` of the windows numbered ``idx``."""
-        out = self._gather(self.series, idx, np.result_type(*self.series))
+        out = self._gather(self._joined_series, idx, np.result_type(*self.series))
         return out[:, : self.context_length], out[:, self.context_length :]
 
-    def _gather(self, arrays: list[np.ndarray], idx: np.ndarray, dtype) -> np.ndarray:
-        """Copies of the windows numbered ``idx`` of per-series ``arrays`` (time first):
-        (n, L + H, ...), one vectorised step per series."""
+    def _gather(self, joined: tuple[np.ndarray, ...], idx: np.ndarray, dtype) -> np.ndarray:
+        """Copies of the windows numbered ``idx`` from series laid end to end (``joined``:
+        :attr:`_joined_series` or :attr:`_joined_covariates`): (n, L + H, ...), one
+        indexing step whatever the number of series a batch touches."""
+        flat, offsets = joined
         k, start = self.locate(idx)
         width = self.context_length + self.horizon
-        out = np.empty((len(k), width, *arrays[0].shape[1:]), dtype=dtype)
-        for series in np.unique(k):
-            rows = k == series
-            views = sliding_window_view(arrays[series], width, axis=0)  # (n, ..., width)
-            out[rows] = np.moveaxis(views[start[rows]], -1, 1)
+        out = np.empty((len(k), width, *flat.shape[1:]), dtype=dtype)
+        if out.size:
+            out[...] = flat[(offsets[k] + start)[:, None] + np.arange(width)]
         return out
+
+    @cached_property
+    def _joined_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """The series end to end and where each begins (made on first use)."""
+        return _end_to_end(self.series)
+
+    @cached_property
+    def _joined_covariates(self) -> tuple[np.ndarray, np.ndarray]:
+        return _end_to_end(self.covariates)
 
     def iter_blocks(self, size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         """``(series, origins, contexts, targets)`` for blocks of at most ``size`` windows,
@@ -146,6 +157,12 @@ class Windows(Dataset):
         """All windows stacked: contexts, covariates, future covariates and targets
         (float32), for small sets such as the last window of each series."""
         return tuple(part.numpy() for part in self.batch(np.arange(len(self))))
+
+
+def _end_to_end(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``arrays`` (time first) concatenated, and the offset of each."""
+    offsets = np.cumsum([0] + [len(a) for a in arrays[:-1]], dtype=np.int64)
+    return (np.concatenate(arrays) if arrays else np.zeros(0)), offsets
 
 
 def split_starts(

@@ -187,7 +187,10 @@ class XLSTMForecastNet(nn.Module):
         n_covariates); ``future``: the future-known covariates over the horizon (B, horizon,
         n_future).
         """
-        linear, correction = self.forward_parts(context, covariates, future)
+        return self.blend(*self.forward_parts(context, covariates, future))
+
+    def blend(self, linear: Tensor, correction: Tensor) -> Tensor:
+        """The forecasts from the parts of :meth:`forward_parts`."""
         return linear[..., None] + self.correction_scale * correction
 
     def forward_parts(

@@ -118,12 +118,10 @@ class MLSTMBlock(nn.Module):
             # F.linear with (out, in) weights: the weight's gradient is then the product
             # (2 NH × S)·(S × inner), several times faster than (inner × S)·(S × 2 NH)
             gates = F.linear(x_conv, gq @ Wq.t() + gk @ Wk.t(), bias) + F.linear(x_m, gv @ Wv.t())
-            # per-head views, no copies: the products read the heads' columns in place
-            xh, mh = (t.view(B, S, NH, DH).transpose(1, 2) for t in (x_conv, x_m))
             # the diagonal (DH × DH) blocks of the block-diagonal maps, (NH, DH, DH)
             Hq, Hk, Hv = (W.view(NH, DH, NH, DH).diagonal(dim1=0, dim2=2).permute(2, 0, 1)
                           for W in (Wq, Wk, Wv))  # fmt: skip
-            q, k, v = xh @ Hq, xh @ Hk, mh @ Hv
+            q, k, v = _per_head(x_conv, Hq), _per_head(x_conv, Hk), _per_head(x_m, Hv)
         else:
             # split, not slices: the backward of a split is one concatenation, that of a
             # slice a zero-filled tensor of the full size per slice
@@ -191,6 +189,16 @@ class MLSTMBlock(nn.Module):
         h = self.out_norm(h.view(B, 1, NH, -1)) + self.conv_skip * x_conv
         y = self.dropout(self.down(h * F.silu(z)))
         return x + y, (conv_state, cell_state)
+
+
+def _per_head(x: Tensor, blocks: Tensor) -> Tensor:
+    """``x`` (B, S, NH·DH) times each head's block of ``blocks`` (NH, DH, DH), as
+    (B, NH, S, DH): one product per head over all steps of the batch (a broadcast
+    product per batch row and head is several times slower, backward included)."""
+    B, S, _ = x.shape
+    NH, DH, _ = blocks.shape
+    out = torch.bmm(x.reshape(B * S, NH, DH).transpose(0, 1), blocks)  # (NH, B·S, DH)
+    return out.view(NH, B, S, DH).transpose(0, 1)
 
 
 def _fused_projections(*params: Tensor) -> tuple[Tensor, Tensor]:

@@ -46,8 +46,8 @@ class BlendMonitor(Callback):
         batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        *inputs, target = batch
-        linear, correction = module.network.forward_parts(*inputs)
+        target = batch[-1]
+        linear, correction = outputs["parts"]  # ForecastModule.validation_step's
         residual = (target - linear).double().cpu().numpy()  # as the network's float32
         self._sums += residual_sums(residual, correction[..., self.point].cpu().numpy()).sum(0)
 

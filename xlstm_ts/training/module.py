@@ -71,19 +71,47 @@ class ForecastModule(L.LightningModule):
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
         *inputs, target = batch
         loss = self.loss(self(*inputs), target)
-        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        self._log_epoch_means(batch_idx, self.trainer.num_training_batches, target, train_loss=loss)
         return loss
 
-    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> None:
+    def validation_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> dict[str, Any]:
+        """Log the epoch's ``val_loss`` and ``val_mse``; return the network's linear
+        forecast and correction (``parts``, for callbacks such as
+        :class:`~xlstm_ts.training.BlendMonitor`) when it has them."""
         *inputs, target = batch
-        pred = self(*inputs)
-        self.log("val_loss", self.loss(pred, target), prog_bar=True, sync_dist=True)
-        self.log("val_mse", mse_loss(pred[..., self.point_index], target), sync_dist=True)
+        parts = None
+        if hasattr(self.network, "forward_parts"):
+            parts = self.network.forward_parts(*inputs)
+            pred = self.network.blend(*parts)
+        else:
+            pred = self(*inputs)
+        self._log_epoch_means(
+            batch_idx,
+            self.trainer.num_val_batches[0],
+            target,
+            val_loss=self.loss(pred, target),
+            val_mse=mse_loss(pred[..., self.point_index], target),
+        )
+        return {"parts": parts}
+
+    def _log_epoch_means(
+        self, batch_idx: int, n_batches: int | float, target: Tensor, **values: Tensor
+    ) -> None:
+        """Sum ``values`` weighted by the batch's windows and log their means at the last
+        batch: one log call per epoch, not per batch (on the CPU a call costs about a
+        twentieth of a small network's training step)."""
+        n = target.new_tensor(len(target))
+        row = torch.stack([*(v.detach() * n for v in values.values()), n])
+        self._sums = row if batch_idx == 0 else self._sums + row
+        if batch_idx + 1 == n_batches:
+            for name, total in zip(values, self._sums[:-1], strict=True):
+                self.log(name, total / self._sums[-1], prog_bar=name != "val_mse", sync_dist=True)
 
     def configure_optimizers(self) -> Any:
         trained = [p for p in self.parameters() if p.requires_grad]
+        # foreach: one call per operation for all tensors (the default on GPUs only)
         optimizer = torch.optim.AdamW(
-            trained, lr=self.learning_rate, weight_decay=self.weight_decay
+            trained, lr=self.learning_rate, weight_decay=self.weight_decay, foreach=True
         )
         if self.lr_decay is None:
             return optimizer
