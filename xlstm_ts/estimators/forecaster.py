@@ -109,9 +109,9 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
         default batch size, so the cost of a fit is bounded by ``max_epochs ×
         windows_per_epoch / batch_size`` steps per network whatever the size of the
         panel; a panel with fewer windows reads each of them once per epoch. Each
-        epoch's validation (early stopping) reads at most as many validation windows,
-        evenly spaced and the same every epoch; the choice between the candidates reads
-        them all.
+        epoch's validation (early stopping) reads at most a quarter as many validation
+        windows, evenly spaced and the same every epoch; the choice between the
+        candidates reads them all.
     early_stopping_patience : int, optional
         Epochs without improvement of the validation loss before stopping; ``None`` trains
         ``max_epochs`` epochs. The best epoch's weights are restored at the end of ``fit``.
