@@ -4,7 +4,8 @@ Backends
 --------
 ``"torch"``
     Pure torch (any device, any float dtype). The chunkwise mLSTM uses the form with a
-    hand-written backward pass (:mod:`.mlstm.chunk_torch`); the sLSTM on CPU tensors uses
+    hand-written backward pass (:mod:`.mlstm.chunk_torch`), or the parallel form when the
+    sequence is one chunk; the sLSTM on CPU tensors uses
     the fused recurrent form (:mod:`.slstm.fused_recurrent_numpy`, its step loops in C
     compiled on first use, or in NumPy where no C compiler is found) and the reference loop
     elsewhere. A single step (``S = 1``, streaming) of either cell takes its step form

@@ -3,7 +3,10 @@
 They are written as directly from the cell equations as possible; they are the ground
 truth that the fast forms (:mod:`.chunk_torch`, :mod:`.chunk_triton`, :mod:`.step_torch`)
 are compared with. The chunkwise one here lets autograd record every per-chunk tensor;
-:mod:`.chunk_torch` computes the same with a hand-written backward pass.
+:mod:`.chunk_torch` computes the same with a hand-written backward pass. The parallel
+one is also what the dispatch runs for a chunkwise call of one chunk (short sequences),
+where its plain autograd is the fastest torch form; the recurrent loop stays the
+independent truth it is compared with.
 """
 
 from __future__ import annotations

@@ -45,9 +45,7 @@ def static_table(df: Any, id_col: str, names: Sequence[str]) -> pd.DataFrame:
     groups = df.groupby(id_col, sort=False)[names]
     varying = groups.nunique() > 1
     if varying.to_numpy().any():
-        series, column = next(
-            (s, c) for s in varying.index for c in names if varying.loc[s, c]
-        )
+        series, column = next((s, c) for s in varying.index for c in names if varying.loc[s, c])
         values = df.loc[df[id_col] == series, column].unique()[:2].tolist()
         raise ValueError(
             f"static covariate {column!r} changes within series {series!r} ({values[0]!r}, "

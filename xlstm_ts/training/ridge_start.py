@@ -54,9 +54,7 @@ def _design(
     """Blocks ``(features, target − offset)`` of the linear path (see
     :meth:`XLSTMForecastNet.linear_path_inputs`), in float64."""
     for context, _, future, target in windows.batches(batch_size):
-        features, covariates, offset = network.linear_path_inputs(
-            context.double(), future.double()
-        )
+        features, covariates, offset = network.linear_path_inputs(context.double(), future.double())
         # the last feature (the last value minus itself) is always 0: left out
         features = features[:, :-1]
         if covariates is not None:  # the future-known covariates over the horizon
