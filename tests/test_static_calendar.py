@@ -176,3 +176,45 @@ def test_a_listed_holiday_lowers_the_forecast_of_its_day():
                             **FAST).fit(train)  # fmt: skip
     flat = plain.predict().groupby("ds").y.mean()
     assert flat[day] > flat.drop(day).mean() - 10  # without the list nothing marks the day
+
+
+def test_generated_columns_carry_a_forecast_beyond_the_horizon():
+    full, holidays = holiday_panel()
+    end = full.ds.max() - pd.Timedelta(days=14)
+    day = end + pd.Timedelta(days=10)  # in the second horizon of the forecast
+    holidays = holidays[holidays <= end].union([day])
+    train = full[full.ds <= end].assign(kind="a")
+    model = XLSTMForecaster(horizon=7, context_length=28, patch_len=7, holidays=holidays,
+                            static_covariates=["kind"], linear_path="ridge",
+                            **FAST).fit(train)  # fmt: skip
+    long = model.predict(h=14)
+    assert long.groupby("unique_id").size().tolist() == [14] * 4
+    assert long.ds.max() == end + pd.Timedelta(days=14)
+    first = long[long.ds <= end + pd.Timedelta(days=7)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, model.predict())  # the first horizon as before
+    forecast = long.groupby("ds").y.mean()
+    assert forecast[day] < forecast.drop(day).mean() - 0.5 * 60  # the truth: 60 below
+
+
+def test_future_covariates_given_for_the_horizon_stop_the_forecast_there():
+    df = trend_panel(n_series=2, n=60).assign(flag=0.0)
+    model = XLSTMForecaster(horizon=4, context_length=8, patch_len=4,
+                            future_covariates=["flag"], **FAST).fit(df)  # fmt: skip
+    ends = df.groupby("unique_id").ds.max()
+    X_future = pd.DataFrame([
+        {"unique_id": k, "ds": ends[k] + pd.Timedelta(days=j), "flag": 0.0}
+        for k in ends.index for j in range(1, 9)
+    ])  # fmt: skip
+    with pytest.raises(ValueError, match="h=8 exceeds horizon=4"):
+        model.predict(h=8, X_future=X_future)
+
+
+def test_channel_mixing_with_calendar_columns_stops_at_the_horizon():
+    times = pd.date_range("2024-01-01", periods=120, freq="h")
+    df = pd.DataFrame({"a": np.sin(np.arange(120) / 5), "b": np.cos(np.arange(120) / 5)},
+                      index=times)  # fmt: skip
+    model = XLSTMForecaster(horizon=6, context_length=12, patch_len=6, channel_mixing=True,
+                            calendar_features=["hour"], **FAST).fit(df)  # fmt: skip
+    assert model.predict(h=6).shape == (6, 2)
+    with pytest.raises(ValueError, match="h=12 exceeds horizon=6: with channel_mixing"):
+        model.predict(h=12)

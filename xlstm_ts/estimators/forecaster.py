@@ -50,7 +50,8 @@ class XLSTMForecaster(ChannelMixing, BaseWindowForecaster):
     future_covariates : sequence of str
         Columns also known over the horizon (calendar features, planned values): the
         model sees them over the context and the horizon; ``predict`` then needs their
-        future values in ``X_future``. With covariates, ``h`` is at most ``horizon``.
+        future values in ``X_future``. With past or future covariates, ``h`` is at most
+        ``horizon``; static covariates and calendar features do not limit it.
     static_covariates : sequence of str
         Columns of a long frame that hold one value per series (a store's type or size):
         numeric columns are read as numbers, text, category and bool columns as one

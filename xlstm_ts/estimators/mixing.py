@@ -37,6 +37,12 @@ class ChannelMixing:
         h = self.horizon if h is None else h
         if not self.channel_mixing or h <= self.horizon or self._covariate_names():
             return super()._rollout_series(contexts, covariates, future, h, units)
+        if self._known_names():
+            raise ValueError(
+                f"h={h} exceeds horizon={self.horizon}: with channel_mixing the forecast "
+                "continues from the other series only, not with static covariates or "
+                "calendar features; forecast at most horizon steps"
+            )
 
         def step(contexts: np.ndarray, others: np.ndarray) -> np.ndarray:
             return self._rollout(contexts, others, future, self.horizon)

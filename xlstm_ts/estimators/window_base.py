@@ -10,6 +10,7 @@ parameters ``context_length``, ``past_covariates`` and ``future_covariates``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -149,12 +150,17 @@ class BaseWindowForecaster(BaseForecaster):
         return np.stack(out) if out else np.zeros((0, h, 0))
 
     # ------------------------------------------------------------------ predicting
-    def _future(self, panel: Panel, X_future: pd.DataFrame | None) -> np.ndarray:
-        """Future covariates over the horizon after each series' end (n, horizon, n_future)."""
+    def _future(
+        self, panel: Panel, X_future: pd.DataFrame | None, h: int | None = None
+    ) -> np.ndarray:
+        """Future covariates after each series' end (n, steps, n_future): over the
+        horizon, or, when only generated columns (static, calendar) are known ahead, over
+        ``h`` rounded up to whole horizons (a forecast beyond the horizon reads them)."""
         names = list(self.future_covariates)
-        known = self._known_future(panel, self.horizon)
         if not names:
-            return known
+            h = self.horizon if h is None else max(h, self.horizon)
+            return self._known_future(panel, self.horizon * math.ceil(h / self.horizon))
+        known = self._known_future(panel, self.horizon)
         if X_future is None:
             raise ValueError(
                 f"this model uses future covariates {names}: pass their values for the "
@@ -189,7 +195,7 @@ class BaseWindowForecaster(BaseForecaster):
         windows = final_windows(scaled(panel.values, units), panel.ids, self.context_length, 0,
                                 panel.covariates)  # fmt: skip
         contexts, covariates, _, _ = windows.arrays()
-        future = self._future(panel, X_future)
+        future = self._future(panel, X_future, h)
         out = self._rollout_series(contexts, covariates, future, h, units)
         return panel, out * units[:, None, None]
 
@@ -297,7 +303,9 @@ class BaseWindowForecaster(BaseForecaster):
             forecasts after the end of the training data. The model is not refitted.
         h : int, optional
             Steps to forecast; defaults to ``horizon``. Beyond ``horizon`` the forecast
-            continues recursively from its own median (not with covariates).
+            continues recursively from its own median; with covariates only when all of them
+            are generated (static covariates, calendar features, holidays), which are
+            known at every future step.
         X_future : DataFrame, optional
             Values of the ``future_covariates`` over the ``horizon`` steps after each
             series' end, shaped like ``X`` (long: id, time and covariate columns; wide:

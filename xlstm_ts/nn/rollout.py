@@ -33,8 +33,11 @@ def rollout(
         Maps ``(contexts (B, L), covariates (B, L, C), future (B, horizon, F))`` to
         ``(B, horizon, Q)``.
     contexts, covariates, future : ndarray
-        The network's inputs for each of ``n`` series; with covariates, ``h`` may not
-        exceed ``horizon`` (their values further ahead are unknown).
+        The network's inputs for each of ``n`` series. With covariates, ``h`` may exceed
+        ``horizon`` only when every covariate is known ahead (``covariates`` holds the
+        ``future`` columns only) and ``future`` covers ``h`` rounded up to whole
+        horizons: each further step then reads the next ``horizon`` steps of ``future``,
+        and its context's covariates continue with the steps just forecast.
     h : int
         Steps to forecast.
     horizon, point_index : int
@@ -44,11 +47,13 @@ def rollout(
     """
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
         raise ValueError(f"h must be a positive integer, got {h!r}")
-    if covariates.shape[-1] and h > horizon:
+    steps = math.ceil(h / horizon) * horizon
+    n_cov, n_future = covariates.shape[-1], future.shape[-1]
+    if n_cov and h > horizon and (n_cov != n_future or future.shape[1] < steps):
         raise ValueError(
-            f"h={h} exceeds horizon={horizon}: with covariates (any inputs beside the "
-            "context) the forecast cannot continue recursively (their values beyond the "
-            "horizon are unknown)"
+            f"h={h} exceeds horizon={horizon}: with covariates whose values beyond the "
+            "horizon are unknown (past covariates, or future covariates given for "
+            "`horizon` steps) the forecast cannot continue recursively"
         )
     network.eval()
     L = contexts.shape[1]
@@ -56,9 +61,16 @@ def rollout(
     results = []
     for ctx, cov, fut in zip(*(t.split(batch_size) for t in inputs), strict=True):
         outputs = []
-        for _ in range(math.ceil(h / horizon)):
-            out = network(ctx, cov, fut).sort(dim=-1).values
+        chunks = steps // horizon
+        for c in range(chunks):
+            ahead = fut[:, c * horizon : (c + 1) * horizon] if n_future else fut
+            out = network(ctx, cov, ahead).sort(dim=-1).values
             outputs.append(out)
-            ctx = torch.cat([ctx, out[..., point_index]], dim=1)[:, -L:]
+            if c + 1 < chunks:
+                # the median joins the context, and the covariates (all known ahead, as
+                # checked above) join the context's covariates
+                ctx = torch.cat([ctx, out[..., point_index]], dim=1)[:, -L:]
+                if n_cov:
+                    cov = torch.cat([cov, ahead], dim=1)[:, -L:]
         results.append(torch.cat(outputs, dim=1)[:, :h])
     return torch.cat(results).numpy().astype(np.float64)
