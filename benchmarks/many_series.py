@@ -68,14 +68,12 @@ def hourly_panel(
 
 
 def scores(actual: np.ndarray, forecast: np.ndarray, trains: list[np.ndarray]) -> dict:
-    from xlstm_ts.metrics.m4 import mean_mase, mean_smape
+    from xlstm_ts.metrics.m4 import largest_ratio, mean_mase, mean_smape
 
     return {
         "smape": mean_smape(actual, forecast),
         "mase": mean_mase(actual, forecast, trains, 24),
-        "largest_ratio": float(
-            max(f.max() / y.max() for f, y in zip(forecast, trains, strict=True))
-        ),
+        "largest_ratio": largest_ratio(forecast, trains),
     }
 
 

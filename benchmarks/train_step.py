@@ -40,19 +40,22 @@ def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 5) -> float:
 
 
 def network_rows(batch_sizes: list[int], repeats: int) -> list[str]:
+    from xlstm_ts import XLSTMForecaster
     from xlstm_ts.estimators.state import ForecasterState
     from xlstm_ts.metrics import pinball_loss
+    from xlstm_ts.training import ForecastModule
 
+    # the default estimator's network (from scratch) and optimiser, as fit builds them
+    model = XLSTMForecaster(horizon=48)
     levels = [0.1, 0.5, 0.9]
-    config = dict(context_length=96, horizon=48, quantiles=levels, patch_len=16, d_model=64,
-                  num_blocks=2, slstm_at=[], num_heads=4, dropout=0.1, n_covariates=0,
-                  n_future=0, n_mixed=0, linear_path=False)  # fmt: skip
     torch.manual_seed(0)
-    net = ForecasterState.build_network(config)
-    optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4, foreach=True)
+    net = ForecasterState.build_network({**model._network_config(levels, 1), "linear_path": False})
+    optimizer = ForecastModule(
+        net, levels, 1, learning_rate=model.learning_rate, weight_decay=model.weight_decay
+    ).configure_optimizers()
     rows = []
     for batch in batch_sizes:
-        x, y = torch.randn(batch, 96), torch.randn(batch, 48)
+        x, y = torch.randn(batch, model.context_length), torch.randn(batch, model.horizon)
 
         def step(x: torch.Tensor = x, y: torch.Tensor = y) -> None:
             optimizer.zero_grad()

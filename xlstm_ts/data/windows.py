@@ -89,7 +89,7 @@ class Windows(Dataset):
     def batch(self, idx: np.ndarray) -> tuple[torch.Tensor, ...]:
         """The windows numbered ``idx``, stacked: contexts (n, L), covariates
         (n, L, n_cov), future covariates (n, H, n_future) and targets (n, H), float32,
-        copied from views in one vectorised step per series."""
+        gathered in one indexing step from the series laid end to end."""
         L = self.context_length
         values = self._gather(self._joined_series, idx, np.float32)
         cov = self._gather(self._joined_covariates, idx, np.float32)  # (n, L + H, n_cov)

@@ -158,7 +158,7 @@ class BaseWindowForecaster(BaseForecaster):
         ``h`` rounded up to whole horizons (a forecast beyond the horizon reads them)."""
         names = list(self.future_covariates)
         if not names:
-            h = self.horizon if h is None else max(h, self.horizon)
+            h = self.horizon if h is None else h
             return self._known_future(panel, self.horizon * math.ceil(h / self.horizon))
         known = self._known_future(panel, self.horizon)
         if X_future is None:

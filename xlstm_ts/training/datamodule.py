@@ -58,9 +58,8 @@ class WindowDataModule(L.LightningDataModule):
         if not self.has_validation:
             return []
         order: Sequence[int] = range(len(self.val))
-        cap = self.windows_per_epoch
-        if cap is not None:
-            cap = max(1, round(VALIDATION_SHARE * cap))
+        per_epoch = self.windows_per_epoch
+        cap = None if per_epoch is None else max(1, round(VALIDATION_SHARE * per_epoch))
         if cap is not None and len(self.val) > cap:  # every series, in proportion
             order = np.unique(np.linspace(0, len(self.val) - 1, cap).round().astype(np.int64))
             order = order.tolist()
